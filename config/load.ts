@@ -1,0 +1,133 @@
+import { readFileSync } from "node:fs";
+import { sampleEnvironments } from "./environments";
+import type { DeepPartial, EnvironmentConfig } from "./types";
+import { assertValidEnvironments, ConfigError } from "./validate";
+
+/** Per-environment overrides, keyed by environment name. */
+export type EnvironmentOverrides = Record<string, DeepPartial<EnvironmentConfig>>;
+
+/**
+ * Environment variables that override one field of one environment:
+ * `GCV_<ENV>_<SUFFIX>`, e.g. `GCV_PROD_GENESYS_ORG_ID`. Documented in the README.
+ */
+export const ENV_VAR_FIELDS: ReadonlyArray<{ suffix: string; path: string; type: "string" | "number" | "boolean" }> = [
+  { suffix: "AWS_ACCOUNT_ID", path: "aws.accountId", type: "string" },
+  { suffix: "AWS_REGION", path: "aws.region", type: "string" },
+  { suffix: "NAT_GATEWAYS", path: "aws.natGateways", type: "number" },
+  { suffix: "ALARM_EMAIL", path: "aws.alarmEmail", type: "string" },
+  { suffix: "GENESYS_ORG_ID", path: "genesys.orgId", type: "string" },
+  { suffix: "GENESYS_REGION_DOMAIN", path: "genesys.regionDomain", type: "string" },
+  { suffix: "GENESYS_EVENT_SOURCE_SUFFIX", path: "genesys.eventSourceSuffix", type: "string" },
+  { suffix: "AZURE_SUBSCRIPTION_ID", path: "azure.subscriptionId", type: "string" },
+  { suffix: "AZURE_LOCATION", path: "azure.location", type: "string" },
+  { suffix: "AZURE_STORAGE_ACCOUNT_NAME", path: "azure.storageAccountName", type: "string" },
+  { suffix: "AZURE_RESOURCE_GROUP_NAME", path: "azure.resourceGroupName", type: "string" },
+  { suffix: "STATE_BUCKET", path: "backends.aws.bucket", type: "string" },
+];
+
+export interface LoadOptions {
+  /** Process environment. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Overrides from cdktf context (`cdktf.json` "context": { "environments": {...} }). */
+  readonly contextOverrides?: EnvironmentOverrides;
+  /** The environments to start from. @default the shipped samples */
+  readonly base?: readonly EnvironmentConfig[];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Deep merge where arrays and scalars in `over` replace those in `base`. */
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isPlainObject(over)) return (over === undefined ? base : (over as T));
+  const out: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
+  return out as T;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let cur = target;
+  for (const k of keys.slice(0, -1)) {
+    if (!isPlainObject(cur[k])) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]] = value;
+}
+
+function parseValue(raw: string, type: "string" | "number" | "boolean", varName: string): unknown {
+  if (type === "number") {
+    const n = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(n)) throw new ConfigError([`${varName} must be a number (got ${JSON.stringify(raw)})`]);
+    return n;
+  }
+  if (type === "boolean") {
+    if (raw !== "true" && raw !== "false") throw new ConfigError([`${varName} must be true or false (got ${JSON.stringify(raw)})`]);
+    return raw === "true";
+  }
+  return raw;
+}
+
+function readConfigFile(file: string): EnvironmentOverrides {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError([`GCV_CONFIG_FILE ${file} cannot be read: ${(e as Error).message}`]);
+  }
+  try {
+    const parsed = JSON.parse(text);
+    if (!isPlainObject(parsed)) throw new Error("top level must be an object keyed by environment name");
+    return parsed as EnvironmentOverrides;
+  } catch (e) {
+    throw new ConfigError([`GCV_CONFIG_FILE ${file} is not valid JSON: ${(e as Error).message}`]);
+  }
+}
+
+/**
+ * Loads the environments: samples, then the JSON file named by `GCV_CONFIG_FILE`,
+ * then cdktf context, then `GCV_<ENV>_<FIELD>` variables; keeps those named in
+ * `GCV_ENVIRONMENTS` (comma-separated; default all) and validates them.
+ *
+ * @throws ConfigError naming the environment and field of every problem.
+ * @example
+ * const envs = loadEnvironments({ env: { GCV_ENVIRONMENTS: "dev" } });
+ */
+export function loadEnvironments(opts: LoadOptions = {}): EnvironmentConfig[] {
+  const env = opts.env ?? process.env;
+  const layers: EnvironmentOverrides[] = [];
+  if (env.GCV_CONFIG_FILE) layers.push(readConfigFile(env.GCV_CONFIG_FILE));
+  if (opts.contextOverrides) layers.push(opts.contextOverrides);
+
+  const base = opts.base ?? sampleEnvironments;
+  const known = new Set(base.map((e) => e.name));
+  for (const layer of layers) {
+    for (const name of Object.keys(layer)) {
+      // A new environment must be complete; it is validated like the samples.
+      if (!known.has(name)) known.add(name);
+    }
+  }
+
+  const envs = [...known].map((name) => {
+    let merged = (base.find((e) => e.name === name) ?? { name }) as EnvironmentConfig;
+    for (const layer of layers) merged = deepMerge(merged, layer[name]);
+    const fromVars: Record<string, unknown> = {};
+    for (const f of ENV_VAR_FIELDS) {
+      const varName = `GCV_${name.toUpperCase()}_${f.suffix}`;
+      const raw = env[varName];
+      if (raw !== undefined) setPath(fromVars, f.path, parseValue(raw, f.type, varName));
+    }
+    merged = deepMerge(merged, fromVars);
+    return { ...merged, name };
+  });
+
+  const selected = env.GCV_ENVIRONMENTS?.split(",").map((s) => s.trim()).filter(Boolean);
+  if (selected) {
+    const unknown = selected.filter((s) => !known.has(s));
+    if (unknown.length) throw new ConfigError([`GCV_ENVIRONMENTS names unknown environment(s): ${unknown.join(", ")} (known: ${[...known].join(", ")})`]);
+  }
+  const result = selected ? envs.filter((e) => selected.includes(e.name)) : envs;
+  assertValidEnvironments(result);
+  return result;
+}

@@ -1,0 +1,183 @@
+import {
+  AZURE_REPLICATION_TYPES,
+  GENESYS_REGION_DOMAINS,
+  INTERFACE_ENDPOINT_SERVICES,
+  type DerivedNames,
+  type EnvironmentConfig,
+} from "./types";
+
+/** Thrown when configuration is invalid; the message names the environment and every bad field. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const AWS_REGION = /^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
+const AZURE_LOCATION = /^[a-z]+[a-z0-9]*$/;
+const ENV_NAME = /^[a-z][a-z0-9]{1,11}$/;
+const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/;
+const EVENT_SOURCE_SUFFIX = /^[A-Za-z0-9._-]{1,64}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Parses `a.b.c.d/n` into a 32-bit base and prefix length, or undefined. */
+export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const base = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  if ((base & mask) >>> 0 !== base) return undefined; // host bits set: not a network address
+  return { base, prefix };
+}
+
+function isPrivate(base: number, prefix: number): boolean {
+  const inRange = (net: string) => {
+    const n = parseCidr(net)!;
+    const mask = (0xffffffff << (32 - n.prefix)) >>> 0;
+    return prefix >= n.prefix && (base & mask) >>> 0 === n.base;
+  };
+  return inRange("10.0.0.0/8") || inRange("172.16.0.0/12") || inRange("192.168.0.0/16");
+}
+
+/** Smallest subnet we carve: a /28 is the smallest AWS allows. */
+const MIN_SUBNET_PREFIX = 28;
+
+/** Bits added to the VPC prefix so that 2 subnets per AZ (public + private) fit. */
+export function subnetNewBits(azCount: number): number {
+  return Math.ceil(Math.log2(Math.max(2, azCount * 2)));
+}
+
+type Check = (ok: boolean, field: string, message: string) => void;
+
+/**
+ * Validates one environment. Returns every problem as
+ * `environment "<name>": <field> <what is wrong> (got <value>)`.
+ */
+export function validateEnvironment(env: EnvironmentConfig): string[] {
+  const problems: string[] = [];
+  const label = `environment "${env?.name ?? "?"}"`;
+  const check: Check = (ok, field, message) => {
+    if (!ok) problems.push(`${label}: ${field} ${message}`);
+  };
+  const got = (v: unknown) => ` (got ${JSON.stringify(v)})`;
+  const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+  check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
+
+  const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
+  check(typeof aws.accountId === "string" && /^\d{12}$/.test(aws.accountId), "aws.accountId", `must be a 12-digit AWS account id${got(aws.accountId)}`);
+  check(typeof aws.region === "string" && AWS_REGION.test(aws.region), "aws.region", `must be an AWS region such as eu-west-1${got(aws.region)}`);
+  check(intIn(aws.azCount, 1, 6), "aws.azCount", `must be an integer from 1 to 6${got(aws.azCount)}`);
+  if (aws.azSuffixes !== undefined) {
+    check(
+      Array.isArray(aws.azSuffixes) && aws.azSuffixes.length === aws.azCount && aws.azSuffixes.every((s) => /^[a-z]$/.test(s)) && new Set(aws.azSuffixes).size === aws.azSuffixes.length,
+      "aws.azSuffixes",
+      `must list azCount distinct single letters${got(aws.azSuffixes)}`,
+    );
+  }
+  const cidr = typeof aws.vpcCidr === "string" ? parseCidr(aws.vpcCidr) : undefined;
+  if (!cidr) {
+    check(false, "aws.vpcCidr", `must be an IPv4 network address in CIDR form such as 10.40.0.0/20${got(aws.vpcCidr)}`);
+  } else {
+    check(isPrivate(cidr.base, cidr.prefix), "aws.vpcCidr", `must be inside a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16${got(aws.vpcCidr)}`);
+    check(cidr.prefix >= 16, "aws.vpcCidr", `must be /16 or smaller (AWS maximum)${got(aws.vpcCidr)}`);
+    if (intIn(aws.azCount, 1, 6)) {
+      const subnetPrefix = cidr.prefix + subnetNewBits(aws.azCount);
+      check(
+        subnetPrefix <= MIN_SUBNET_PREFIX,
+        "aws.vpcCidr",
+        `is too small for ${aws.azCount * 2} subnets (public + private per AZ): they would be /${subnetPrefix}, AWS needs /${MIN_SUBNET_PREFIX} or larger${got(aws.vpcCidr)}`,
+      );
+    }
+  }
+  check(
+    Number.isInteger(aws.natGateways) && aws.natGateways >= 1 && aws.natGateways <= (aws.azCount ?? 0),
+    "aws.natGateways",
+    `must be an integer from 1 to azCount (${aws.azCount})${got(aws.natGateways)}`,
+  );
+  for (const svc of aws.interfaceEndpoints ?? []) {
+    check((INTERFACE_ENDPOINT_SERVICES as readonly string[]).includes(svc), "aws.interfaceEndpoints", `has unknown service; allowed: ${INTERFACE_ENDPOINT_SERVICES.join(", ")}${got(svc)}`);
+  }
+  const LOG_RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+  check(LOG_RETENTION.includes(aws.logRetentionDays), "aws.logRetentionDays", `must be one of CloudWatch's values ${LOG_RETENTION.join(", ")}${got(aws.logRetentionDays)}`);
+  check(intIn(aws.archiveRetentionDays, 0, 36500), "aws.archiveRetentionDays", `must be an integer from 0 (forever) to 36500${got(aws.archiveRetentionDays)}`);
+  check(intIn(aws.secretRecoveryWindowDays, 7, 30), "aws.secretRecoveryWindowDays", `must be an integer from 7 to 30${got(aws.secretRecoveryWindowDays)}`);
+  check(typeof aws.deletionProtection === "boolean", "aws.deletionProtection", `must be true or false${got(aws.deletionProtection)}`);
+  if (aws.alarmEmail !== undefined) check(EMAIL.test(aws.alarmEmail), "aws.alarmEmail", `must be an e-mail address${got(aws.alarmEmail)}`);
+
+  const g = env.genesys ?? ({} as EnvironmentConfig["genesys"]);
+  check(typeof g.orgId === "string" && UUID.test(g.orgId), "genesys.orgId", `must be the Genesys Cloud organization id (a UUID)${got(g.orgId)}`);
+  check((GENESYS_REGION_DOMAINS as readonly string[]).includes(g.regionDomain), "genesys.regionDomain", `must be a Genesys Cloud region domain (${GENESYS_REGION_DOMAINS.join(", ")})${got(g.regionDomain)}`);
+  check(typeof g.eventSourceSuffix === "string" && EVENT_SOURCE_SUFFIX.test(g.eventSourceSuffix), "genesys.eventSourceSuffix", `must be 1-64 letters, digits, '.', '_' or '-'${got(g.eventSourceSuffix)}`);
+
+  const az = env.azure ?? ({} as EnvironmentConfig["azure"]);
+  if (az.subscriptionId !== undefined) check(UUID.test(az.subscriptionId), "azure.subscriptionId", `must be a UUID${got(az.subscriptionId)}`);
+  check(typeof az.location === "string" && AZURE_LOCATION.test(az.location), "azure.location", `must be an Azure location name such as westeurope${got(az.location)}`);
+  check(typeof az.resourceGroupName === "string" && RESOURCE_GROUP.test(az.resourceGroupName), "azure.resourceGroupName", `must be 1-90 letters, digits, '-', '_', '.', '(' or ')' not ending in '.'${got(az.resourceGroupName)}`);
+  check(
+    typeof az.storageAccountName === "string" && STORAGE_ACCOUNT.test(az.storageAccountName),
+    "azure.storageAccountName",
+    `must be 3-24 lowercase letters and digits (Azure rejects anything else)${got(az.storageAccountName)}`,
+  );
+  check((AZURE_REPLICATION_TYPES as readonly string[]).includes(az.replicationType), "azure.replicationType", `must be one of ${AZURE_REPLICATION_TYPES.join(", ")}${got(az.replicationType)}`);
+  check(typeof az.containerName === "string" && CONTAINER.test(az.containerName), "azure.containerName", `must be 3-63 lowercase letters, digits and single hyphens${got(az.containerName)}`);
+  check(intIn(az.softDeleteRetentionDays, 1, 365), "azure.softDeleteRetentionDays", `must be an integer from 1 to 365${got(az.softDeleteRetentionDays)}`);
+  check(intIn(az.immutabilityDays, 1, 146000), "azure.immutabilityDays", `must be an integer from 1 to 146000${got(az.immutabilityDays)}`);
+  check(typeof az.immutabilityLocked === "boolean", "azure.immutabilityLocked", `must be true or false${got(az.immutabilityLocked)}`);
+  check(intIn(az.coolAfterDays, 0, 99999), "azure.coolAfterDays", `must be an integer from 0 to 99999${got(az.coolAfterDays)}`);
+  check(
+    intIn(az.archiveAfterDays, 0, 99999) && az.archiveAfterDays > az.coolAfterDays,
+    "azure.archiveAfterDays",
+    `must be an integer greater than coolAfterDays (${az.coolAfterDays})${got(az.archiveAfterDays)}`,
+  );
+  check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${got(az.sasRotationDays)}`);
+  check(
+    intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays > az.sasRotationDays,
+    "azure.sasValidityDays",
+    `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${got(az.sasValidityDays)}`,
+  );
+
+  check(
+    env.tags !== null && typeof env.tags === "object" && Object.entries(env.tags).every(([k, v]) => typeof v === "string" && k.length > 0 && k.length <= 128 && v.length <= 256),
+    "tags",
+    `must map tag names (1-128 chars) to string values (<= 256 chars)${got(env.tags)}`,
+  );
+
+  const b = env.backends;
+  if (b?.aws) check(typeof b.aws.bucket === "string" && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.aws.bucket), "backends.aws.bucket", `must be an S3 bucket name${got(b.aws.bucket)}`);
+  if (b?.azure) {
+    check(STORAGE_ACCOUNT.test(b.azure.storageAccountName ?? ""), "backends.azure.storageAccountName", `must be 3-24 lowercase letters and digits${got(b.azure.storageAccountName)}`);
+    check(CONTAINER.test(b.azure.containerName ?? ""), "backends.azure.containerName", `must be a valid container name${got(b.azure.containerName)}`);
+    check(RESOURCE_GROUP.test(b.azure.resourceGroupName ?? ""), "backends.azure.resourceGroupName", `must be a valid resource group name${got(b.azure.resourceGroupName)}`);
+  }
+  return problems;
+}
+
+/** Validates all environments (plus cross-environment rules) and throws one ConfigError listing every problem. */
+export function assertValidEnvironments(envs: readonly EnvironmentConfig[]): void {
+  const problems = envs.flatMap(validateEnvironment);
+  const names = envs.map((e) => e.name);
+  const dupes = names.filter((n, i) => names.indexOf(n) !== i);
+  if (dupes.length) problems.push(`environment names must be unique (duplicated: ${[...new Set(dupes)].join(", ")})`);
+  const accounts = envs.map((e) => e.azure?.storageAccountName);
+  const dupAccounts = accounts.filter((n, i) => accounts.indexOf(n) !== i);
+  if (dupAccounts.length) problems.push(`azure.storageAccountName must differ between environments (duplicated: ${[...new Set(dupAccounts)].join(", ")})`);
+  if (envs.length === 0) problems.push("no environments selected");
+  if (problems.length) throw new ConfigError(problems);
+}
+
+/** Names derived from config that both stacks use (so the AWS side never reads Azure outputs). */
+export function deriveNames(env: EnvironmentConfig): DerivedNames {
+  return {
+    partnerEventSourceName: `aws.partner/genesys.com/cloud/${env.genesys.orgId}/${env.genesys.eventSourceSuffix}`,
+    vaultBlobEndpoint: `https://${env.azure.storageAccountName}.blob.core.windows.net`,
+    awsPrefix: `gcv-${env.name}`,
+  };
+}

@@ -1,0 +1,18 @@
+import { App } from "cdktf";
+import { loadEnvironments, type EnvironmentOverrides } from "./config/load";
+import { ConfigError } from "./config/validate";
+import { addEnvironment } from "./stacks/environment";
+
+// One App, two stacks per environment: `<env>-aws` and `<env>-azure`.
+const app = new App();
+try {
+  const contextOverrides = app.node.tryGetContext("environments") as EnvironmentOverrides | undefined;
+  for (const env of loadEnvironments({ contextOverrides })) addEnvironment(app, env);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}
+app.synth();

@@ -1,0 +1,84 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
+import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config/types";
+import { deriveNames } from "../config/validate";
+import { VaultContainer } from "../constructs/vault/vault-container";
+import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
+import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
+import { configureBackend } from "./backends";
+
+export interface AzureStackProps {
+  readonly env: EnvironmentConfig;
+  /** NAT Elastic IPs of the same environment's AWS stack (cross-stack references). */
+  readonly allowedIps: string[];
+  /** ARN of the AWS secret that receives the vault writer credential (cross-stack reference). */
+  readonly vaultSecretArn: string;
+}
+
+/** `<env>-azure`: the immutable vault, trusting only the AWS stack's NAT egress IPs. */
+export class AzureStack extends TerraformStack {
+  public readonly storage: VaultStorageAccount;
+  public readonly vault: VaultContainer;
+  public readonly writerCredential: VaultWriterCredential;
+
+  constructor(scope: Construct, id: string, props: AzureStackProps) {
+    super(scope, id);
+    const { env } = props;
+    const az = env.azure;
+    configureBackend(this, env, "azure");
+
+    new AzurermProvider(this, "azurerm", {
+      features: [{}],
+      subscriptionId: az.subscriptionId,
+      // Register only the resource providers this stack uses (not ~70 by default).
+      resourceProviderRegistrations: "none",
+      resourceProvidersToRegister: ["Microsoft.Storage"],
+      storageUseAzuread: true,
+    });
+    new TimeProvider(this, "time", {});
+    // Only to deliver the writer credential into the AWS secret.
+    new AwsProvider(this, "aws", {
+      region: env.aws.region,
+      allowedAccountIds: [env.aws.accountId],
+      defaultTags: [{ tags: { ...env.tags } }],
+    });
+
+    const rg = new ResourceGroup(this, "rg", { name: az.resourceGroupName, location: az.location, tags: env.tags });
+    this.storage = new VaultStorageAccount(this, "storage", {
+      name: az.storageAccountName,
+      resourceGroupName: rg.name,
+      location: rg.location,
+      replicationType: az.replicationType,
+      allowedIps: props.allowedIps,
+      softDeleteRetentionDays: az.softDeleteRetentionDays,
+      maxSasValidityDays: az.sasValidityDays,
+      tags: env.tags,
+    });
+    this.vault = new VaultContainer(this, "vault", {
+      storageAccountId: this.storage.account.id,
+      containerName: az.containerName,
+      immutabilityDays: az.immutabilityDays,
+      immutabilityLocked: az.immutabilityLocked,
+      coolAfterDays: az.coolAfterDays,
+      archiveAfterDays: az.archiveAfterDays,
+    });
+    this.writerCredential = new VaultWriterCredential(this, "writer", {
+      connectionString: this.storage.account.primaryConnectionString,
+      containerName: this.vault.container.name,
+      blobEndpoint: deriveNames(env).vaultBlobEndpoint,
+      awsSecretArn: props.vaultSecretArn,
+      validityDays: az.sasValidityDays,
+      rotationDays: az.sasRotationDays,
+    });
+    // The credential must not be issued before the container (and its WORM policy) exist.
+    this.writerCredential.node.addDependency(this.vault.immutabilityPolicy);
+
+    new TerraformOutput(this, "storage_account_name", { value: this.storage.account.name });
+    new TerraformOutput(this, "vault_container", { value: this.vault.container.name });
+    new TerraformOutput(this, "blob_endpoint", { value: this.storage.account.primaryBlobEndpoint });
+  }
+}
