@@ -12,6 +12,7 @@ module.exports = {
   // ESM-only dependencies are transformed to CommonJS for jest.
   transformIgnorePatterns: ["/node_modules/(?!(aws-local-stepfunctions)/)"],
   setupFiles: ["<rootDir>/test/setup-env.ts"],
+  setupFilesAfterEnv: ["<rootDir>/test/setup-matchers.ts"],
   testTimeout: 30000,
   maxWorkers: 2,
 };

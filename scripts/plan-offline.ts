@@ -69,7 +69,7 @@ function main(): void {
   console.log(`terraform ${tf}; AWS provider ${version} from mirror ${mirror}`);
 
   // Synthesize the program exactly as `npm run synth` does.
-  execFileSync(process.execPath, [path.join(ROOT, "scripts/run-ts.mjs"), path.join(ROOT, "main.ts")], { cwd: ROOT, stdio: "inherit" });
+  execFileSync(process.execPath, ["--disable-warning=DEP0044", path.join(ROOT, "scripts/run-ts.mjs"), path.join(ROOT, "main.ts")], { cwd: ROOT, stdio: "inherit" });
 
   const work = mkdtempSync(path.join(tmpdir(), "gcv-plan-"));
   const cliConfig = path.join(work, "terraform.rc");

@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { App, Testing } from "cdktf";
+import { sampleEnvironments } from "../../config/environments";
+import { deepMerge } from "../../config/load";
+import type { DeepPartial, EnvironmentConfig } from "../../config/types";
+import { assertValidEnvironments } from "../../config/validate";
+import { addEnvironment, type EnvironmentStacks } from "../../stacks/environment";
+
+/** A synthesized Terraform JSON document (cdk.tf.json). */
+export type TfJson = {
+  resource?: Record<string, Record<string, any>>;
+  data?: Record<string, Record<string, any>>;
+  output?: Record<string, { value: unknown }>;
+  terraform?: any;
+  provider?: Record<string, any[]>;
+};
+
+/** A sample environment with overrides applied (validated like real config). */
+export function sampleEnv(name: string, overrides: DeepPartial<EnvironmentConfig> = {}): EnvironmentConfig {
+  const base = sampleEnvironments.find((e) => e.name === name);
+  if (!base) throw new Error(`no sample environment ${name}`);
+  const env = deepMerge(base, overrides);
+  assertValidEnvironments([env]);
+  return env;
+}
+
+/** Synthesizes the given environments into a temp folder and returns each stack's JSON by name. */
+export function synthEnvironments(envs: readonly EnvironmentConfig[]): { stacks: Record<string, TfJson>; built: EnvironmentStacks[]; app: App } {
+  const app = Testing.app({ stackTraces: false });
+  const built = envs.map((e) => addEnvironment(app, e));
+  app.synth();
+  const dir = path.join(app.outdir, "stacks");
+  const stacks: Record<string, TfJson> = {};
+  for (const name of readdirSync(dir)) stacks[name] = JSON.parse(readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8"));
+  return { stacks, built, app };
+}
+
+/** All resources of one type in a stack, keyed by logical id. */
+export function resourcesOf(stack: TfJson, type: string): Record<string, any> {
+  return stack.resource?.[type] ?? {};
+}
+
+/** The only resource of a type in a stack (fails if there is not exactly one). */
+export function onlyResource(stack: TfJson, type: string): any {
+  const all = Object.values(resourcesOf(stack, type));
+  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
+  return all[0];
+}
