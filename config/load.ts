@@ -122,7 +122,8 @@ export function loadEnvironments(opts: LoadOptions = {}): EnvironmentConfig[] {
     return { ...merged, name };
   });
 
-  const selected = env.GCV_ENVIRONMENTS?.split(",").map((s) => s.trim()).filter(Boolean);
+  // Unset or empty selects every environment.
+  const selected = env.GCV_ENVIRONMENTS?.trim() ? env.GCV_ENVIRONMENTS.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
   if (selected) {
     const unknown = selected.filter((s) => !known.has(s));
     if (unknown.length) throw new ConfigError([`GCV_ENVIRONMENTS names unknown environment(s): ${unknown.join(", ")} (known: ${[...known].join(", ")})`]);

@@ -10,7 +10,7 @@
  * Without a mirror (or without terraform) it skips with a clear message.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 
@@ -95,7 +95,10 @@ function main(): void {
   if (stacks.length === 0) throw new Error(`no *-aws stacks in ${stacksDir}`);
   let failed = 0;
   for (const stack of stacks) {
-    const dir = path.join(stacksDir, stack);
+    // Plan a copy: the offline override (which drops the account guard) must never
+    // sit in cdktf.out, where a later `cdktf diff` or `deploy` would pick it up.
+    const dir = path.join(work, stack);
+    cpSync(path.join(stacksDir, stack), dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}.terraform`) });
     // An override file: offline-only provider flags and a throwaway local backend,
     // merged by Terraform over the synthesized config without changing it.
     writeFileSync(
@@ -121,7 +124,7 @@ function main(): void {
     );
     const started = Date.now();
     const run = (args: string[]) => spawnSync("terraform", args, { cwd: dir, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-    const init = run(["init", "-input=false", "-reconfigure", "-no-color"]);
+    const init = run(["init", "-input=false", "-no-color"]);
     if (init.status !== 0) {
       failed++;
       console.error(`${stack}: terraform init failed\n${init.stdout}\n${init.stderr}`);
