@@ -1,4 +1,4 @@
-import type { EnvironmentConfig } from "./types";
+import type { EnvironmentInput } from "./types";
 
 /**
  * Shipped sample environments. They synthesize and plan out of the box; real
@@ -14,7 +14,7 @@ const common = {
   tags: { project: "genesys-cloud-vault", "managed-by": "cdktf" },
 } as const;
 
-export const sampleEnvironments: readonly EnvironmentConfig[] = [
+export const sampleEnvironments: readonly EnvironmentInput[] = [
   {
     name: "dev",
     aws: {

@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
+import { applyDefaults } from "./defaults";
 import { sampleEnvironments } from "./environments";
-import type { DeepPartial, EnvironmentConfig } from "./types";
+import { deepMerge } from "./merge";
+import type { DeepPartial, EnvironmentConfig, EnvironmentInput } from "./types";
 import { assertValidEnvironments, ConfigError } from "./validate";
 
 /** Per-environment overrides, keyed by environment name. */
 export type EnvironmentOverrides = Record<string, DeepPartial<EnvironmentConfig>>;
+
+export { deepMerge };
 
 /**
  * Environment variables that override one field of one environment:
@@ -31,19 +35,11 @@ export interface LoadOptions {
   /** Overrides from cdktf context (`cdktf.json` "context": { "environments": {...} }). */
   readonly contextOverrides?: EnvironmentOverrides;
   /** The environments to start from. @default the shipped samples */
-  readonly base?: readonly EnvironmentConfig[];
+  readonly base?: readonly EnvironmentInput[];
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** Deep merge where arrays and scalars in `over` replace those in `base`. */
-export function deepMerge<T>(base: T, over: unknown): T {
-  if (!isPlainObject(over)) return (over === undefined ? base : (over as T));
-  const out: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(out[k], v);
-  return out as T;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -110,7 +106,7 @@ export function loadEnvironments(opts: LoadOptions = {}): EnvironmentConfig[] {
   }
 
   const envs = [...known].map((name) => {
-    let merged = (base.find((e) => e.name === name) ?? { name }) as EnvironmentConfig;
+    let merged = (base.find((e) => e.name === name) ?? { name }) as EnvironmentInput;
     for (const layer of layers) merged = deepMerge(merged, layer[name]);
     const fromVars: Record<string, unknown> = {};
     for (const f of ENV_VAR_FIELDS) {
@@ -119,7 +115,7 @@ export function loadEnvironments(opts: LoadOptions = {}): EnvironmentConfig[] {
       if (raw !== undefined) setPath(fromVars, f.path, parseValue(raw, f.type, varName));
     }
     merged = deepMerge(merged, fromVars);
-    return { ...merged, name };
+    return applyDefaults({ ...merged, name });
   });
 
   // Unset or empty selects every environment.

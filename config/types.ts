@@ -132,7 +132,12 @@ export interface EnvironmentConfig {
   /** Tags applied to every taggable resource on both clouds. */
   readonly tags: Readonly<Record<string, string>>;
   readonly backends?: BackendsConfig;
+  /** Per-pipeline tunables; see config/defaults.ts for what is used when left out. */
+  readonly pipelines: PipelinesConfig;
 }
+
+/** What a user writes: like EnvironmentConfig, with every pipeline setting optional. */
+export type EnvironmentInput = Omit<EnvironmentConfig, "pipelines"> & { readonly pipelines?: DeepPartial<PipelinesConfig> };
 
 /** Everything derived from config that several stacks need, computed once. */
 export interface DerivedNames {
@@ -146,3 +151,40 @@ export interface DerivedNames {
 
 /** Type helper for the sample file: a deep partial override per environment. */
 export type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** How an SQS queue feeds its consumer Lambda. */
+export interface QueueConsumerConfig {
+  /** Records per invocation (1-10000; 1-10 for FIFO queues). */
+  readonly batchSize: number;
+  /** Seconds to wait for a fuller batch (0-300). */
+  readonly batchWindowSeconds: number;
+  /** The most concurrent invocations this queue may drive (2-1000): the shock absorber. */
+  readonly maxConcurrency: number;
+  /** Deliveries before a message moves to the dead-letter queue (1-1000). */
+  readonly maxReceiveCount: number;
+  /** Consumer Lambda timeout in seconds; the queue's visibility timeout is 6x this. */
+  readonly timeoutSeconds: number;
+  /** Consumer Lambda memory in MB (128-10240). */
+  readonly memoryMb: number;
+}
+
+export interface TranscriptVaultPipelineConfig extends QueueConsumerConfig {
+  /** Genesys topics (EventBridge `detail-type`s, with `{id}` placeholders) archived to the vault. */
+  readonly topics: readonly string[];
+  /** Larger message bodies are quarantined, not archived (bytes). */
+  readonly maxEventBytes: number;
+}
+
+export interface InteractionPipelineConfig extends QueueConsumerConfig {
+  /** Conversation lifecycle topics processed by the workflow. */
+  readonly topics: readonly string[];
+  /** Processor Lambda timeout in seconds. */
+  readonly processorTimeoutSeconds: number;
+  /** Prefix of the participant attributes the processor writes, e.g. `vault.` -> `vault.processedAt`. */
+  readonly attributePrefix: string;
+}
+
+export interface PipelinesConfig {
+  readonly transcriptVault: TranscriptVaultPipelineConfig;
+  readonly interaction: InteractionPipelineConfig;
+}

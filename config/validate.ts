@@ -4,6 +4,7 @@ import {
   INTERFACE_ENDPOINT_SERVICES,
   type DerivedNames,
   type EnvironmentConfig,
+  type QueueConsumerConfig,
 } from "./types";
 
 /** Thrown when configuration is invalid; the message names the environment and every bad field. */
@@ -150,6 +151,8 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     `must map tag names (1-128 chars) to string values (<= 256 chars)${got(env.tags)}`,
   );
 
+  problems.push(...validatePipelines(env, label));
+
   const b = env.backends;
   if (b?.aws) check(typeof b.aws.bucket === "string" && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.aws.bucket), "backends.aws.bucket", `must be an S3 bucket name${got(b.aws.bucket)}`);
   if (b?.azure) {
@@ -180,4 +183,47 @@ export function deriveNames(env: EnvironmentConfig): DerivedNames {
     vaultBlobEndpoint: `https://${env.azure.storageAccountName}.blob.core.windows.net`,
     awsPrefix: `gcv-${env.name}`,
   };
+}
+
+const TOPIC = /^v2\.[A-Za-z0-9_.{}-]+$/;
+
+function validateQueueConsumer(c: QueueConsumerConfig | undefined, field: string, check: Check, fifo = false): void {
+  const got = (v: unknown) => ` (got ${JSON.stringify(v)})`;
+  const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  if (!c) return check(false, field, "is missing");
+  check(intIn(c.batchSize, 1, fifo ? 10 : 10000), `${field}.batchSize`, `must be an integer from 1 to ${fifo ? 10 : 10000}${got(c.batchSize)}`);
+  check(intIn(c.batchWindowSeconds, 0, 300), `${field}.batchWindowSeconds`, `must be an integer from 0 to 300${got(c.batchWindowSeconds)}`);
+  check(intIn(c.maxConcurrency, 2, 1000), `${field}.maxConcurrency`, `must be an integer from 2 to 1000 (the SQS event source minimum is 2)${got(c.maxConcurrency)}`);
+  check(intIn(c.maxReceiveCount, 1, 1000), `${field}.maxReceiveCount`, `must be an integer from 1 to 1000${got(c.maxReceiveCount)}`);
+  // The queue's visibility timeout is 6x the consumer timeout and SQS caps it at 12 hours.
+  check(intIn(c.timeoutSeconds, 1, 900), `${field}.timeoutSeconds`, `must be an integer from 1 to 900 (Lambda maximum)${got(c.timeoutSeconds)}`);
+  check(intIn(c.memoryMb, 128, 10240), `${field}.memoryMb`, `must be an integer from 128 to 10240${got(c.memoryMb)}`);
+  if (c.batchSize > 10) check(c.batchWindowSeconds >= 1, `${field}.batchWindowSeconds`, `must be at least 1 when batchSize is over 10 (an SQS event source rule)${got(c.batchWindowSeconds)}`);
+}
+
+function validateTopics(topics: readonly string[] | undefined, field: string, check: Check): void {
+  check(
+    Array.isArray(topics) && topics.length > 0 && topics.every((t) => typeof t === "string" && TOPIC.test(t)),
+    field,
+    `must be a non-empty list of Genesys topics such as v2.conversations.{id}.transcription (got ${JSON.stringify(topics)})`,
+  );
+}
+
+function validatePipelines(env: EnvironmentConfig, label: string): string[] {
+  const problems: string[] = [];
+  const check: Check = (ok, field, message) => {
+    if (!ok) problems.push(`${label}: ${field} ${message}`);
+  };
+  const p = env.pipelines;
+  if (!p) return [`${label}: pipelines is missing`];
+  const tv = p.transcriptVault;
+  validateQueueConsumer(tv, "pipelines.transcriptVault", check);
+  validateTopics(tv?.topics, "pipelines.transcriptVault.topics", check);
+  check(Number.isInteger(tv?.maxEventBytes) && tv.maxEventBytes >= 1024 && tv.maxEventBytes <= 16 * 1024 * 1024, "pipelines.transcriptVault.maxEventBytes", `must be an integer from 1024 to 16777216 (got ${JSON.stringify(tv?.maxEventBytes)})`);
+  const ip = p.interaction;
+  validateQueueConsumer(ip, "pipelines.interaction", check);
+  validateTopics(ip?.topics, "pipelines.interaction.topics", check);
+  check(Number.isInteger(ip?.processorTimeoutSeconds) && ip.processorTimeoutSeconds >= 3 && ip.processorTimeoutSeconds <= 900, "pipelines.interaction.processorTimeoutSeconds", `must be an integer from 3 to 900 (got ${JSON.stringify(ip?.processorTimeoutSeconds)})`);
+  check(typeof ip?.attributePrefix === "string" && /^[A-Za-z0-9._-]{0,32}$/.test(ip.attributePrefix), "pipelines.interaction.attributePrefix", `must be up to 32 letters, digits, '.', '_' or '-' (got ${JSON.stringify(ip?.attributePrefix)})`);
+  return problems;
 }

@@ -1,13 +1,14 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { applyDefaults } from "../../config/defaults";
 import { sampleEnvironments } from "../../config/environments";
 import { deepMerge, loadEnvironments } from "../../config/load";
 import type { DeepPartial, EnvironmentConfig } from "../../config/types";
 import { ConfigError, deriveNames, validateEnvironment } from "../../config/validate";
 
-const dev = sampleEnvironments.find((e) => e.name === "dev")!;
-const prod = sampleEnvironments.find((e) => e.name === "prod")!;
+const dev = applyDefaults(sampleEnvironments.find((e) => e.name === "dev")!);
+const prod = applyDefaults(sampleEnvironments.find((e) => e.name === "prod")!);
 const problemsWith = (base: EnvironmentConfig, o: DeepPartial<EnvironmentConfig>) => validateEnvironment(deepMerge(base, o));
 
 describe("shipped sample environments", () => {
@@ -94,5 +95,23 @@ describe("overrides", () => {
 
   test("GCV_ENVIRONMENTS with an unknown name fails and lists the known ones", () => {
     expect(() => loadEnvironments({ env: { GCV_ENVIRONMENTS: "dev,qa" } })).toThrow(/unknown environment\(s\): qa \(known: dev, staging, prod\)/);
+  });
+});
+
+describe("pipeline settings", () => {
+  test("defaults apply where an environment leaves them out, and an override keeps the other defaults", () => {
+    const [d] = loadEnvironments({ env: { GCV_ENVIRONMENTS: "dev" }, contextOverrides: { dev: { pipelines: { transcriptVault: { maxConcurrency: 20 } } } } });
+    expect(d.pipelines.transcriptVault.maxConcurrency).toBe(20);
+    expect(d.pipelines.transcriptVault.topics).toEqual(["v2.conversations.{id}.transcription", "v2.detail.events.conversation.{id}.customer.end"]);
+  });
+
+  const cases: Array<[string, DeepPartial<EnvironmentConfig>, RegExp]> = [
+    ["concurrency below the SQS event source minimum", { pipelines: { transcriptVault: { maxConcurrency: 1 } } }, /pipelines\.transcriptVault\.maxConcurrency must be an integer from 2 to 1000/],
+    ["a topic that is not a Genesys topic", { pipelines: { interaction: { topics: ["conversation.end"] } } }, /pipelines\.interaction\.topics must be a non-empty list of Genesys topics/],
+    ["a Lambda timeout over 15 minutes", { pipelines: { interaction: { timeoutSeconds: 1200 } } }, /pipelines\.interaction\.timeoutSeconds must be an integer from 1 to 900/],
+    ["a large batch without a batching window", { pipelines: { transcriptVault: { batchSize: 100, batchWindowSeconds: 0 } } }, /batchWindowSeconds must be at least 1 when batchSize is over 10/],
+  ];
+  test.each(cases)("%s", (_label, override, message) => {
+    expect(problemsWith(dev, override)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 });

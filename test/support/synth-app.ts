@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { App, Testing } from "cdktf";
 import { sampleEnvironments } from "../../config/environments";
-import { deepMerge } from "../../config/load";
+import { applyDefaults } from "../../config/defaults";
+import { deepMerge } from "../../config/merge";
 import type { DeepPartial, EnvironmentConfig } from "../../config/types";
 import { assertValidEnvironments } from "../../config/validate";
 import { addEnvironment, type EnvironmentStacks } from "../../stacks/environment";
@@ -20,13 +21,13 @@ export type TfJson = {
 export function sampleEnv(name: string, overrides: DeepPartial<EnvironmentConfig> = {}): EnvironmentConfig {
   const base = sampleEnvironments.find((e) => e.name === name);
   if (!base) throw new Error(`no sample environment ${name}`);
-  const env = deepMerge(base, overrides);
+  const env = applyDefaults(deepMerge(base, overrides) as any);
   assertValidEnvironments([env]);
   return env;
 }
 
 /** Synthesizes the given environments into a temp folder and returns each stack's JSON by name. */
-export function synthEnvironments(envs: readonly EnvironmentConfig[]): { stacks: Record<string, TfJson>; built: EnvironmentStacks[]; app: App } {
+export function synthEnvironments(envs: readonly EnvironmentConfig[] = sampleEnvironments.map(applyDefaults)): { stacks: Record<string, TfJson>; built: EnvironmentStacks[]; app: App } {
   const app = Testing.app({ stackTraces: false });
   const built = envs.map((e) => addEnvironment(app, e));
   app.synth();
