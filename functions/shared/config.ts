@@ -1,0 +1,153 @@
+/**
+ * Environment variables read by the functions: one table, validated at the edge.
+ *
+ * Secrets never live here: variables only name the Secrets Manager secret (ARN),
+ * and the value is fetched at runtime (secrets.ts).
+ *
+ * | Variable                    | Meaning                                                                 | Default                    |
+ * |-----------------------------|-------------------------------------------------------------------------|----------------------------|
+ * | GENESYS_REGION_DOMAIN       | Genesys Cloud region domain, e.g. `mypurecloud.ie`                      | required where Genesys is called |
+ * | GENESYS_API_BASE_URL        | Override of `https://api.<domain>` (tests point it at a fake)           | derived from the domain    |
+ * | GENESYS_LOGIN_BASE_URL      | Override of `https://login.<domain>`                                    | derived from the domain    |
+ * | GENESYS_SECRET_ARN          | Secret holding `{"clientId","clientSecret"}`                            | required where Genesys is called |
+ * | GENESYS_REQUEST_TIMEOUT_MS  | Timeout of each Genesys request                                          | 10000                      |
+ * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` | required by the archiver   |
+ * | AZURE_REQUEST_TIMEOUT_MS    | Deadline of each Azure Blob operation, its retries included              | 20000                      |
+ * | AZURE_MAX_TRIES             | Attempts per Azure Blob request (SDK retry policy)                       | 3                          |
+ * | MAX_EVENT_BYTES             | Larger SQS bodies are quarantined, not processed                         | 1048576                    |
+ * | SECRETS_CACHE_TTL_SECONDS   | How long a fetched secret is reused                                      | 300                        |
+ * | IDEMPOTENCY_TABLE_NAME      | DynamoDB table of the Powertools idempotency utility                     | required where used        |
+ * | STATE_MACHINE_ARN           | Interaction workflow the dispatcher starts executions of                 | required by the dispatcher |
+ * | INTERACTION_ATTRIBUTE_PREFIX | Prefix of the participant attributes the processor writes (`<p>processedAt`, `<p>eventType`, `<p>eventTime`) | aws_ |
+ * | INTERACTION_IDEMPOTENCY_TTL_SECONDS | How long the processor remembers an applied event                | 345600 (4 days: Genesys' redelivery horizon) |
+ * | SYNC_RULES                  | JSON array of configuration sync rules (functions/shared/sync-rules.ts)  | required by config-sync    |
+ * | AUDIT_TABLE_NAME            | DynamoDB table recording every change config-sync applies to Genesys    | required by config-sync    |
+ * | DRY_RUN                     | `true`: config-sync computes and logs changes but writes nothing         | false                      |
+ * | WEBHOOK_SECRET_ARN          | Secret holding `{"sharedSecret"[, "previousSharedSecret"]}` for webhook callers | required by webhook-receiver |
+ * | WEBHOOK_SECRET_HEADER       | Request header carrying the shared secret                                 | x-genesys-webhook-secret   |
+ * | WEBHOOK_MAX_BODY_BYTES      | Larger webhook bodies are refused with 413                                | 65536                      |
+ * | WEBHOOK_MAX_CLOCK_SKEW_SECONDS | Webhook timestamps further in the future are refused with 400         | 300                        |
+ * | WEBHOOK_ACTIONS             | JSON array of the actions webhooks may trigger (webhook-receiver/actions.ts) | required by webhook-receiver |
+ * | WEBHOOK_STATE_TABLE_NAME    | DynamoDB table of per-resource event ordering and cooldown state          | required by webhook-receiver |
+ * | WEBHOOK_CLAIM_LEASE_SECONDS | How long an event being applied blocks others for its resource (crash recovery) | 60                  |
+ * | POWERTOOLS_SERVICE_NAME     | Service name in every log line (read by Powertools)                      | the function name          |
+ * | LOG_LEVEL                   | DEBUG, INFO, WARN, ERROR (read by Powertools)                            | INFO                       |
+ * | AWS_ENDPOINT_URL_<SERVICE>  | AWS SDK endpoint override (tests point clients at local stand-ins)       | AWS endpoints              |
+ */
+
+/** Every variable a function may read, with its default (undefined = required when read). */
+export const ENVIRONMENT_VARIABLES = {
+  GENESYS_REGION_DOMAIN: { default: undefined },
+  GENESYS_API_BASE_URL: { default: undefined },
+  GENESYS_LOGIN_BASE_URL: { default: undefined },
+  GENESYS_SECRET_ARN: { default: undefined },
+  GENESYS_REQUEST_TIMEOUT_MS: { default: "10000" },
+  AZURE_VAULT_SECRET_ARN: { default: undefined },
+  AZURE_REQUEST_TIMEOUT_MS: { default: "20000" },
+  AZURE_MAX_TRIES: { default: "3" },
+  MAX_EVENT_BYTES: { default: "1048576" },
+  SECRETS_CACHE_TTL_SECONDS: { default: "300" },
+  IDEMPOTENCY_TABLE_NAME: { default: undefined },
+  STATE_MACHINE_ARN: { default: undefined },
+  INTERACTION_ATTRIBUTE_PREFIX: { default: "aws_" },
+  INTERACTION_IDEMPOTENCY_TTL_SECONDS: { default: "345600" },
+  SYNC_RULES: { default: undefined },
+  AUDIT_TABLE_NAME: { default: undefined },
+  DRY_RUN: { default: "false" },
+  WEBHOOK_SECRET_ARN: { default: undefined },
+  WEBHOOK_SECRET_HEADER: { default: "x-genesys-webhook-secret" },
+  WEBHOOK_MAX_BODY_BYTES: { default: "65536" },
+  WEBHOOK_MAX_CLOCK_SKEW_SECONDS: { default: "300" },
+  WEBHOOK_ACTIONS: { default: undefined },
+  WEBHOOK_STATE_TABLE_NAME: { default: undefined },
+  WEBHOOK_CLAIM_LEASE_SECONDS: { default: "60" },
+} as const satisfies Record<string, { default: string | undefined }>;
+
+/** Name of a variable listed in {@link ENVIRONMENT_VARIABLES}. */
+export type EnvironmentVariable = keyof typeof ENVIRONMENT_VARIABLES;
+
+/** A missing or invalid environment variable: a deployment error, reported once, clearly. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The variable's value, or its default; throws {@link ConfigError} if required and unset. */
+export function requireEnv(name: EnvironmentVariable, env: Env = process.env): string {
+  const value = optionalEnv(name, env);
+  if (value === undefined) throw new ConfigError(`environment variable ${name} is required`);
+  return value;
+}
+
+/** The variable's value, or its default (possibly undefined). Blank counts as unset. */
+export function optionalEnv(name: EnvironmentVariable, env: Env = process.env): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? raw : ENVIRONMENT_VARIABLES[name].default;
+}
+
+/** A positive integer variable (or its default). */
+export function intEnv(name: EnvironmentVariable, env: Env = process.env): number {
+  const raw = requireEnv(name, env);
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new ConfigError(`environment variable ${name} must be a positive integer, got "${raw}"`);
+  return Number(raw);
+}
+
+/** A boolean variable: `true` or `false` (any case), or its default. */
+export function booleanEnv(name: EnvironmentVariable, env: Env = process.env): boolean {
+  const raw = requireEnv(name, env).toLowerCase();
+  if (raw !== "true" && raw !== "false") throw new ConfigError(`environment variable ${name} must be "true" or "false", got "${raw}"`);
+  return raw === "true";
+}
+
+/** Settings a function needs to build a Genesys client. */
+export interface GenesysSettings {
+  domain: string;
+  apiBaseUrl: string;
+  loginBaseUrl: string;
+  secretArn: string;
+  requestTimeoutMs: number;
+}
+
+/** Reads and validates the Genesys variables. */
+export function genesysSettings(env: Env = process.env): GenesysSettings {
+  const domain = requireEnv("GENESYS_REGION_DOMAIN", env);
+  if (!/^[a-z0-9]+([.-][a-z0-9]+)*\.[a-z]{2,}$/i.test(domain)) {
+    throw new ConfigError(`GENESYS_REGION_DOMAIN must be a domain such as mypurecloud.com, got "${domain}"`);
+  }
+  return {
+    domain,
+    apiBaseUrl: urlEnv("GENESYS_API_BASE_URL", env) ?? `https://api.${domain}`,
+    loginBaseUrl: urlEnv("GENESYS_LOGIN_BASE_URL", env) ?? `https://login.${domain}`,
+    secretArn: requireEnv("GENESYS_SECRET_ARN", env),
+    requestTimeoutMs: intEnv("GENESYS_REQUEST_TIMEOUT_MS", env),
+  };
+}
+
+/** Settings of the Azure vault writer. */
+export interface VaultSettings {
+  secretArn: string;
+  requestTimeoutMs: number;
+  maxTries: number;
+}
+
+/** Reads and validates the Azure vault variables. */
+export function vaultSettings(env: Env = process.env): VaultSettings {
+  return {
+    secretArn: requireEnv("AZURE_VAULT_SECRET_ARN", env),
+    requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS", env),
+    maxTries: intEnv("AZURE_MAX_TRIES", env),
+  };
+}
+
+function urlEnv(name: EnvironmentVariable, env: Env): string | undefined {
+  const value = optionalEnv(name, env);
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http(s)");
+  } catch {
+    throw new ConfigError(`environment variable ${name} must be an http(s) URL, got "${value}"`);
+  }
+  return value.replace(/\/+$/, "");
+}

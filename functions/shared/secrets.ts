@@ -1,0 +1,66 @@
+/**
+ * Secrets Manager access with an in-memory cache (Powertools Parameters), so a warm
+ * Lambda reads each secret at most once per TTL. Values are never logged: errors
+ * name the secret and the problem, not the content.
+ */
+import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { intEnv } from "./config";
+
+/** A secret is missing, unreadable or not the expected JSON shape. */
+export class SecretError extends Error {
+  override readonly name = "SecretError";
+}
+
+/** Options of {@link getJsonSecret}. */
+export interface SecretReadOptions {
+  /** Bypass the cache (e.g. after the credential was refused: it may have been rotated). @default false */
+  forceFetch?: boolean;
+  /** Cache TTL in seconds. @default SECRETS_CACHE_TTL_SECONDS (300) */
+  maxAgeSeconds?: number;
+}
+
+/**
+ * Reads a secret whose value is a JSON object.
+ * @example const { sasToken } = await getJsonSecret(arn);
+ */
+export async function getJsonSecret(secretId: string, opts: SecretReadOptions = {}): Promise<Record<string, unknown>> {
+  let raw: unknown;
+  try {
+    raw = await getSecret(secretId, {
+      maxAge: opts.maxAgeSeconds ?? intEnv("SECRETS_CACHE_TTL_SECONDS"),
+      forceFetch: opts.forceFetch ?? false,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? `${(error.cause as Error | undefined)?.name ?? error.name}: ${(error.cause as Error | undefined)?.message ?? error.message}` : String(error);
+    throw new SecretError(`cannot read secret ${secretId}: ${reason}`, { cause: error });
+  }
+  const text = typeof raw === "string" ? raw : raw instanceof Uint8Array ? Buffer.from(raw).toString("utf8") : undefined;
+  if (text === undefined) throw new SecretError(`secret ${secretId} has no value`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new SecretError(`secret ${secretId} is not JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new SecretError(`secret ${secretId} must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Reads string fields of a JSON secret, failing clearly (by field name only) if any is missing. */
+export async function getSecretFields<K extends string>(
+  secretId: string,
+  fields: readonly K[],
+  opts: SecretReadOptions = {},
+): Promise<Record<K, string>> {
+  const value = await getJsonSecret(secretId, opts);
+  const missing = fields.filter((field) => typeof value[field] !== "string" || !(value[field] as string));
+  if (missing.length) throw new SecretError(`secret ${secretId} lacks string field(s): ${missing.join(", ")}`);
+  return Object.fromEntries(fields.map((field) => [field, value[field] as string])) as Record<K, string>;
+}
+
+/** Genesys client credentials from a secret `{"clientId": "...", "clientSecret": "..."}`. */
+export function getGenesysCredentials(secretId: string, opts: SecretReadOptions = {}): Promise<{ clientId: string; clientSecret: string }> {
+  return getSecretFields(secretId, ["clientId", "clientSecret"], opts);
+}

@@ -1,0 +1,104 @@
+/**
+ * Starts a real Azurite Blob service (child process) on 127.0.0.1, port 0, with a
+ * temporary data directory, and hands out connection info for the well-known
+ * development account. Stop it in afterAll.
+ *
+ * @example
+ * const azurite = await startAzurite();
+ * const service = azurite.serviceClient(); // account-key client: full access, for test assertions
+ * const sas = azurite.containerSas("vault", "cw"); // what the functions get: create + write only
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  BlobServiceClient,
+  ContainerSASPermissions,
+  generateBlobSASQueryParameters,
+  SASProtocol,
+  StorageSharedKeyCredential,
+} from "@azure/storage-blob";
+
+/** Azurite's documented development account (public, not a secret). */
+export const AZURITE_ACCOUNT = "devstoreaccount1";
+export const AZURITE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/** A running Azurite blob service. */
+export interface Azurite {
+  /** e.g. `http://127.0.0.1:41234` */
+  origin: string;
+  /** Blob endpoint of the dev account: `<origin>/devstoreaccount1`. */
+  blobEndpoint: string;
+  /** Connection string with the account key. */
+  connectionString: string;
+  /** An account-key client (full access: tests use it to list and read what functions wrote). */
+  serviceClient(endpoint?: string): BlobServiceClient;
+  /** A container SAS token (no leading `?`), e.g. permissions "cw" (create + write), valid for `hours`. */
+  containerSas(containerName: string, permissions: string, hours?: number): string;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startAzurite}. */
+export interface AzuriteOptions {
+  /** Keep blobs in memory instead of the temp dir (faster for benchmarks). @default false */
+  inMemory?: boolean;
+}
+
+/** Starts Azurite's blob service; resolves once it listens. */
+export async function startAzurite(opts: AzuriteOptions = {}): Promise<Azurite> {
+  const location = mkdtempSync(path.join(tmpdir(), "azurite-"));
+  const bin = path.join(path.dirname(require.resolve("azurite/package.json")), "dist", "src", "blob", "main.js");
+  const args = [bin, "--blobHost", "127.0.0.1", "--blobPort", "0", "--silent", "--disableTelemetry", "--skipApiVersionCheck"];
+  // Azurite rejects --location together with --inMemoryPersistence.
+  args.push(...(opts.inMemory ? ["--inMemoryPersistence"] : ["--location", location]));
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const origin = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 20 s:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listens on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited (code ${code}):\n${output}`));
+    });
+  });
+  const blobEndpoint = `${origin}/${AZURITE_ACCOUNT}`;
+  const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY);
+  return {
+    origin,
+    blobEndpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
+    serviceClient: (endpoint = blobEndpoint) => new BlobServiceClient(endpoint, credential),
+    containerSas(containerName, permissions, hours = 1) {
+      return generateBlobSASQueryParameters(
+        {
+          containerName,
+          permissions: ContainerSASPermissions.parse(permissions),
+          startsOn: new Date(Date.now() - 5 * 60_000),
+          expiresOn: new Date(Date.now() + hours * 3_600_000),
+          protocol: SASProtocol.HttpsAndHttp,
+        },
+        credential,
+      ).toString();
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          rmSync(location, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once("exit", done);
+        child.kill();
+      }),
+  };
+}

@@ -1,0 +1,699 @@
+/**
+ * A Genesys Cloud API fake for tests: a real HTTP server on 127.0.0.1, port 0,
+ * mimicking the documented behaviour, error codes and headers (genesys-facts.md).
+ *
+ * Login and API share one origin (`fake.baseUrl`): point both GENESYS_API_BASE_URL and
+ * GENESYS_LOGIN_BASE_URL (or the client's apiBaseUrl/loginBaseUrl) at it.
+ *
+ * Routes (name in brackets, used by `failNext` and the request log):
+ * - [token]            POST /oauth/token: Basic client credentials; `invalid_client` 400 (unknown id) / 401 (bad secret).
+ * - [recordings]       GET  /api/v2/conversations/{cid}/recordings: recordings with `messagingTranscript[]`.
+ * - [message]          GET  /api/v2/conversations/messages/{cid}/messages/{mid}
+ * - [messagesBulk]     POST /api/v2/conversations/messages/{cid}/messages/bulk (JSON array of <= 1000 ids) -> `{entities}`
+ * - [media]            GET  /media/{mediaId}/{name}: streamed bytes (bearer required unless the media is `presigned`,
+ *                      in which case it answers 302 to the pre-signed server, which rejects any Authorization header).
+ * - [queue]            GET/PUT /api/v2/routing/queues/{id} (PUT: full replace, `name` required)
+ * - [utilization]      GET/PUT /api/v2/routing/utilization (PUT: full replace; omitted media types reset to defaults)
+ * - [userUtilization]  GET/PUT /api/v2/routing/users/{userId}/utilization (same; GET falls back to the org level)
+ * - [participantAttributes] PATCH /api/v2/conversations/{cid}/participants/{pid}/attributes -> 202
+ * API routes answer 401 `authentication.required` without a bearer token, 401 `bad.credentials` for an
+ * unknown, expired or revoked token, 429 `too.many.requests.retry.after` (Retry-After + inin-ratelimit-*)
+ * when the optional per-token rate limit is exceeded, 404 `not.found` for unknown ids.
+ *
+ * @example
+ * const fake = await startGenesysFake();
+ * fake.addConversation("c1", [{ messageText: "hi", attachments: [{ id: "a1", name: "x.png", size: 1024 }] }]);
+ * fake.failNext("recordings", [{ status: 429, retryAfter: 1 }, { status: 503 }]);
+ * ... // run the code under test against fake.baseUrl with fake.credentials
+ * expect(fake.requests.filter((r) => r.route === "recordings")).toHaveLength(3);
+ * await fake.close();
+ */
+import { createHash, randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** Route names of the fake (see the module comment). */
+export type GenesysRoute =
+  | "token"
+  | "recordings"
+  | "message"
+  | "messagesBulk"
+  | "media"
+  | "presigned"
+  | "queue"
+  | "utilization"
+  | "userUtilization"
+  | "participantAttributes";
+
+/** A scripted fault, consumed by the next matching request. */
+export interface Fault {
+  /** HTTP status to answer (e.g. 429, 503, 401, 202). */
+  status?: number;
+  /** Retry-After seconds (429 default 1). */
+  retryAfter?: number;
+  /** Error code in the body (defaults by status: too.many.requests.retry.after, bad.credentials, ...). */
+  code?: string;
+  /** Raw body to answer instead of the default error JSON. */
+  body?: unknown;
+  /** Never answer (until the client gives up or the fake closes): provokes client timeouts. */
+  hang?: boolean;
+  /** Media only: serve normally but cut the connection after this many body bytes. */
+  abortAfterBytes?: number;
+  /** Delay before answering, in ms. */
+  delayMs?: number;
+}
+
+/** One request as seen by the fake. */
+export interface RecordedRequest {
+  route: GenesysRoute | "unknown";
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** "bearer", "basic" or undefined. */
+  auth?: "bearer" | "basic";
+  /** The bearer token presented, if any (tests check it never reaches other hosts). */
+  token?: string;
+  /** Parsed JSON body (or raw text), if any. */
+  body?: unknown;
+  status: number;
+  at: number;
+}
+
+/** An attachment in a messaging transcript. */
+export interface FakeAttachment {
+  id: string;
+  name: string;
+  /** Size in bytes of the generated content (deterministic pseudo-random bytes). */
+  size: number;
+  mediaType?: string;
+  /** Serve via a 302 to the pre-signed server instead of directly. */
+  presigned?: boolean;
+}
+
+/** One message of a fake conversation. */
+export interface FakeMessage {
+  id?: string;
+  messageText?: string;
+  direction?: "inbound" | "outbound";
+  timestamp?: string;
+  attachments?: FakeAttachment[];
+}
+
+/** Options of {@link startGenesysFake}. */
+export interface GenesysFakeOptions {
+  /** Valid client credentials. @default one pair: fake-client-id / fake-client-secret */
+  clients?: Array<{ clientId: string; clientSecret: string }>;
+  /** expires_in of issued tokens, seconds. @default 86400 */
+  tokenLifetimeSeconds?: number;
+  /** Requests per "minute" per token; undefined = unlimited. */
+  rateLimitPerMinute?: number;
+  /** Length of the rate-limit window in real ms (scale time down in tests). @default 60000 */
+  minuteMs?: number;
+  /**
+   * What the rate limit counts: each token separately (Genesys' documented per-token limit), or all
+   * tokens of a client together (a budget shared by every Lambda container of one OAuth client). @default "token"
+   */
+  rateLimitScope?: "token" | "client";
+  /** Clock for token expiry and rate-limit windows. @default Date.now */
+  now?: () => number;
+}
+
+/** Default per-media-type utilization (what an omitted media type resets to). */
+export const DEFAULT_UTILIZATION: Record<string, { maximumCapacity: number; interruptableMediaTypes: string[]; includeNonAcd: boolean }> = {
+  call: { maximumCapacity: 1, interruptableMediaTypes: [], includeNonAcd: false },
+  callback: { maximumCapacity: 1, interruptableMediaTypes: [], includeNonAcd: false },
+  chat: { maximumCapacity: 4, interruptableMediaTypes: [], includeNonAcd: false },
+  email: { maximumCapacity: 1, interruptableMediaTypes: [], includeNonAcd: false },
+  message: { maximumCapacity: 4, interruptableMediaTypes: [], includeNonAcd: false },
+};
+const MEDIA_TYPES = Object.keys(DEFAULT_UTILIZATION);
+
+/** Deterministic content of a fake attachment (so tests can compute its hash). */
+export function attachmentContent(id: string, size: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let block = createHash("sha256").update(id).digest();
+  for (let offset = 0; offset < size; offset += block.length) {
+    block.copy(out, offset, 0, Math.min(block.length, size - offset));
+    block = createHash("sha256").update(block).digest();
+  }
+  return out;
+}
+
+interface TokenState {
+  clientId: string;
+  expiresAt: number;
+  revoked: boolean;
+  windowStart: number;
+  count: number;
+}
+
+export type StoredMessage = FakeMessage & { id: string; direction: "inbound" | "outbound"; timestamp: string };
+
+interface ConversationState {
+  messages: StoredMessage[];
+}
+
+/** A running fake; see {@link startGenesysFake}. */
+export class GenesysFake {
+  /** Origin of the API and login routes, e.g. `http://127.0.0.1:41234`. */
+  baseUrl = "";
+  /** Origin of the "pre-signed storage" server (a different origin, no token allowed). */
+  presignedBaseUrl = "";
+  /** Every request, in arrival order. */
+  readonly requests: RecordedRequest[] = [];
+  /** Queues by id (GET/PUT state). */
+  readonly queues = new Map<string, Record<string, unknown>>();
+  /** Org-level utilization (full object per media type). */
+  orgUtilization: Record<string, unknown> = structuredClone(DEFAULT_UTILIZATION);
+  /** Per-user utilization set by PUT. */
+  readonly userUtilization = new Map<string, Record<string, unknown>>();
+  /** Participant attributes by `${conversationId}/${participantId}`. */
+  readonly participantAttributes = new Map<string, Record<string, string>>();
+  /** Rate-limit windows per client id (rateLimitScope "client"). */
+  private readonly clientWindows = new Map<string, { windowStart: number; count: number }>();
+  /** Number of tokens issued. */
+  tokensIssued = 0;
+
+  private readonly clients: Array<{ clientId: string; clientSecret: string }>;
+  private readonly tokens = new Map<string, TokenState>();
+  private readonly conversations = new Map<string, ConversationState>();
+  private readonly media = new Map<string, FakeAttachment>();
+  private readonly faults = new Map<GenesysRoute, Fault[]>();
+  private readonly servers: http.Server[] = [];
+  private readonly hanging = new Set<http.ServerResponse>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: GenesysFakeOptions = {}) {
+    this.clients = options.clients ?? [{ clientId: "fake-client-id", clientSecret: "fake-client-secret" }];
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The first valid client credentials pair. */
+  get credentials(): { clientId: string; clientSecret: string } {
+    return { ...this.clients[0]! };
+  }
+
+  /** Starts both servers (API + pre-signed). Called by {@link startGenesysFake}. */
+  async listen(): Promise<void> {
+    this.baseUrl = await this.serve((req, res) => this.handleApi(req, res));
+    this.presignedBaseUrl = await this.serve((req, res) => this.handlePresigned(req, res));
+  }
+
+  /** Stops the servers and releases hanging requests. */
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    await Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+          }),
+      ),
+    );
+  }
+
+  /** Queues faults for the next requests of `route` (consumed in order). */
+  failNext(route: GenesysRoute, faults: Fault[]): void {
+    this.faults.set(route, [...(this.faults.get(route) ?? []), ...faults]);
+  }
+
+  /** Drops all queued faults. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Clears the request log. */
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  /** Requests of one route (convenience for assertions). */
+  requestsOf(route: GenesysRoute): RecordedRequest[] {
+    return this.requests.filter((r) => r.route === route);
+  }
+
+  /** Revokes every issued token (next use answers 401 bad.credentials). */
+  revokeTokens(): void {
+    for (const token of this.tokens.values()) token.revoked = true;
+  }
+
+  /** Expires every issued token now. */
+  expireTokens(): void {
+    for (const token of this.tokens.values()) token.expiresAt = this.now() - 1;
+  }
+
+  /**
+   * Adds a messaging conversation; its transcript is served by the recordings and
+   * messages routes, attachments by the media route. Returns the stored messages (with ids).
+   */
+  addConversation(conversationId: string, messages: FakeMessage[]): StoredMessage[] {
+    const start = Date.parse("2024-05-01T10:00:00Z");
+    const stored = messages.map((message, index): StoredMessage => ({
+      ...message,
+      id: message.id ?? `${conversationId}-m${index + 1}`,
+      direction: message.direction ?? (index % 2 === 0 ? "inbound" : "outbound"),
+      timestamp: message.timestamp ?? new Date(start + index * 1000).toISOString(),
+    }));
+    for (const message of stored) for (const attachment of message.attachments ?? []) this.media.set(attachment.id, attachment);
+    this.conversations.set(conversationId, { messages: stored });
+    return stored;
+  }
+
+  /** URL at which the fake serves an attachment. */
+  mediaUrl(attachment: Pick<FakeAttachment, "id" | "name">): string {
+    return `${this.baseUrl}/media/${encodeURIComponent(attachment.id)}/${encodeURIComponent(attachment.name)}`;
+  }
+
+  /** Stores a queue (as if configured in Genesys). */
+  setQueue(queue: { id: string; name: string } & Record<string, unknown>): void {
+    this.queues.set(queue.id, structuredClone(queue));
+  }
+
+  // ---- internals ----
+
+  private async serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): Promise<string> {
+    const server = http.createServer((req, res) => {
+      handler(req, res).catch((error) => {
+        if (!res.headersSent) this.json(res, 500, { message: String(error), code: "internal.server.error", status: 500 });
+        else res.destroy();
+      });
+    });
+    this.servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  private async handleApi(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.baseUrl);
+    const method = req.method ?? "GET";
+    const bodyText = await readBody(req);
+    const record: RecordedRequest = {
+      route: "unknown",
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: parseMaybeJson(bodyText),
+      status: 0,
+      at: this.now(),
+    };
+    const authorization = req.headers.authorization ?? "";
+    if (/^basic /i.test(authorization)) record.auth = "basic";
+    if (/^bearer /i.test(authorization)) {
+      record.auth = "bearer";
+      record.token = authorization.slice(7).trim();
+    }
+    this.requests.push(record);
+    res.on("finish", () => (record.status = res.statusCode));
+
+    const route = matchRoute(method, url.pathname);
+    if (!route) {
+      this.error(res, 404, "not.found", `no route ${method} ${url.pathname}`);
+      return;
+    }
+    record.route = route.name;
+    if (await this.applyFault(route.name, res)) return;
+
+    if (route.name === "token") return this.token(req, res, bodyText);
+
+    // Every other route needs a valid bearer token, except presigned media (handled by the media route).
+    const media = route.name === "media" ? this.media.get(route.params[0]!) : undefined;
+    if (!(media?.presigned && !record.token)) {
+      const tokenState = this.authenticate(record.token, res);
+      if (!tokenState) return;
+      if (!this.rateLimit(tokenState, res)) return;
+    }
+
+    switch (route.name) {
+      case "recordings":
+        return this.recordings(res, route.params[0]!);
+      case "message":
+        return this.message(res, route.params[0]!, route.params[1]!);
+      case "messagesBulk":
+        return this.messagesBulk(res, route.params[0]!, record.body);
+      case "media":
+        return this.serveMedia(res, route.params[0]!, media, true);
+      case "queue":
+        return this.queue(res, method, route.params[0]!, record.body);
+      case "utilization":
+        return this.utilization(res, method, undefined, record.body);
+      case "userUtilization":
+        return this.utilization(res, method, route.params[0]!, record.body);
+      case "participantAttributes":
+        return this.attributes(res, route.params[0]!, route.params[1]!, record.body);
+      default:
+        this.error(res, 404, "not.found", "not found");
+    }
+  }
+
+  private async handlePresigned(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.presignedBaseUrl);
+    const record: RecordedRequest = {
+      route: "presigned",
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+      at: this.now(),
+    };
+    const authorization = req.headers.authorization ?? "";
+    if (authorization) {
+      record.auth = /^bearer /i.test(authorization) ? "bearer" : "basic";
+      record.token = authorization.replace(/^\w+ /, "");
+    }
+    this.requests.push(record);
+    res.on("finish", () => (record.status = res.statusCode));
+    if (await this.applyFault("presigned", res)) return;
+    // Like S3: a pre-signed URL plus an Authorization header is rejected.
+    if (authorization) {
+      res.writeHead(400, { "content-type": "application/xml" }).end("<Error><Code>InvalidArgument</Code></Error>");
+      return;
+    }
+    const match = /^\/blobs\/([^/]+)$/.exec(url.pathname);
+    if (!match || url.searchParams.get("signature") !== signatureOf(decodeURIComponent(match[1]!))) {
+      res.writeHead(403).end("<Error><Code>AccessDenied</Code></Error>");
+      return;
+    }
+    const id = decodeURIComponent(match[1]!);
+    return this.serveMedia(res, id, this.media.get(id), false);
+  }
+
+  private async applyFault(route: GenesysRoute, res: http.ServerResponse): Promise<boolean> {
+    const queue = this.faults.get(route);
+    const fault = queue?.[0];
+    if (!fault || fault.abortAfterBytes !== undefined) return false; // abortAfterBytes is consumed by serveMedia
+    queue!.shift();
+    if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault.hang) {
+      this.hanging.add(res);
+      res.on("close", () => this.hanging.delete(res));
+      return true;
+    }
+    if (fault.status === undefined) return false; // a pure delay
+    const status = fault.status;
+    if (status === 429) {
+      const retryAfter = fault.retryAfter ?? 1;
+      res.setHeader("retry-after", String(retryAfter));
+      res.setHeader("inin-ratelimit-count", String(this.options.rateLimitPerMinute ?? 300));
+      res.setHeader("inin-ratelimit-allowed", String(this.options.rateLimitPerMinute ?? 300));
+      res.setHeader("inin-ratelimit-reset", String(retryAfter));
+    }
+    if (fault.body !== undefined) {
+      this.json(res, status, fault.body);
+      return true;
+    }
+    if (status >= 200 && status < 300) {
+      res.writeHead(status).end();
+      return true;
+    }
+    const code = fault.code ?? defaultCode(status);
+    if (route === "token") this.json(res, status, { error: code, description: `scripted ${status}` });
+    else this.error(res, status, code, `scripted fault ${status}`);
+    return true;
+  }
+
+  private token(req: http.IncomingMessage, res: http.ServerResponse, bodyText: string): void {
+    const authorization = req.headers.authorization ?? "";
+    const params = new URLSearchParams(bodyText);
+    if (params.get("grant_type") !== "client_credentials") {
+      this.json(res, 400, { error: "unsupported_grant_type", description: "grant_type must be client_credentials" });
+      return;
+    }
+    if (!/^basic /i.test(authorization)) {
+      this.json(res, 401, { error: "invalid_client", description: "client authentication required" });
+      return;
+    }
+    const [clientId, ...rest] = Buffer.from(authorization.slice(6).trim(), "base64").toString("utf8").split(":");
+    const client = this.clients.find((c) => c.clientId === clientId);
+    if (!client) {
+      this.json(res, 400, { error: "invalid_client", description: "client not found" });
+      return;
+    }
+    if (client.clientSecret !== rest.join(":")) {
+      this.json(res, 401, { error: "invalid_client", description: "bad client secret" });
+      return;
+    }
+    const lifetime = this.options.tokenLifetimeSeconds ?? 86_400;
+    const accessToken = randomUUID();
+    this.tokens.set(accessToken, { clientId: client.clientId, expiresAt: this.now() + lifetime * 1000, revoked: false, windowStart: this.now(), count: 0 });
+    this.tokensIssued++;
+    this.json(res, 200, { access_token: accessToken, token_type: "bearer", expires_in: lifetime });
+  }
+
+  private authenticate(token: string | undefined, res: http.ServerResponse): TokenState | undefined {
+    if (!token) {
+      this.error(res, 401, "authentication.required", "No authentication bearer token specified in authorization header.");
+      return undefined;
+    }
+    const state = this.tokens.get(token);
+    if (!state || state.revoked || state.expiresAt <= this.now()) {
+      this.error(res, 401, "bad.credentials", "Invalid login credentials.");
+      return undefined;
+    }
+    return state;
+  }
+
+  private rateLimit(tokenState: TokenState, res: http.ServerResponse): boolean {
+    const allowed = this.options.rateLimitPerMinute;
+    if (allowed === undefined) return true;
+    let state: { windowStart: number; count: number } = tokenState;
+    if (this.options.rateLimitScope === "client") {
+      state = this.clientWindows.get(tokenState.clientId) ?? { windowStart: this.now(), count: 0 };
+      this.clientWindows.set(tokenState.clientId, state);
+    }
+    const minuteMs = this.options.minuteMs ?? 60_000;
+    const now = this.now();
+    if (now - state.windowStart >= minuteMs) {
+      state.windowStart = now;
+      state.count = 0;
+    }
+    state.count++;
+    const resetSeconds = Math.max(1, Math.ceil((state.windowStart + minuteMs - now) / 1000));
+    res.setHeader("inin-ratelimit-count", String(state.count));
+    res.setHeader("inin-ratelimit-allowed", String(allowed));
+    res.setHeader("inin-ratelimit-reset", String(resetSeconds));
+    if (state.count <= allowed) return true;
+    res.setHeader("retry-after", String(resetSeconds));
+    this.error(res, 429, "too.many.requests.retry.after", `Rate limit exceeded the maximum. Retry the request in [${resetSeconds}] seconds`);
+    return false;
+  }
+
+  private recordings(res: http.ServerResponse, conversationId: string): void {
+    const conversation = this.conversations.get(conversationId);
+    if (!conversation) return this.error(res, 404, "not.found", `conversation ${conversationId} not found`);
+    this.json(res, 200, [
+      {
+        id: `${conversationId}-recording`,
+        conversationId,
+        media: "message",
+        fileState: "AVAILABLE",
+        messagingTranscript: conversation.messages.map((message) => ({
+          id: message.id,
+          from: message.direction === "inbound" ? "customer" : "agent",
+          to: message.direction === "inbound" ? "agent" : "customer",
+          timestamp: message.timestamp,
+          purpose: message.direction === "inbound" ? "customer" : "agent",
+          messageText: message.messageText ?? "",
+          messageMediaAttachments: (message.attachments ?? []).map((attachment) => ({
+            url: this.mediaUrl(attachment),
+            mediaType: attachment.mediaType ?? "image/png",
+            contentLength: attachment.size,
+            name: attachment.name,
+            id: attachment.id,
+          })),
+        })),
+      },
+    ]);
+  }
+
+  private messageEntity(message: StoredMessage): Record<string, unknown> {
+    return {
+      id: message.id,
+      textBody: message.messageText ?? "",
+      direction: message.direction,
+      timestamp: message.timestamp,
+      media: (message.attachments ?? []).map((attachment) => ({
+        url: this.mediaUrl(attachment),
+        mediaType: attachment.mediaType ?? "image/png",
+        contentLengthBytes: attachment.size,
+        name: attachment.name,
+        id: attachment.id,
+      })),
+    };
+  }
+
+  private message(res: http.ServerResponse, conversationId: string, messageId: string): void {
+    const message = this.conversations.get(conversationId)?.messages.find((m) => m.id === messageId);
+    if (!message) return this.error(res, 404, "not.found", `message ${messageId} not found`);
+    this.json(res, 200, this.messageEntity(message));
+  }
+
+  private messagesBulk(res: http.ServerResponse, conversationId: string, body: unknown): void {
+    if (!Array.isArray(body) || body.some((id) => typeof id !== "string")) {
+      return this.error(res, 400, "bad.request", "body must be a JSON array of message ids");
+    }
+    if (body.length > 1000) return this.error(res, 400, "bad.request", "at most 1000 message ids");
+    const conversation = this.conversations.get(conversationId);
+    if (!conversation) return this.error(res, 404, "not.found", `conversation ${conversationId} not found`);
+    const entities = conversation.messages.filter((m) => body.includes(m.id)).map((m) => this.messageEntity(m));
+    this.json(res, 200, { entities, pageSize: entities.length, pageNumber: 1, total: entities.length });
+  }
+
+  private serveMedia(res: http.ServerResponse, id: string, media: FakeAttachment | undefined, viaApi: boolean): void {
+    if (!media) return this.error(res, 404, "not.found", `media ${id} not found`);
+    if (viaApi && media.presigned) {
+      res.writeHead(302, { location: `${this.presignedBaseUrl}/blobs/${encodeURIComponent(id)}?signature=${signatureOf(id)}` }).end();
+      return;
+    }
+    const route: GenesysRoute = viaApi ? "media" : "presigned";
+    const queue = this.faults.get(route);
+    let abortAfter: number | undefined;
+    if (queue?.[0]?.abortAfterBytes !== undefined) abortAfter = queue.shift()!.abortAfterBytes;
+    const content = attachmentContent(media.id, media.size);
+    res.writeHead(200, { "content-type": media.mediaType ?? "image/png", "content-length": String(content.length) });
+    const limit = abortAfter ?? content.length;
+    let offset = 0;
+    const CHUNK = 64 * 1024;
+    const writeMore = (): void => {
+      while (offset < limit) {
+        const end = Math.min(offset + CHUNK, limit);
+        const ok = res.write(content.subarray(offset, end));
+        offset = end;
+        if (!ok) {
+          res.once("drain", writeMore);
+          return;
+        }
+      }
+      if (abortAfter !== undefined) setImmediate(() => res.destroy());
+      else res.end();
+    };
+    writeMore();
+  }
+
+  private queue(res: http.ServerResponse, method: string, id: string, body: unknown): void {
+    const current = this.queues.get(id);
+    if (!current) return this.error(res, 404, "not.found", `queue ${id} not found`);
+    if (method === "GET") return this.json(res, 200, current);
+    if (!isObject(body) || typeof body.name !== "string" || !body.name) {
+      return this.error(res, 400, "bad.request", "The queue name is required.");
+    }
+    // Full replace: whatever the body omits is gone. No version, no ETag: last writer wins.
+    const replaced = { ...structuredClone(body), id, dateModified: new Date(this.now()).toISOString() };
+    this.queues.set(id, replaced);
+    this.json(res, 200, replaced);
+  }
+
+  private utilization(res: http.ServerResponse, method: string, userId: string | undefined, body: unknown): void {
+    if (method === "GET") {
+      if (userId && this.userUtilization.has(userId)) {
+        return this.json(res, 200, { utilization: this.userUtilization.get(userId), level: "Agent" });
+      }
+      return this.json(res, 200, { utilization: this.orgUtilization, ...(userId ? { level: "Organization" } : {}) });
+    }
+    if (!isObject(body) || !isObject(body.utilization)) return this.error(res, 400, "bad.request", "utilization is required");
+    const next: Record<string, unknown> = {};
+    for (const mediaType of MEDIA_TYPES) {
+      const given = body.utilization[mediaType];
+      if (given === undefined) {
+        next[mediaType] = structuredClone(DEFAULT_UTILIZATION[mediaType]); // omitted: reset to default
+        continue;
+      }
+      if (!isObject(given)) return this.error(res, 400, "bad.request", `utilization.${mediaType} must be an object`);
+      const capacity = given.maximumCapacity;
+      if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 0 || capacity > 25) {
+        return this.error(res, 400, "bad.request", `utilization.${mediaType}.maximumCapacity must be an integer 0-25`);
+      }
+      next[mediaType] = {
+        maximumCapacity: capacity,
+        interruptableMediaTypes: Array.isArray(given.interruptableMediaTypes) ? given.interruptableMediaTypes : [],
+        includeNonAcd: given.includeNonAcd === true,
+      };
+    }
+    const unknown = Object.keys(body.utilization).filter((k) => !MEDIA_TYPES.includes(k));
+    if (unknown.length) return this.error(res, 400, "bad.request", `unknown media type(s): ${unknown.join(", ")}`);
+    if (userId) this.userUtilization.set(userId, next);
+    else this.orgUtilization = next;
+    this.json(res, 200, { utilization: next, ...(userId ? { level: "Agent" } : {}) });
+  }
+
+  private attributes(res: http.ServerResponse, conversationId: string, participantId: string, body: unknown): void {
+    if (!isObject(body) || !isObject(body.attributes) || Object.values(body.attributes).some((v) => typeof v !== "string")) {
+      return this.error(res, 400, "bad.request", 'body must be {"attributes": {"key": "string value"}}');
+    }
+    const key = `${conversationId}/${participantId}`;
+    this.participantAttributes.set(key, { ...(this.participantAttributes.get(key) ?? {}), ...(body.attributes as Record<string, string>) });
+    res.writeHead(202).end();
+  }
+
+  private json(res: http.ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) }).end(text);
+  }
+
+  private error(res: http.ServerResponse, status: number, code: string, message: string): void {
+    this.json(res, status, { message, code, status, messageParams: {}, contextId: randomUUID(), details: [], errors: [] });
+  }
+}
+
+/** Starts a fake on 127.0.0.1 (port 0). Close it in afterAll. */
+export async function startGenesysFake(options: GenesysFakeOptions = {}): Promise<GenesysFake> {
+  const fake = new GenesysFake(options);
+  await fake.listen();
+  return fake;
+}
+
+function matchRoute(method: string, path: string): { name: GenesysRoute; params: string[] } | undefined {
+  const table: Array<[string[], RegExp, GenesysRoute]> = [
+    [["POST"], /^\/oauth\/token$/, "token"],
+    [["GET"], /^\/api\/v2\/conversations\/([^/]+)\/recordings$/, "recordings"],
+    [["POST"], /^\/api\/v2\/conversations\/messages\/([^/]+)\/messages\/bulk$/, "messagesBulk"],
+    [["GET"], /^\/api\/v2\/conversations\/messages\/([^/]+)\/messages\/([^/]+)$/, "message"],
+    [["GET"], /^\/media\/([^/]+)\/[^/]+$/, "media"],
+    [["GET", "PUT"], /^\/api\/v2\/routing\/queues\/([^/]+)$/, "queue"],
+    [["GET", "PUT"], /^\/api\/v2\/routing\/utilization$/, "utilization"],
+    [["GET", "PUT"], /^\/api\/v2\/routing\/users\/([^/]+)\/utilization$/, "userUtilization"],
+    [["PATCH"], /^\/api\/v2\/conversations\/([^/]+)\/participants\/([^/]+)\/attributes$/, "participantAttributes"],
+  ];
+  for (const [methods, pattern, name] of table) {
+    const match = pattern.exec(path);
+    if (match && methods.includes(method)) return { name, params: match.slice(1).map(decodeURIComponent) };
+  }
+  return undefined;
+}
+
+function defaultCode(status: number): string {
+  if (status === 429) return "too.many.requests.retry.after";
+  if (status === 401) return "bad.credentials";
+  if (status === 404) return "not.found";
+  if (status === 400) return "bad.request";
+  if (status === 503) return "service.unavailable";
+  if (status >= 500) return "internal.server.error";
+  return "error";
+}
+
+function signatureOf(id: string): string {
+  return createHash("sha256").update(`presigned:${id}`).digest("hex").slice(0, 16);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function parseMaybeJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
