@@ -22,12 +22,37 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
     ],
     batchSize: 10,
     batchWindowSeconds: 1,
-    maxConcurrency: 5,
+    // Executions start at once, so the backlog moves into the workflow: the dispatcher needs little.
+    maxConcurrency: 2,
     maxReceiveCount: 5,
     timeoutSeconds: 30,
     memoryMb: 256,
-    processorTimeoutSeconds: 20,
-    attributePrefix: "vault.",
+    processorTimeoutSeconds: 30,
+    processorConcurrency: 5,
+    attributePrefix: "aws_",
+  },
+  configSync: {
+    rules: [],
+    reconcileEveryMinutes: 15,
+    dryRun: false,
+    // FIFO: at most 10 per batch and no batching window.
+    batchSize: 10,
+    batchWindowSeconds: 0,
+    maxConcurrency: 2,
+    // A failing message blocks its message group while it is retried: keep this low.
+    maxReceiveCount: 3,
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  webhook: {
+    actions: [],
+    throttleRateLimit: 10,
+    throttleBurstLimit: 20,
+    maxBodyBytes: 64 * 1024,
+    secretHeaderName: "x-genesys-webhook-secret",
+    maxClockSkewSeconds: 300,
+    timeoutSeconds: 10,
+    memoryMb: 256,
   },
 };
 

@@ -14,6 +14,41 @@ const common = {
   tags: { project: "genesys-cloud-vault", "managed-by": "cdktf" },
 } as const;
 
+/**
+ * Sample sync rule and webhook action: the contact-center backend's Auto Scaling
+ * group drives org-wide messaging capacity in Genesys, and a Genesys workflow
+ * drives the provisioned capacity of an orders table.
+ */
+function samplePipelines(env: string) {
+  return {
+    configSync: {
+      rules: [
+        {
+          name: "backend-messaging-capacity",
+          source: { autoScalingGroupName: `contact-center-backend-${env}` },
+          target: { kind: "orgUtilization" as const, mediaType: "message" as const, field: "maximumCapacity" as const },
+          perInstance: 2,
+          min: 1,
+          max: 10,
+          cooldownSeconds: 120,
+        },
+      ],
+    },
+    webhook: {
+      actions: [
+        {
+          name: "orders-table-follows-queue-depth",
+          type: "adjustTableCapacity" as const,
+          tableName: `contact-center-orders-${env}`,
+          readCapacity: { perSignal: 2, min: 5, max: 200 },
+          writeCapacity: { perSignal: 1, min: 5, max: 100 },
+          cooldownSeconds: 300,
+        },
+      ],
+    },
+  };
+}
+
 export const sampleEnvironments: readonly EnvironmentInput[] = [
   {
     name: "dev",
@@ -44,6 +79,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       sasRotationDays: 14,
     },
     tags: { ...common.tags, environment: "dev" },
+    pipelines: samplePipelines("dev"),
   },
   {
     name: "staging",
@@ -74,6 +110,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       sasRotationDays: 14,
     },
     tags: { ...common.tags, environment: "staging" },
+    pipelines: samplePipelines("staging"),
   },
   {
     name: "prod",
@@ -104,5 +141,6 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       sasRotationDays: 14,
     },
     tags: { ...common.tags, environment: "prod" },
+    pipelines: samplePipelines("prod"),
   },
 ];

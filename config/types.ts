@@ -139,6 +139,9 @@ export interface EnvironmentConfig {
 /** What a user writes: like EnvironmentConfig, with every pipeline setting optional. */
 export type EnvironmentInput = Omit<EnvironmentConfig, "pipelines"> & { readonly pipelines?: DeepPartial<PipelinesConfig> };
 
+import type { SyncRule } from "../functions/shared/sync-rules";
+import type { WebhookAction } from "../functions/shared/webhook-actions";
+
 /** Everything derived from config that several stacks need, computed once. */
 export interface DerivedNames {
   /** `aws.partner/genesys.com/cloud/<orgId>/<suffix>`: the bus name and its event source. */
@@ -180,11 +183,45 @@ export interface InteractionPipelineConfig extends QueueConsumerConfig {
   readonly topics: readonly string[];
   /** Processor Lambda timeout in seconds. */
   readonly processorTimeoutSeconds: number;
-  /** Prefix of the participant attributes the processor writes, e.g. `vault.` -> `vault.processedAt`. */
+  /** Prefix of the participant attributes the processor writes, e.g. `aws_` -> `aws_processedAt`. */
   readonly attributePrefix: string;
+  /**
+   * Reserved concurrency of the processor: the real limit on Genesys request rate
+   * (one PATCH per event; about 5 requests/s per OAuth client). Excess invocations
+   * are throttled and retried by the workflow at no Lambda cost.
+   */
+  readonly processorConcurrency: number;
+}
+
+export interface ConfigSyncPipelineConfig extends QueueConsumerConfig {
+  /** Declarative AWS capacity -> Genesys rules (see README, "Sync rules"). None: the pipeline is not deployed. */
+  readonly rules: readonly SyncRule[];
+  /** Minutes between reconciliation runs that repair drift (1-1440). */
+  readonly reconcileEveryMinutes: number;
+  /** Compute and log changes, write nothing to Genesys or the audit table. */
+  readonly dryRun: boolean;
+}
+
+export interface WebhookPipelineConfig {
+  /** Declarative actions a webhook call may trigger. None: the receiver is not deployed. */
+  readonly actions: readonly WebhookAction[];
+  /** Steady-state requests per second the API accepts. */
+  readonly throttleRateLimit: number;
+  /** Burst of requests the API accepts. */
+  readonly throttleBurstLimit: number;
+  /** Larger bodies are refused with 413 (bytes). */
+  readonly maxBodyBytes: number;
+  /** Header that carries the shared secret. */
+  readonly secretHeaderName: string;
+  /** Events timestamped further than this in the future are refused with 400. */
+  readonly maxClockSkewSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
 }
 
 export interface PipelinesConfig {
   readonly transcriptVault: TranscriptVaultPipelineConfig;
   readonly interaction: InteractionPipelineConfig;
+  readonly configSync: ConfigSyncPipelineConfig;
+  readonly webhook: WebhookPipelineConfig;
 }

@@ -1,3 +1,5 @@
+import { validateSyncRules } from "../functions/shared/sync-rules";
+import { validateWebhookActions } from "../functions/shared/webhook-actions";
 import {
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,
@@ -224,6 +226,29 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   validateQueueConsumer(ip, "pipelines.interaction", check);
   validateTopics(ip?.topics, "pipelines.interaction.topics", check);
   check(Number.isInteger(ip?.processorTimeoutSeconds) && ip.processorTimeoutSeconds >= 3 && ip.processorTimeoutSeconds <= 900, "pipelines.interaction.processorTimeoutSeconds", `must be an integer from 3 to 900 (got ${JSON.stringify(ip?.processorTimeoutSeconds)})`);
+  check(Number.isInteger(ip?.processorConcurrency) && ip.processorConcurrency >= 1 && ip.processorConcurrency <= 1000, "pipelines.interaction.processorConcurrency", `must be an integer from 1 to 1000 (got ${JSON.stringify(ip?.processorConcurrency)})`);
   check(typeof ip?.attributePrefix === "string" && /^[A-Za-z0-9._-]{0,32}$/.test(ip.attributePrefix), "pipelines.interaction.attributePrefix", `must be up to 32 letters, digits, '.', '_' or '-' (got ${JSON.stringify(ip?.attributePrefix)})`);
+
+  const cs = p.configSync;
+  validateQueueConsumer(cs, "pipelines.configSync", check, true);
+  check(cs?.batchWindowSeconds === 0, "pipelines.configSync.batchWindowSeconds", `must be 0: FIFO event sources do not batch by time (got ${JSON.stringify(cs?.batchWindowSeconds)})`);
+  check(Number.isInteger(cs?.reconcileEveryMinutes) && cs.reconcileEveryMinutes >= 1 && cs.reconcileEveryMinutes <= 1440, "pipelines.configSync.reconcileEveryMinutes", `must be an integer from 1 to 1440 (got ${JSON.stringify(cs?.reconcileEveryMinutes)})`);
+  check(typeof cs?.dryRun === "boolean", "pipelines.configSync.dryRun", `must be true or false (got ${JSON.stringify(cs?.dryRun)})`);
+  for (const e of validateSyncRules(cs?.rules, "pipelines.configSync.rules")) problems.push(`${label}: ${e}`);
+  // Lambda caps all environment variables of a function at 4 KB together.
+  check(JSON.stringify(cs?.rules ?? []).length <= 3000, "pipelines.configSync.rules", `are too many for one function's environment (${JSON.stringify(cs?.rules ?? []).length} of at most 3000 bytes as JSON)`);
+
+  const wh = p.webhook;
+  if (!wh) return [...problems, `${label}: pipelines.webhook is missing`];
+  for (const e of validateWebhookActions(wh.actions, "pipelines.webhook.actions")) problems.push(`${label}: ${e}`);
+  check(JSON.stringify(wh.actions ?? []).length <= 3000, "pipelines.webhook.actions", `are too many for one function's environment (${JSON.stringify(wh.actions ?? []).length} of at most 3000 bytes as JSON)`);
+  const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+  check(intIn(wh.throttleRateLimit, 1, 10000), "pipelines.webhook.throttleRateLimit", `must be an integer from 1 to 10000 requests/s (got ${JSON.stringify(wh.throttleRateLimit)})`);
+  check(intIn(wh.throttleBurstLimit, 1, 5000) && wh.throttleBurstLimit >= wh.throttleRateLimit, "pipelines.webhook.throttleBurstLimit", `must be an integer from 1 to 5000 and at least throttleRateLimit (got ${JSON.stringify(wh.throttleBurstLimit)})`);
+  check(intIn(wh.maxBodyBytes, 256, 6 * 1024 * 1024), "pipelines.webhook.maxBodyBytes", `must be an integer from 256 to 6291456 (the Lambda payload limit) (got ${JSON.stringify(wh.maxBodyBytes)})`);
+  check(typeof wh.secretHeaderName === "string" && /^[a-z0-9-]{1,64}$/.test(wh.secretHeaderName), "pipelines.webhook.secretHeaderName", `must be a lowercase HTTP header name (got ${JSON.stringify(wh.secretHeaderName)})`);
+  check(intIn(wh.maxClockSkewSeconds, 0, 86400), "pipelines.webhook.maxClockSkewSeconds", `must be an integer from 0 to 86400 (got ${JSON.stringify(wh.maxClockSkewSeconds)})`);
+  check(intIn(wh.timeoutSeconds, 1, 29), "pipelines.webhook.timeoutSeconds", `must be an integer from 1 to 29 (the HTTP API integration limit is 30 s) (got ${JSON.stringify(wh.timeoutSeconds)})`);
+  check(intIn(wh.memoryMb, 128, 10240), "pipelines.webhook.memoryMb", `must be an integer from 128 to 10240 (got ${JSON.stringify(wh.memoryMb)})`);
   return problems;
 }

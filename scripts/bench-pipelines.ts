@@ -1,7 +1,11 @@
 /**
- * The pipeline benchmarks, each run when selected. Each returns its figures;
- * the modules live beside this file.
+ * The pipeline benchmarks. Each runs when selected (`BENCH_ONLY=archiver,interaction`,
+ * default all) and returns its figures.
  */
-export async function benchPipelines(_wants: (name: string) => boolean): Promise<Record<string, string | number>> {
-  return {};
+import { benchInteraction } from "./bench-interaction";
+
+export async function benchPipelines(wants: (name: string) => boolean): Promise<Record<string, string | number>> {
+  const figures: Record<string, string | number> = {};
+  if (wants("interaction")) Object.assign(figures, await benchInteraction());
+  return figures;
 }

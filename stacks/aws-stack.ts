@@ -7,6 +7,11 @@ import { IdempotencyTable } from "../constructs/data/idempotency-table";
 import { GenesysEventBus } from "../constructs/ingress/genesys-event-bus";
 import { NatEgress } from "../constructs/network/nat-egress";
 import { AlarmTopic } from "../constructs/observability/alarm-topic";
+import { ConfigSyncPipeline } from "../constructs/pipelines/config-sync";
+import { InteractionProcessingPipeline } from "../constructs/pipelines/interaction-processing";
+import { TranscriptVaultPipeline } from "../constructs/pipelines/transcript-vault";
+import type { PipelineContext } from "../constructs/pipelines/pipeline-context";
+import { WebhookReceiver } from "../constructs/pipelines/webhook-receiver";
 import { EncryptionKey } from "../constructs/security/encryption-key";
 import { ExternallySetSecret } from "../constructs/security/externally-set-secret";
 import { partitionOf } from "../lib/iam";
@@ -26,6 +31,12 @@ export class AwsStack extends TerraformStack {
   public readonly genesysSecret: ExternallySetSecret;
   public readonly vaultSecret: ExternallySetSecret;
   public readonly alarmTopic: AlarmTopic;
+  public readonly transcriptVault: TranscriptVaultPipeline;
+  public readonly interaction: InteractionProcessingPipeline;
+  /** Deployed when the environment has sync rules. */
+  public readonly configSync?: ConfigSyncPipeline;
+  /** Deployed when the environment has webhook actions. */
+  public readonly webhook?: WebhookReceiver;
 
   constructor(scope: Construct, id: string, props: AwsStackProps) {
     super(scope, id);
@@ -90,6 +101,35 @@ export class AwsStack extends TerraformStack {
       accountId,
       email: env.aws.alarmEmail,
     });
+
+    const ctx: PipelineContext = {
+      env,
+      prefix: p,
+      accountId,
+      region,
+      partition,
+      kmsKeyArn,
+      alarmTopicArn: this.alarmTopic.arn,
+      eventBusName: this.eventBus.name,
+      genesysSecretArn: this.genesysSecret.arn,
+      vpc: { subnetIds: this.network.privateSubnetIds, securityGroupIds: [this.network.lambdaSecurityGroup.id] },
+      idempotencyTableArn: this.idempotencyTable.arn,
+      idempotencyTableName: this.idempotencyTable.name,
+    };
+    this.transcriptVault = new TranscriptVaultPipeline(this, "transcript-vault", {
+      ctx,
+      config: env.pipelines.transcriptVault,
+      vaultSecretArn: this.vaultSecret.arn,
+    });
+    this.interaction = new InteractionProcessingPipeline(this, "interaction", { ctx, config: env.pipelines.interaction });
+    if (env.pipelines.configSync.rules.length > 0) {
+      this.configSync = new ConfigSyncPipeline(this, "config-sync", { ctx, config: env.pipelines.configSync });
+    }
+    if (env.pipelines.webhook.actions.length > 0) {
+      this.webhook = new WebhookReceiver(this, "webhook", { ctx, config: env.pipelines.webhook });
+      new TerraformOutput(this, "webhook_url", { value: this.webhook.endpointUrl, description: "URL for the Genesys workflow data action" });
+      new TerraformOutput(this, "webhook_secret_arn", { value: this.webhook.sharedSecret.arn });
+    }
 
     new TerraformOutput(this, "nat_public_ips", {
       value: this.network.natEips.map((e) => e.publicIp),

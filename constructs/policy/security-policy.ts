@@ -1,9 +1,10 @@
 import { Annotations, type IAspect, TerraformResource } from "cdktf";
 import type { IConstruct } from "constructs";
+import { LOG_DELIVERY_ACTIONS } from "../../lib/iam";
 
 /**
  * Actions AWS only grants on `Resource: "*"`: ENI management for Lambdas in a
- * VPC, X-Ray segments and CloudWatch metrics. Any other action on `*` in an
+ * VPC, Describe calls, X-Ray, CloudWatch metrics and log delivery. Any other action on `*` in an
  * identity policy fails synth.
  */
 export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: ReadonlySet<string> = new Set([
@@ -19,14 +20,7 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: ReadonlySet<string> = new Set(
   "xray:PutTelemetryRecords",
   "cloudwatch:PutMetricData",
   "autoscaling:DescribeAutoScalingGroups",
-  "logs:CreateLogDelivery",
-  "logs:GetLogDelivery",
-  "logs:UpdateLogDelivery",
-  "logs:DeleteLogDelivery",
-  "logs:ListLogDeliveries",
-  "logs:PutResourcePolicy",
-  "logs:DescribeResourcePolicies",
-  "logs:DescribeLogGroups",
+  ...LOG_DELIVERY_ACTIONS,
 ]);
 
 type Attrs = Record<string, unknown>;

@@ -112,14 +112,16 @@ describe("idempotency table", () => {
 
   test("prod protects it from deletion", () => {
     const prod = synthEnvironments([sampleEnv("prod")]).stacks["prod-aws"];
-    expect(onlyResource(prod, "aws_dynamodb_table").deletion_protection_enabled).toBe(true);
+    const tables = Object.values(resourcesOf(prod, "aws_dynamodb_table")) as any[];
+    expect(tables.map((t) => t.name).sort()).toEqual(["gcv-prod-config-sync-audit", "gcv-prod-idempotency", "gcv-prod-webhook-state"]);
+    for (const t of tables) expect(t.deletion_protection_enabled).toBe(true);
   });
 });
 
 describe("secrets", () => {
-  test("both secrets are encrypted with the environment key and have no value in the AWS stack", () => {
+  test("every secret is encrypted with the environment key and has no value in the AWS stack", () => {
     const secrets = Object.values(resourcesOf(aws, "aws_secretsmanager_secret")) as any[];
-    expect(secrets.map((s) => s.name).sort()).toEqual(["gcv-dev/azure-vault-writer", "gcv-dev/genesys-client"]);
+    expect(secrets.map((s) => s.name).sort()).toEqual(["gcv-dev/azure-vault-writer", "gcv-dev/genesys-client", "gcv-dev/webhook-shared-secret"]);
     for (const s of secrets) expect(s.kms_key_id).toMatch(/aws_kms_key/);
     expect(synthesized).not.toHaveResource(SecretsmanagerSecretVersion);
     expect(synthesized).toHaveResource(SecretsmanagerSecret);

@@ -1,0 +1,63 @@
+import { Construct } from "constructs";
+import type { TranscriptVaultPipelineConfig } from "../../config/types";
+import { bundleFunction } from "../../lib/bundling";
+import { PipelineFunction } from "../compute/pipeline-function";
+import type { BufferedQueue } from "../messaging/buffered-queue";
+import type { EventRoute } from "../messaging/event-route";
+import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
+import { genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+
+export interface TranscriptVaultPipelineProps {
+  readonly ctx: PipelineContext;
+  readonly config: TranscriptVaultPipelineConfig;
+  /** ARN of the secret holding the vault writer SAS (delivered by the Azure stack). */
+  readonly vaultSecretArn: string;
+}
+
+/**
+ * Transcript and conversation-end events -> queue -> archiver Lambda in the
+ * private subnets (its egress is the NAT EIPs Azure admits) -> the Azure vault.
+ */
+export class TranscriptVaultPipeline extends Construct {
+  public readonly route: EventRoute;
+  public readonly buffer: BufferedQueue;
+  public readonly archiver: PipelineFunction;
+
+  constructor(scope: Construct, id: string, props: TranscriptVaultPipelineProps) {
+    super(scope, id);
+    const { ctx, config } = props;
+    const name = `${ctx.prefix}-transcript-vault`;
+
+    const intake = new GenesysTopicBuffer(this, "intake", {
+      name,
+      description: "Genesys transcript and conversation-end events to the vault archiver",
+      eventBusName: ctx.eventBusName,
+      topics: config.topics,
+      consumer: config,
+      kmsKeyArn: ctx.kmsKeyArn,
+      alarmTopicArn: ctx.alarmTopicArn,
+    });
+    this.route = intake.route;
+    this.buffer = intake.buffer;
+
+    this.archiver = new PipelineFunction(this, "archiver", {
+      functionName: `${ctx.prefix}-transcript-archiver`,
+      description: "Archives Genesys events, messaging transcripts and attachments into the Azure vault (create-only)",
+      packageZip: bundleFunction("transcript-archiver").packageZip,
+      accountId: ctx.accountId,
+      kmsKeyArn: ctx.kmsKeyArn,
+      logRetentionDays: ctx.env.aws.logRetentionDays,
+      timeoutSeconds: config.timeoutSeconds,
+      memoryMb: config.memoryMb,
+      environment: {
+        ...genesysEnvironment(ctx),
+        AZURE_VAULT_SECRET_ARN: props.vaultSecretArn,
+        MAX_EVENT_BYTES: String(config.maxEventBytes),
+      },
+      statements: [readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"), readSecret(props.vaultSecretArn, "ReadVaultWriterSecret")],
+      vpc: ctx.vpc,
+      alarmTopicArn: ctx.alarmTopicArn,
+    });
+    this.archiver.consume(this.buffer, config, ctx.kmsKeyArn);
+  }
+}

@@ -1,0 +1,131 @@
+import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
+import { grants, refTo, statementsOfRole } from "../../support/iam";
+
+const { stacks } = synthEnvironments([sampleEnv("dev")]);
+const aws: TfJson = stacks["dev-aws"];
+const byName = (type: string, name: string) => Object.values(resourcesOf(aws, type)).find((r: any) => r.name === name || r.function_name === name || r.alarm_name === name) as any;
+const key = refTo(aws, "aws_kms_key", () => true, "arn");
+const queue = byName("aws_sqs_queue", "gcv-dev-transcript-vault");
+
+describe("transcript vault pipeline", () => {
+  test("a rule on the partner bus matches the configured transcript topics", () => {
+    const rule = byName("aws_cloudwatch_event_rule", "gcv-dev-transcript-vault");
+    expect(rule.event_bus_name).toMatch(/aws_cloudwatch_event_bus\.[\w-]+\.name/);
+    expect(JSON.parse(rule.event_pattern)).toEqual({
+      "detail-type": ["v2.conversations.{id}.transcription", "v2.detail.events.conversation.{id}.customer.end"],
+    });
+  });
+
+  test("the rule target has its own retry policy and delivery dead-letter queue", () => {
+    const target = Object.values(resourcesOf(aws, "aws_cloudwatch_event_target")).find((t: any) => t.rule.includes("transcript-vault")) as any;
+    expect(target.retry_policy).toEqual({ maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 });
+    expect(target.dead_letter_config.arn).toBe(refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault-delivery-dlq", "arn"));
+    expect(target.arn).toBe(refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn"));
+  });
+
+  test("the queue is encrypted, redrives to its DLQ and hides messages for 6x the consumer timeout", () => {
+    expect(queue.kms_master_key_id).toBe(key);
+    expect(queue.visibility_timeout_seconds).toBe(6 * 120);
+    expect(JSON.parse(queue.redrive_policy)).toEqual({
+      deadLetterTargetArn: refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault-dlq", "arn"),
+      maxReceiveCount: 5,
+    });
+    expect(byName("aws_sqs_queue", "gcv-dev-transcript-vault-dlq").kms_master_key_id).toBe(key);
+  });
+
+  test("the queue policy admits only its rule, and only over TLS", () => {
+    const queueUrl = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "url");
+    const policy = Object.values(resourcesOf(aws, "aws_sqs_queue_policy")).find((p: any) => p.queue_url === queueUrl) as any;
+    const [allow, deny] = JSON.parse(policy.policy).Statement;
+    expect(allow).toMatchObject({
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Condition: { ArnEquals: { "aws:SourceArn": [refTo(aws, "aws_cloudwatch_event_rule", (r) => r.name === "gcv-dev-transcript-vault", "arn")] } },
+    });
+    expect(deny).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+  });
+
+  test("the archiver consumes with partial batch responses and a concurrency cap of 50", () => {
+    const mapping = Object.values(resourcesOf(aws, "aws_lambda_event_source_mapping")).find((m: any) => m.function_name.includes("transcript")) as any;
+    expect(mapping).toMatchObject({
+      function_response_types: ["ReportBatchItemFailures"],
+      batch_size: 10,
+      maximum_batching_window_in_seconds: 2,
+      scaling_config: { maximum_concurrency: 50 },
+      event_source_arn: refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn"),
+    });
+  });
+
+  test("the archiver runs on nodejs22.x in the private subnets behind the egress-only security group", () => {
+    const fn = byName("aws_lambda_function", "gcv-dev-transcript-archiver");
+    expect(fn.runtime).toBe("nodejs22.x");
+    expect(fn.handler).toBe("index.handler");
+    expect(fn.vpc_config.subnet_ids).toEqual(Object.entries(resourcesOf(aws, "aws_subnet")).filter(([, s]: any) => s.tags.tier === "private").map(([id]) => `\${aws_subnet.${id}.id}`));
+    expect(fn.vpc_config.security_group_ids).toEqual([refTo(aws, "aws_security_group", (g) => g.name === "gcv-dev-lambda-egress", "id")]);
+    expect(fn.filename).toMatch(/^assets\/[\w-]+\/[0-9A-F]+\/transcript-archiver\.zip$/);
+  });
+
+  test("the archiver gets secret ARNs, never secret values, in its environment", () => {
+    const vars = byName("aws_lambda_function", "gcv-dev-transcript-archiver").environment.variables;
+    expect(vars).toEqual({
+      POWERTOOLS_SERVICE_NAME: "gcv-dev-transcript-archiver",
+      GENESYS_REGION_DOMAIN: "mypurecloud.ie",
+      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn"),
+      AZURE_VAULT_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
+      MAX_EVENT_BYTES: "1048576",
+    });
+  });
+
+  test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs and VPC ENI management", () => {
+    const logGroup = refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/lambda/gcv-dev-transcript-archiver", "arn");
+    const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn");
+    const vaultSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn");
+    const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
+    expect(grants(statementsOfRole(aws, "gcv-dev-transcript-archiver"))).toEqual(
+      [
+        `Allow logs:CreateLogStream on ${logGroup}:*`,
+        `Allow logs:PutLogEvents on ${logGroup}:*`,
+        `Allow kms:Decrypt on ${key}`,
+        `Allow kms:Decrypt on ${key}`,
+        `Allow secretsmanager:GetSecretValue on ${genesysSecret}`,
+        `Allow secretsmanager:GetSecretValue on ${vaultSecret}`,
+        `Allow sqs:ReceiveMessage on ${queueArn}`,
+        `Allow sqs:DeleteMessage on ${queueArn}`,
+        `Allow sqs:ChangeMessageVisibility on ${queueArn}`,
+        `Allow sqs:GetQueueAttributes on ${queueArn}`,
+        "Allow ec2:CreateNetworkInterface on *",
+        "Allow ec2:DescribeNetworkInterfaces on *",
+        "Allow ec2:DeleteNetworkInterface on *",
+        "Allow ec2:AssignPrivateIpAddresses on *",
+        "Allow ec2:UnassignPrivateIpAddresses on *",
+      ].sort(),
+    );
+  });
+
+  test("the archiver's role can be assumed only by Lambda of this account", () => {
+    const role = byName("aws_iam_role", "gcv-dev-transcript-archiver");
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
+      { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": "111111111111" } } },
+    ]);
+  });
+
+  test("alarms on DLQ depth, oldest message age, delivery failures and function errors notify the alarm topic", () => {
+    const topic = refTo(aws, "aws_sns_topic", () => true, "arn");
+    for (const name of [
+      "gcv-dev-transcript-vault-dlq-not-empty",
+      "gcv-dev-transcript-vault-oldest-message-age",
+      "gcv-dev-transcript-vault-delivery-failed",
+      "gcv-dev-transcript-archiver-errors",
+    ]) {
+      const alarm = byName("aws_cloudwatch_metric_alarm", name);
+      expect(alarm).toBeDefined();
+      expect(alarm.alarm_actions).toEqual([topic]);
+      expect(alarm.comparison_operator).toBe("GreaterThanThreshold");
+    }
+  });
+
+  test("its log group is encrypted and expires", () => {
+    expect(byName("aws_cloudwatch_log_group", "/aws/lambda/gcv-dev-transcript-archiver")).toMatchObject({ kms_key_id: key, retention_in_days: 14 });
+  });
+});

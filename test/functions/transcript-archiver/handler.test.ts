@@ -1,0 +1,327 @@
+/**
+ * The bundled transcript archiver against Azurite (through a fault proxy), the
+ * Genesys fake and the Secrets Manager fake. Every scenario checks the vault
+ * contract: each input event is archived exactly once (every blob it implies, and
+ * nothing else) or quarantined with its reason. Zero lost, zero duplicated.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import type { ContainerClient } from "@azure/storage-blob";
+import { AnonymousCredential, ContainerClient as SasContainerClient, newPipeline } from "@azure/storage-blob";
+import { bundleFunction } from "../../../lib/bundling";
+import type { SqsBatchResponse } from "../../../functions/shared/lambda-types";
+import { startAzurite, type Azurite } from "../../support/azurite";
+import { customerEndEvent, sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
+import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy";
+import { attachmentContent, startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
+import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
+import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+
+const CONTAINER = "vault";
+const MAX_EVENT_BYTES = 64 * 1024;
+
+let azurite: Azurite;
+let proxy: FaultProxy;
+let genesys: GenesysFake;
+let secrets: SecretsFake;
+let archiver: BundleProcess;
+let vault: ContainerClient; // account-key access, for assertions only
+let sasToken: string;
+
+beforeAll(async () => {
+  const { entry } = bundleFunction("transcript-archiver");
+  [azurite, genesys, secrets] = await Promise.all([startAzurite(), startGenesysFake(), startSecretsFake()]);
+  proxy = await startFaultProxy(azurite.origin);
+  vault = azurite.serviceClient().getContainerClient(CONTAINER);
+  await vault.create();
+  sasToken = azurite.containerSas(CONTAINER, "cw");
+  const vaultSecretArn = secrets.put("vault-sas", {
+    blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+    containerName: CONTAINER,
+    sasToken,
+    expiresOn: new Date(Date.now() + 3_600_000).toISOString(),
+  });
+  const genesysSecretArn = secrets.put("genesys-client", genesys.credentials);
+  archiver = await startBundle(entry, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AZURE_VAULT_SECRET_ARN: vaultSecretArn,
+    AZURE_REQUEST_TIMEOUT_MS: "1000",
+    AZURE_MAX_TRIES: "2",
+    GENESYS_REGION_DOMAIN: "mypurecloud.com",
+    GENESYS_API_BASE_URL: genesys.baseUrl,
+    GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
+    GENESYS_SECRET_ARN: genesysSecretArn,
+    GENESYS_REQUEST_TIMEOUT_MS: "2000",
+    MAX_EVENT_BYTES: String(MAX_EVENT_BYTES),
+    POWERTOOLS_SERVICE_NAME: "transcript-archiver",
+    LOG_LEVEL: "INFO",
+  });
+});
+
+afterAll(async () => {
+  await archiver?.close();
+  await Promise.all([proxy?.close(), genesys?.close(), secrets?.close()]);
+  await azurite?.stop();
+});
+
+afterEach(() => {
+  proxy.clearFaults();
+  genesys.clearFaults();
+});
+
+const invoke = (records: ReturnType<typeof sqsRecord>[]) => archiver.invoke<SqsBatchResponse>(sqsBatch(records), { timeoutMs: 60_000 });
+const failedIds = (response: SqsBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+
+interface StoredBlob {
+  name: string;
+  metadata: Record<string, string>;
+  lastModified: Date;
+  contentType?: string;
+}
+
+/** Every blob under `prefix`, via the account key. */
+async function listBlobs(prefix: string): Promise<StoredBlob[]> {
+  const blobs: StoredBlob[] = [];
+  for await (const blob of vault.listBlobsFlat({ prefix, includeMetadata: true })) {
+    blobs.push({ name: blob.name, metadata: blob.metadata ?? {}, lastModified: blob.properties.lastModified, contentType: blob.properties.contentType });
+  }
+  return blobs.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function readBlob(name: string): Promise<Buffer> {
+  return vault.getBlockBlobClient(name).downloadToBuffer();
+}
+
+const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+
+/** Blob names a raw event implies (events/<yyyy>/<mm>/<dd>/<cid>/<id>.json from detail.timestamp). */
+function eventBlobName(event: Record<string, any>, conversationId: string): string {
+  const date = event.detail.timestamp.slice(0, 10).replace(/-/g, "/");
+  return `events/${date}/${conversationId}/${event.id}.json`;
+}
+
+/** Asserts the blobs under the conversation's prefixes are exactly `expected`, each with a content hash that matches. */
+async function expectVaultExactly(conversationId: string, expected: string[]): Promise<StoredBlob[]> {
+  const blobs = [...(await listBlobs("events/")).filter((b) => b.name.includes(`/${conversationId}/`)), ...(await listBlobs(`transcripts/${conversationId}/`))];
+  expect(blobs.map((b) => b.name).sort()).toEqual([...expected].sort());
+  for (const blob of blobs) {
+    expect(blob.metadata.sha256).toBe(sha256(await readBlob(blob.name)));
+    expect(blob.metadata.conversationid).toBe(conversationId);
+  }
+  return blobs;
+}
+
+describe("archiving", () => {
+  test("a voice transcription event is archived as its raw event with conversation, topic, time and hash metadata", async () => {
+    const conversationId = randomUUID();
+    const event = transcriptionEvent({ conversationId });
+    const body = JSON.stringify(event);
+
+    const response = await invoke([sqsRecord(body)]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const [blob] = await expectVaultExactly(conversationId, [eventBlobName(event, conversationId)]);
+    expect((await readBlob(blob!.name)).toString("utf8")).toBe(body);
+    expect(blob!.metadata).toMatchObject({
+      topic: `v2.conversations.${conversationId}.transcription`,
+      eventtime: "2024-05-01T10:15:30.123Z",
+      sha256: sha256(body),
+    });
+    expect(genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId))).toHaveLength(0);
+  });
+
+  test("an ended messaging conversation gets its transcript and both attachments (one of 5 MB) streamed byte-exact", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [
+      { messageText: "Here is the receipt", attachments: [{ id: "att-small", name: "receipt photo (1).png", size: 2_345 }] },
+      { messageText: "And the contract", attachments: [{ id: "att-large", name: "../../contract é.pdf", size: 5 * 1024 * 1024, mediaType: "application/pdf" }] },
+      { messageText: "Thanks!" },
+    ]);
+    const event = customerEndEvent({ conversationId, mediaType: "MESSAGE" });
+
+    const response = await invoke([sqsRecord(JSON.stringify(event))]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const small = `transcripts/${conversationId}/attachments/att-small/receipt_photo_1_.png`;
+    const large = `transcripts/${conversationId}/attachments/att-large/contract_e_.pdf`;
+    const blobs = await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, small, large]);
+    // Compare hashes: jest's deep equality on a 5 MB buffer takes seconds.
+    expect(sha256(await readBlob(large))).toBe(sha256(attachmentContent("att-large", 5 * 1024 * 1024)));
+    expect(sha256(await readBlob(small))).toBe(sha256(attachmentContent("att-small", 2_345)));
+    expect(blobs.find((b) => b.name === large)).toMatchObject({ contentType: "application/pdf", metadata: { attachmentid: "att-large", topic: `v2.detail.events.conversation.${conversationId}.customer.end` } });
+
+    const transcript = JSON.parse((await readBlob(`transcripts/${conversationId}/transcript.json`)).toString("utf8"));
+    const entries = transcript.recordings[0].messagingTranscript;
+    expect(entries.map((e: any) => e.messageText)).toEqual(["Here is the receipt", "And the contract", "Thanks!"]);
+    expect(entries[1].messageMediaAttachments[0]).toMatchObject({ id: "att-large", vaultBlobName: large, contentLength: 5 * 1024 * 1024 });
+  });
+
+  test("a non-messaging customer.end archives the raw event only", async () => {
+    const conversationId = randomUUID();
+    const event = customerEndEvent({ conversationId, mediaType: "VOICE" });
+    expect((await invoke([sqsRecord(JSON.stringify(event))])).batchItemFailures).toEqual([]);
+    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId)]);
+  });
+});
+
+describe("duplicates", () => {
+  test("the same event three times in one batch and again later yields one blob per name, never overwritten", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "hello", attachments: [{ id: "dup-att", name: "a.txt", size: 10_000, mediaType: "text/plain" }] }]);
+    const body = JSON.stringify(customerEndEvent({ conversationId }));
+    const event = JSON.parse(body);
+    const expected = [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, `transcripts/${conversationId}/attachments/dup-att/a.txt`];
+
+    const first = await invoke([sqsRecord(body), sqsRecord(body), sqsRecord(body)]);
+    expect(first.batchItemFailures).toEqual([]);
+    const before = await expectVaultExactly(conversationId, expected);
+
+    const later = await invoke([sqsRecord(body)]);
+    expect(later.batchItemFailures).toEqual([]);
+    const after = await expectVaultExactly(conversationId, expected);
+    expect(after.map((b) => b.lastModified.getTime())).toEqual(before.map((b) => b.lastModified.getTime()));
+  });
+});
+
+describe("failures and retries", () => {
+  test("Azure 503s and timeouts fail only the affected records; the retry completes them without duplicates", async () => {
+    const conversationId = randomUUID();
+    const events = [0, 1, 2, 3].map(() => transcriptionEvent({ conversationId }));
+    const records = events.map((e) => sqsRecord(JSON.stringify(e)));
+    proxy.addFault({ match: (r) => r.method === "PUT" && r.url.includes(`${String(events[0]!.id)}.json`), status: 503 });
+    proxy.addFault({ match: (r) => r.method === "PUT" && r.url.includes(`${events[1]!.id}.json`), hang: true });
+
+    const response = await invoke(records);
+
+    expect(failedIds(response)).toEqual([records[0]!.messageId, records[1]!.messageId].sort());
+    expect(proxy.injected.filter((i) => i.url.includes(String(events[0]!.id))).length).toBeGreaterThanOrEqual(2); // retried within the call
+    await expectVaultExactly(conversationId, events.slice(2).map((e) => eventBlobName(e, conversationId)));
+
+    proxy.clearFaults();
+    const retry = await invoke(records.slice(0, 2));
+    expect(retry.batchItemFailures).toEqual([]);
+    await expectVaultExactly(conversationId, events.map((e) => eventBlobName(e, conversationId)));
+  });
+
+  test("a Genesys 429 is waited out for the Retry-After seconds, then the transcript is archived", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "rate limited" }]);
+    genesys.failNext("recordings", [{ status: 429, retryAfter: 1 }]);
+    const event = customerEndEvent({ conversationId });
+
+    const response = await invoke([sqsRecord(JSON.stringify(event))]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const calls = genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId));
+    expect(calls.map((c) => c.status)).toEqual([429, 200]);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
+    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`]);
+  });
+
+  test("a revoked token (401 bad.credentials) triggers one re-login and the call succeeds", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "after revocation" }]);
+    // Warm the container's token first, then revoke it.
+    await invoke([sqsRecord(JSON.stringify(customerEndEvent({ conversationId: randomUUID(), mediaType: "VOICE" })))]);
+    genesys.revokeTokens();
+    const issuedBefore = genesys.tokensIssued;
+    const event = customerEndEvent({ conversationId });
+
+    const response = await invoke([sqsRecord(JSON.stringify(event))]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(genesys.tokensIssued).toBe(issuedBefore + 1);
+    expect(genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId)).map((r) => r.status)).toEqual([401, 200]);
+    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`]);
+  });
+
+  test("an attachment download failing mid-stream fails the record without a partial blob; the retry completes it", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "big file", attachments: [{ id: "cut-att", name: "video.mp4", size: 600_000, mediaType: "video/mp4" }] }]);
+    genesys.failNext("media", [{ abortAfterBytes: 200_000 }]);
+    const event = customerEndEvent({ conversationId });
+    const record = sqsRecord(JSON.stringify(event));
+    const attachment = `transcripts/${conversationId}/attachments/cut-att/video.mp4`;
+
+    const first = await invoke([record]);
+
+    expect(failedIds(first)).toEqual([record.messageId]);
+    expect((await listBlobs(`transcripts/${conversationId}/attachments/`)).map((b) => b.name)).toEqual([]);
+
+    const retry = await invoke([record]);
+    expect(retry.batchItemFailures).toEqual([]);
+    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, attachment]);
+    expect(sha256(await readBlob(attachment))).toBe(sha256(attachmentContent("cut-att", 600_000)));
+  });
+});
+
+describe("malformed records", () => {
+  async function quarantined(messageId: string): Promise<{ name: string; document: any; metadata: Record<string, string> }> {
+    const [blob] = (await listBlobs("quarantine/")).filter((b) => b.name.endsWith(`/${messageId}.json`));
+    expect(blob).toBeDefined();
+    return { name: blob!.name, metadata: blob!.metadata, document: JSON.parse((await readBlob(blob!.name)).toString("utf8")) };
+  }
+
+  test("bad JSON, missing fields and an oversized body are quarantined with their reason and not retried", async () => {
+    const missingTopic = transcriptionEvent({ conversationId: randomUUID() }) as any;
+    delete missingTopic.detail.topicName;
+    const oversized = transcriptionEvent({ conversationId: randomUUID() }) as any;
+    oversized.detail.eventBody.padding = "x".repeat(MAX_EVENT_BYTES);
+    const records = [
+      sqsRecord("{not json", { sentTimestamp: Date.parse("2024-05-02T23:59:59Z") }),
+      sqsRecord(JSON.stringify(missingTopic)),
+      sqsRecord(JSON.stringify(oversized)),
+    ];
+
+    const response = await invoke(records);
+
+    expect(response.batchItemFailures).toEqual([]);
+    const [badJson, missing, big] = await Promise.all(records.map((r) => quarantined(r.messageId)));
+    expect(badJson!.name).toBe(`quarantine/2024/05/02/${records[0]!.messageId}.json`);
+    expect(badJson!.document).toMatchObject({ reason: expect.stringMatching(/^body is not valid JSON/), body: "{not json", messageId: records[0]!.messageId });
+    expect(missing!.document.reason).toBe("detail.topicName is missing");
+    expect(big!.document.reason).toMatch(/over the 65536-byte limit/);
+    expect(big!.document.body).toBe(records[2]!.body);
+    expect(missing!.metadata.sha256).toBe(sha256(await readBlob(missing!.name)));
+    expect(await listBlobs(`events/2024/05/01/${missingTopic.detail.eventBody.conversationId}/`)).toEqual([]);
+  });
+
+  test("if the quarantine write fails the record fails (SQS retries, then DLQ); the retry quarantines it once", async () => {
+    const record = sqsRecord('{"id": 42}');
+    proxy.addFault({ match: (r) => r.url.includes("/quarantine/"), status: 503 });
+
+    expect(failedIds(await invoke([record]))).toEqual([record.messageId]);
+    expect((await listBlobs("quarantine/")).filter((b) => b.name.includes(record.messageId))).toEqual([]);
+
+    proxy.clearFaults();
+    expect((await invoke([record])).batchItemFailures).toEqual([]);
+    expect((await invoke([record])).batchItemFailures).toEqual([]);
+    expect((await quarantined(record.messageId)).document.reason).toBe("id must be a non-empty string");
+    expect((await listBlobs("quarantine/")).filter((b) => b.name.includes(record.messageId))).toHaveLength(1);
+  });
+});
+
+describe("credentials and logs", () => {
+  test("the vault SAS the function gets can create blobs but Azurite refuses reads, lists and deletes with it", async () => {
+    const sasVault = new SasContainerClient(`${azurite.blobEndpoint}/${CONTAINER}?${sasToken}`, newPipeline(new AnonymousCredential(), { retryOptions: { maxTries: 1 } }));
+    const name = `probe/${randomUUID()}.txt`;
+    await sasVault.getBlockBlobClient(name).upload("x", 1, { conditions: { ifNoneMatch: "*" } });
+    const statusOf = (p: Promise<unknown>) => p.then(() => 200, (e: any) => e.statusCode);
+
+    expect(await statusOf(sasVault.getBlockBlobClient(name).downloadToBuffer())).toBe(403);
+    expect(await statusOf(sasVault.listBlobsFlat().next())).toBe(403);
+    expect(await statusOf(sasVault.getBlockBlobClient(name).delete())).toBe(403);
+  });
+
+  test("log lines are JSON with event and conversation ids, and never contain a secret", async () => {
+    archiver.takeLogs();
+    const conversationId = randomUUID();
+    const event = transcriptionEvent({ conversationId });
+    await invoke([sqsRecord(JSON.stringify(event))]);
+
+    const logs = archiver.takeLogs();
+    expect(logs.find((l) => l.message === "event archived")).toMatchObject({ eventId: event.id, conversationId, service: "transcript-archiver", level: "INFO" });
+    const text = JSON.stringify(logs);
+    expect(text).not.toContain(genesys.credentials.clientSecret);
+    expect(text).not.toContain(new URLSearchParams(sasToken).get("sig") as string);
+  });
+});

@@ -1,0 +1,334 @@
+/**
+ * The bundled webhook receiver against dynalite (ordering state and the tables it
+ * scales) and the Secrets Manager fake. Two receiver processes stand for two Lambda
+ * containers, so concurrent requests really run concurrently.
+ */
+import { randomUUID } from "node:crypto";
+import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { bundleFunction } from "../../../lib/bundling";
+import type { HttpApiResponse } from "../../../functions/webhook-receiver/handler";
+import type { WebhookAction } from "../../../functions/shared/webhook-actions";
+import { startDynalite, type Dynalite } from "../../support/dynalite";
+import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
+import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+
+const STATE_TABLE = "webhook-state";
+const SECRET = "s3cr3t-0123456789abcdef0123456789abcdef";
+const PREVIOUS_SECRET = "old-0123456789abcdef0123456789abcdef0123";
+const MAX_BODY_BYTES = 2048;
+
+const capacityAction = (name: string, tableName: string, extra: Partial<WebhookAction> = {}): WebhookAction => ({
+  name,
+  type: "adjustTableCapacity",
+  tableName,
+  readCapacity: { perSignal: 2, min: 5, max: 100 },
+  writeCapacity: { perSignal: 1, min: 5, max: 50 },
+  cooldownSeconds: 0,
+  ...extra,
+});
+
+const ACTIONS: WebhookAction[] = [
+  capacityAction("ordering", "orders-ordering"),
+  capacityAction("concurrency", "orders-concurrency"),
+  capacityAction("bounds", "orders-bounds", { maxDecreasePercent: 100 }),
+  capacityAction("cooled", "orders-cooled", { cooldownSeconds: 300 }),
+  capacityAction("stepdown", "orders-stepdown", { readCapacity: { perSignal: 1, min: 5, max: 1000 }, writeCapacity: undefined }),
+  capacityAction("recovery", "orders-recovery"),
+  capacityAction("on-demand", "sessions"),
+];
+
+let dynalite: Dynalite;
+let secrets: SecretsFake;
+let receiver: BundleProcess;
+let secondReceiver: BundleProcess;
+let documents: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  const { entry } = bundleFunction("webhook-receiver");
+  [dynalite, secrets] = await Promise.all([startDynalite(), startSecretsFake()]);
+  documents = DynamoDBDocumentClient.from(dynalite.client);
+  await dynalite.client.send(
+    new CreateTableCommand({
+      TableName: STATE_TABLE,
+      AttributeDefinitions: [{ AttributeName: "resourceKey", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "resourceKey", KeyType: "HASH" }],
+      BillingMode: "PAY_PER_REQUEST",
+    }),
+  );
+  for (const name of ["orders-ordering", "orders-concurrency", "orders-bounds", "orders-cooled"]) await createProvisionedTable(name, 5, 5);
+  await createProvisionedTable("orders-stepdown", 100, 5);
+  await dynalite.client.send(new CreateTableCommand({ ...keyOnly("sessions"), BillingMode: "PAY_PER_REQUEST" }));
+  const env = {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    WEBHOOK_SECRET_ARN: secrets.put("webhook", { sharedSecret: SECRET, previousSharedSecret: PREVIOUS_SECRET }),
+    WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+    WEBHOOK_ACTIONS: JSON.stringify(ACTIONS),
+    WEBHOOK_STATE_TABLE_NAME: STATE_TABLE,
+    POWERTOOLS_SERVICE_NAME: "webhook-receiver",
+  };
+  [receiver, secondReceiver] = await Promise.all([startBundle(entry, env), startBundle(entry, env)]);
+});
+
+afterAll(async () => {
+  await Promise.all([receiver?.close(), secondReceiver?.close()]);
+  await Promise.all([secrets?.close(), dynalite?.stop()]);
+});
+
+function keyOnly(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+  };
+}
+
+async function createProvisionedTable(name: string, read: number, write: number): Promise<void> {
+  await dynalite.client.send(
+    new CreateTableCommand({ ...keyOnly(name), BillingMode: "PROVISIONED", ProvisionedThroughput: { ReadCapacityUnits: read, WriteCapacityUnits: write } }),
+  );
+}
+
+async function capacityOf(tableName: string): Promise<{ read: number; write: number; billing: string }> {
+  const { Table } = await dynalite.client.send(new DescribeTableCommand({ TableName: tableName }));
+  expect(Table!.TableStatus).toBe("ACTIVE");
+  return {
+    read: Table!.ProvisionedThroughput!.ReadCapacityUnits!,
+    write: Table!.ProvisionedThroughput!.WriteCapacityUnits!,
+    billing: Table!.BillingModeSummary?.BillingMode ?? "PROVISIONED",
+  };
+}
+
+interface Payload {
+  eventId?: string;
+  resourceId?: string;
+  timestamp?: string | number;
+  action?: string;
+  signal?: number;
+  [key: string]: unknown;
+}
+
+function payload(overrides: Payload = {}): Payload {
+  return { eventId: randomUUID(), resourceId: "queue-1", timestamp: new Date().toISOString(), action: "ordering", signal: 10, ...overrides };
+}
+
+/** An API Gateway HTTP API (payload format 2.0) request as the function receives it. */
+function httpRequest(body: unknown, opts: { secret?: string | null; base64?: boolean; method?: string } = {}) {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  const secret = opts.secret === undefined ? SECRET : opts.secret;
+  return {
+    version: "2.0",
+    routeKey: "POST /genesys/events",
+    rawPath: "/genesys/events",
+    rawQueryString: "",
+    headers: {
+      "content-type": "application/json",
+      "user-agent": "Genesys-DataAction",
+      ...(secret === null ? {} : { "x-genesys-webhook-secret": secret }),
+    },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "api123",
+      domainName: "api123.execute-api.us-east-1.amazonaws.com",
+      http: { method: opts.method ?? "POST", path: "/genesys/events", protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "Genesys-DataAction" },
+      requestId: randomUUID(),
+      routeKey: "POST /genesys/events",
+      stage: "$default",
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    body: opts.base64 ? Buffer.from(text, "utf8").toString("base64") : text,
+    isBase64Encoded: opts.base64 ?? false,
+  };
+}
+
+async function post(body: unknown, opts: Parameters<typeof httpRequest>[1] = {}, fn: BundleProcess = receiver) {
+  const response = await fn.invoke<HttpApiResponse>(httpRequest(body, opts));
+  return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body) as Record<string, any> };
+}
+
+const stateOf = async (resourceKey: string) => (await documents.send(new GetCommand({ TableName: STATE_TABLE, Key: { resourceKey }, ConsistentRead: true }))).Item;
+
+describe("authentication", () => {
+  test.each([
+    ["missing", null],
+    ["wrong, same length", SECRET.replace(/.$/, "x")],
+    ["wrong, other length", "short"],
+    ["empty", ""],
+  ])("a %s secret is refused with 401 and nothing else", async (_case, secret) => {
+    const resourceId = `auth-${randomUUID()}`;
+    const response = await post(payload({ resourceId }), { secret });
+    expect(response).toMatchObject({ status: 401, body: { status: "unauthorized" } });
+    expect(Object.keys(response.body)).toEqual(["status"]);
+    expect(await stateOf(`ordering#${resourceId}`)).toBeUndefined();
+  });
+
+  test("the previous secret still works during a rotation, and no secret is ever logged", async () => {
+    const response = await post(payload({ resourceId: `rotation-${randomUUID()}`, signal: 3 }), { secret: PREVIOUS_SECRET });
+    expect(response.status).toBe(200);
+    const logs = JSON.stringify(receiver.takeLogs()) + receiver.stderr();
+    expect(logs).not.toContain(SECRET);
+    expect(logs).not.toContain(PREVIOUS_SECRET);
+  });
+});
+
+describe("payload limits and validation", () => {
+  test("a body over the limit is refused with 413, plain or base64-encoded", async () => {
+    const big = payload({ resourceId: "x".repeat(100), eventId: "e".repeat(100) });
+    const oversized = JSON.stringify({ ...big, padding: "p".repeat(MAX_BODY_BYTES) });
+    expect(await post(oversized)).toMatchObject({ status: 413, body: { status: "tooLarge", limitBytes: MAX_BODY_BYTES } });
+    expect(await post(oversized, { base64: true })).toMatchObject({ status: 413 });
+  });
+
+  test("a base64-encoded body within the limit is decoded and applied", async () => {
+    const response = await post(payload({ resourceId: `b64-${randomUUID()}`, action: "concurrency", signal: 4 }), { base64: true });
+    expect(response.status).toBe(200);
+    expect(["applied", "unchanged"]).toContain(response.body.status);
+  });
+
+  test.each([
+    ["not JSON", "{not json", "body is not valid JSON"],
+    ["a JSON array", "[]", "body must be a JSON object"],
+    ["missing fields", { action: "ordering" }, "eventId must be"],
+    ["a bad timestamp", payload({ timestamp: "yesterday" }), "timestamp must be an ISO 8601"],
+    ["a future timestamp", payload({ timestamp: new Date(Date.now() + 3_600_000).toISOString() }), "in the future"],
+    ["a negative signal", payload({ signal: -1 }), "signal must be a finite number >= 0"],
+    ["an unknown field", payload({ tableName: "other" }), "unknown field(s): tableName"],
+    ["an unknown action", payload({ action: "drop-all-tables" }), 'action "drop-all-tables" is not configured'],
+  ])("%s is refused with 400 and the reason", async (_case, body, reason) => {
+    const response = await post(body);
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ status: "invalid", reason: expect.stringContaining(reason) });
+  });
+
+  test("only POST is accepted", async () => {
+    expect((await post(payload(), { method: "GET" })).status).toBe(405);
+  });
+});
+
+describe("ordering", () => {
+  test("events arriving t3, t1, t2 apply only t3", async () => {
+    const base = Date.parse("2024-05-01T10:00:00Z");
+    const resourceId = `queue-${randomUUID()}`;
+    const event = (seconds: number, signal: number) => payload({ resourceId, timestamp: new Date(base + seconds * 1000).toISOString(), signal });
+
+    const t3 = await post(event(3, 30));
+    const t1 = await post(event(1, 10));
+    const t2 = await post(event(2, 20));
+
+    expect(t3).toMatchObject({ status: 200, body: { status: "applied", readCapacityUnits: 60, writeCapacityUnits: 30 } });
+    expect(t1).toMatchObject({ status: 200, body: { status: "stale", newestEventTime: "2024-05-01T10:00:03.000Z" } });
+    expect(t2).toMatchObject({ status: 200, body: { status: "stale" } });
+    expect(await capacityOf("orders-ordering")).toMatchObject({ read: 60, write: 30 });
+    expect(await stateOf(`ordering#${resourceId}`)).toMatchObject({ lastEventTime: base + 3000, status: "done", outcome: "applied" });
+  });
+
+  test("epoch-millisecond timestamps order the same way as ISO ones", async () => {
+    const resourceId = `queue-${randomUUID()}`;
+    const t = Date.parse("2024-05-01T12:00:00Z");
+    expect((await post(payload({ resourceId, timestamp: new Date(t).toISOString(), signal: 4 }))).body.status).not.toBe("stale");
+    expect((await post(payload({ resourceId, timestamp: t - 1, signal: 40 }))).body.status).toBe("stale");
+  });
+
+  test("two concurrent webhooks with the same timestamp apply once", async () => {
+    const resourceId = `queue-${randomUUID()}`;
+    const timestamp = "2024-05-01T13:00:00.000Z";
+    const [a, b] = await Promise.all([
+      post(payload({ resourceId, timestamp, action: "concurrency", signal: 20 }), {}, receiver),
+      post(payload({ resourceId, timestamp, action: "concurrency", signal: 30 }), {}, secondReceiver),
+    ]);
+
+    const statuses = [a.body.status, b.body.status].sort();
+    expect(statuses).toEqual(["applied", "stale"]);
+    const winner = a.body.status === "applied" ? a : b;
+    expect(await capacityOf("orders-concurrency")).toMatchObject({ read: winner.body.readCapacityUnits, write: winner.body.writeCapacityUnits });
+  });
+
+  test("the same event delivered twice at once is applied once", async () => {
+    const event = payload({ resourceId: `queue-${randomUUID()}`, timestamp: "2024-05-01T14:00:00.000Z", action: "concurrency", signal: 45 });
+    const [a, b] = await Promise.all([post(event, {}, receiver), post(event, {}, secondReceiver)]);
+
+    const applied = [a, b].filter((r) => r.body.status === "applied" || r.body.status === "unchanged");
+    const other = [a, b].find((r) => !applied.includes(r))!;
+    expect(applied).toHaveLength(1);
+    // The loser either saw it done (200 duplicate) or still in progress (409, told to retry).
+    expect([`${other.status} ${other.body.status}`]).toEqual([expect.stringMatching(/^(200 duplicate|409 busy)$/)]);
+    expect(await capacityOf("orders-concurrency")).toMatchObject({ read: 90, write: 45 });
+  });
+});
+
+describe("the capacity action", () => {
+  test("capacity is clamped at the action's max and min", async () => {
+    const resourceId = `queue-${randomUUID()}`;
+    const high = await post(payload({ resourceId, action: "bounds", signal: 1000, timestamp: "2024-05-02T10:00:00Z" }));
+    expect(high.body).toMatchObject({ status: "applied", readCapacityUnits: 100, writeCapacityUnits: 50 });
+    expect(await capacityOf("orders-bounds")).toMatchObject({ read: 100, write: 50 });
+
+    const low = await post(payload({ resourceId, action: "bounds", signal: 0, timestamp: "2024-05-02T10:00:01Z" }));
+    expect(low.body).toMatchObject({ status: "applied", readCapacityUnits: 5, writeCapacityUnits: 5 });
+    expect(await capacityOf("orders-bounds")).toMatchObject({ read: 5, write: 5 });
+  });
+
+  test("one change never removes more than maxDecreasePercent of the current capacity", async () => {
+    const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "stepdown", signal: 0 }));
+    // 100 read units, default 50%: down to 50, not to the min of 5. Write capacity is not managed.
+    expect(response.body).toMatchObject({ status: "applied", readCapacityUnits: 50, writeCapacityUnits: 5 });
+    expect(await capacityOf("orders-stepdown")).toMatchObject({ read: 50, write: 5 });
+  });
+
+  test("a newer event inside the cooldown is recorded but changes nothing", async () => {
+    const resourceId = `queue-${randomUUID()}`;
+    const first = await post(payload({ resourceId, action: "cooled", signal: 20, timestamp: "2024-05-03T10:00:00Z" }));
+    const second = await post(payload({ resourceId, action: "cooled", signal: 40, timestamp: "2024-05-03T10:00:05Z" }));
+    const older = await post(payload({ resourceId, action: "cooled", signal: 45, timestamp: "2024-05-03T10:00:04Z" }));
+
+    expect(first.body.status).toBe("applied");
+    expect(second.body).toMatchObject({ status: "cooldown", nextChangeAfter: expect.any(String) });
+    expect(older.body.status).toBe("stale");
+    expect(await capacityOf("orders-cooled")).toMatchObject({ read: 40, write: 20 });
+  });
+
+  test("an on-demand table is left alone, with a clear answer", async () => {
+    const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "on-demand", signal: 50 }));
+    expect(response).toMatchObject({ status: 200, body: { status: "ignored", reason: "table uses on-demand capacity" } });
+    expect((await capacityOf("sessions")).billing).toBe("PAY_PER_REQUEST");
+    expect(receiver.stderr()).toContain("uses on-demand (PAY_PER_REQUEST) capacity");
+  });
+
+  test("a failure after the claim loses nothing: the retry of the event is applied", async () => {
+    const event = payload({ resourceId: `queue-${randomUUID()}`, action: "recovery", signal: 15, timestamp: "2024-05-04T10:00:00Z" });
+    const failed = await post(event); // the table does not exist yet: DescribeTable fails after the claim
+    expect(failed).toMatchObject({ status: 500, body: { status: "error", message: "internal error" } });
+    await createProvisionedTable("orders-recovery", 5, 5);
+
+    const retried = await post(event);
+
+    expect(retried.body).toMatchObject({ status: "applied", readCapacityUnits: 30, writeCapacityUnits: 15 });
+    expect(await capacityOf("orders-recovery")).toMatchObject({ read: 30, write: 15 });
+  });
+
+  test("an event claimed by a crashed invocation is taken over once its lease expired, not before", async () => {
+    const resourceId = `queue-${randomUUID()}`;
+    const resourceKey = `ordering#${resourceId}`;
+    const crashed = { eventId: "crashed-event", timestampMs: Date.parse("2024-05-05T10:00:00Z") };
+    const seed = (leaseUntil: number) =>
+      documents.send(
+        new PutCommand({
+          TableName: STATE_TABLE,
+          Item: { resourceKey, lastEventTime: crashed.timestampMs, lastEventId: crashed.eventId, status: "applying", leaseUntil },
+        }),
+      );
+
+    await seed(Date.now() + 60_000);
+    const newer = payload({ resourceId, timestamp: "2024-05-05T10:00:01Z", signal: 12 });
+    const blocked = await post(newer);
+    expect(blocked).toMatchObject({ status: 409, body: { status: "busy" } });
+    expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
+
+    await seed(Date.now() - 1);
+    const retry = await post(payload({ resourceId, eventId: crashed.eventId, timestamp: "2024-05-05T10:00:00Z", signal: 11 }));
+    expect(retry.body.status).toMatch(/^(applied|unchanged)$/);
+    expect(await stateOf(resourceKey)).toMatchObject({ lastEventId: crashed.eventId, status: "done" });
+  });
+});
