@@ -47,3 +47,15 @@ export function partitionOf(region: string): string {
   if (region.startsWith("cn-")) return "aws-cn";
   return "aws";
 }
+
+/** CloudWatch Logs delivery (Step Functions, API Gateway logs): AWS accepts only `Resource: "*"` for these. */
+export const LOG_DELIVERY_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+] as const;
