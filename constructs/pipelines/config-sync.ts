@@ -8,7 +8,7 @@ import { bundleFunction } from "../../lib/bundling";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { BufferedQueue } from "../messaging/buffered-queue";
 import { EventRoute } from "../messaging/event-route";
-import { genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface ConfigSyncPipelineProps {
   readonly ctx: PipelineContext;
@@ -103,9 +103,7 @@ export class ConfigSyncPipeline extends Construct {
       functionName: name,
       description: "Keeps Genesys routing configuration in step with AWS capacity; writes only on change",
       packageZip: bundleFunction("config-sync").packageZip,
-      accountId: ctx.accountId,
-      kmsKeyArn: ctx.kmsKeyArn,
-      logRetentionDays: ctx.env.aws.logRetentionDays,
+      ...functionBasics(ctx),
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
@@ -127,7 +125,6 @@ export class ConfigSyncPipeline extends Construct {
         { Sid: "EncryptAuditRecords", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: ctx.kmsKeyArn },
       ],
       vpc: ctx.vpc,
-      alarmTopicArn: ctx.alarmTopicArn,
     });
     // FIFO event sources take no batching window.
     this.syncFunction.consume(this.buffer, { ...config, batchWindowSeconds: 0 }, ctx.kmsKeyArn);

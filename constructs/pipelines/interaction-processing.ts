@@ -14,7 +14,7 @@ import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
 import { EncryptedLogGroup } from "../observability/encrypted-log-group";
 import { thresholdAlarm } from "../observability/metric-alarm";
-import { genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface InteractionProcessingPipelineProps {
   readonly ctx: PipelineContext;
@@ -78,9 +78,7 @@ export class InteractionProcessingPipeline extends Construct {
       functionName: `${ctx.prefix}-interaction-processor`,
       description: "Applies one conversation event to Genesys (participant attributes), idempotently",
       packageZip: bundleFunction("interaction-processor").packageZip,
-      accountId: ctx.accountId,
-      kmsKeyArn: ctx.kmsKeyArn,
-      logRetentionDays: ctx.env.aws.logRetentionDays,
+      ...functionBasics(ctx),
       timeoutSeconds: config.processorTimeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
@@ -99,7 +97,6 @@ export class InteractionProcessingPipeline extends Construct {
         { Sid: "EncryptIdempotencyRecords", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: ctx.kmsKeyArn },
       ],
       vpc: ctx.vpc,
-      alarmTopicArn: ctx.alarmTopicArn,
       reservedConcurrency: config.processorConcurrency,
     });
 
@@ -162,9 +159,7 @@ export class InteractionProcessingPipeline extends Construct {
       functionName: `${ctx.prefix}-interaction-dispatcher`,
       description: "Starts one workflow execution per interaction event, named from the event",
       packageZip: bundleFunction("dispatcher").packageZip,
-      accountId: ctx.accountId,
-      kmsKeyArn: ctx.kmsKeyArn,
-      logRetentionDays: ctx.env.aws.logRetentionDays,
+      ...functionBasics(ctx),
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: 256,
       environment: { STATE_MACHINE_ARN: this.stateMachine.arn },
@@ -173,7 +168,6 @@ export class InteractionProcessingPipeline extends Construct {
         // Execution input is encrypted with the environment key.
         { Sid: "EncryptExecutionInput", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: ctx.kmsKeyArn },
       ],
-      alarmTopicArn: ctx.alarmTopicArn,
     });
     this.dispatcher.consume(this.buffer, config, ctx.kmsKeyArn);
   }

@@ -28,3 +28,8 @@ export function genesysEnvironment(ctx: PipelineContext): Record<string, string>
 export function readSecret(arn: string, sid: string) {
   return { Sid: sid, Effect: "Allow" as const, Action: "secretsmanager:GetSecretValue", Resource: arn };
 }
+
+/** The props every pipeline function takes from the environment. */
+export function functionBasics(ctx: PipelineContext) {
+  return { accountId: ctx.accountId, kmsKeyArn: ctx.kmsKeyArn, logRetentionDays: ctx.env.aws.logRetentionDays, alarmTopicArn: ctx.alarmTopicArn };
+}

@@ -5,7 +5,7 @@ import { PipelineFunction } from "../compute/pipeline-function";
 import type { BufferedQueue } from "../messaging/buffered-queue";
 import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
-import { genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface TranscriptVaultPipelineProps {
   readonly ctx: PipelineContext;
@@ -44,9 +44,7 @@ export class TranscriptVaultPipeline extends Construct {
       functionName: `${ctx.prefix}-transcript-archiver`,
       description: "Archives Genesys events, messaging transcripts and attachments into the Azure vault (create-only)",
       packageZip: bundleFunction("transcript-archiver").packageZip,
-      accountId: ctx.accountId,
-      kmsKeyArn: ctx.kmsKeyArn,
-      logRetentionDays: ctx.env.aws.logRetentionDays,
+      ...functionBasics(ctx),
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
@@ -56,7 +54,6 @@ export class TranscriptVaultPipeline extends Construct {
       },
       statements: [readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"), readSecret(props.vaultSecretArn, "ReadVaultWriterSecret")],
       vpc: ctx.vpc,
-      alarmTopicArn: ctx.alarmTopicArn,
     });
     this.archiver.consume(this.buffer, config, ctx.kmsKeyArn);
   }

@@ -11,7 +11,7 @@ import { PipelineFunction } from "../compute/pipeline-function";
 import { EncryptedLogGroup } from "../observability/encrypted-log-group";
 import { thresholdAlarm } from "../observability/metric-alarm";
 import { ExternallySetSecret } from "../security/externally-set-secret";
-import { readSecret, type PipelineContext } from "./pipeline-context";
+import { functionBasics, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface WebhookReceiverProps {
   readonly ctx: PipelineContext;
@@ -63,9 +63,7 @@ export class WebhookReceiver extends Construct {
       functionName: `${name}-receiver`,
       description: "Authenticates Genesys webhook calls and applies the configured, bounded AWS change once per event",
       packageZip: bundleFunction("webhook-receiver").packageZip,
-      accountId: ctx.accountId,
-      kmsKeyArn: ctx.kmsKeyArn,
-      logRetentionDays: ctx.env.aws.logRetentionDays,
+      ...functionBasics(ctx),
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
@@ -90,10 +88,11 @@ export class WebhookReceiver extends Construct {
                 Action: ["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
                 Resource: actionTables.map((t) => `arn:${ctx.partition}:dynamodb:${ctx.region}:${ctx.accountId}:table/${t}`),
               },
+              // What the tables consume: capacity is never set below it. GetMetricData has no resource-level permissions.
+              { Sid: "ReadTableConsumptionAwsRequiresWildcardResource", Effect: "Allow" as const, Action: "cloudwatch:GetMetricData", Resource: "*" },
             ]
           : []),
       ],
-      alarmTopicArn: ctx.alarmTopicArn,
     });
 
     this.api = new Apigatewayv2Api(this, "api", {

@@ -19,6 +19,7 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: ReadonlySet<string> = new Set(
   "xray:PutTraceSegments",
   "xray:PutTelemetryRecords",
   "cloudwatch:PutMetricData",
+  "cloudwatch:GetMetricData",
   "autoscaling:DescribeAutoScalingGroups",
   ...LOG_DELIVERY_ACTIONS,
 ]);

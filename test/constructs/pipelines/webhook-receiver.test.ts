@@ -42,7 +42,7 @@ describe("webhook receiver", () => {
     expect(Number(vars.WEBHOOK_CLAIM_LEASE_SECONDS)).toBeGreaterThan(10);
   });
 
-  test("IAM: its secret, its state table, the configured tables only, the key and its logs", () => {
+  test("IAM: its secret, its state table, the configured tables only, their consumption metrics, the key and its logs", () => {
     const key = refTo(aws, "aws_kms_key", () => true, "arn");
     const state = refTo(aws, "aws_dynamodb_table", (t) => t.name === "gcv-dev-webhook-state", "arn");
     const logs = refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/lambda/gcv-dev-webhook-receiver", "arn");
@@ -58,6 +58,7 @@ describe("webhook receiver", () => {
         `Allow dynamodb:UpdateItem on ${state}`,
         `Allow dynamodb:DescribeTable on ${orders}`,
         `Allow dynamodb:UpdateTable on ${orders}`,
+        "Allow cloudwatch:GetMetricData on *",
       ].sort(),
     );
   });
