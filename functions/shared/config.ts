@@ -30,6 +30,7 @@
  * | WEBHOOK_ACTIONS             | JSON array of the actions webhooks may trigger (webhook-receiver/actions.ts) | required by webhook-receiver |
  * | WEBHOOK_STATE_TABLE_NAME    | DynamoDB table of per-resource event ordering and cooldown state          | required by webhook-receiver |
  * | WEBHOOK_CLAIM_LEASE_SECONDS | How long an event being applied blocks others for its resource (crash recovery) | 60                  |
+ * | WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS | Deadline of the CloudWatch read of a table's consumption, retries included (then 503) | 5000   |
  * | POWERTOOLS_SERVICE_NAME     | Service name in every log line (read by Powertools)                      | the function name          |
  * | LOG_LEVEL                   | DEBUG, INFO, WARN, ERROR (read by Powertools)                            | INFO                       |
  * | AWS_ENDPOINT_URL_<SERVICE>  | AWS SDK endpoint override (tests point clients at local stand-ins)       | AWS endpoints              |
@@ -61,6 +62,7 @@ export const ENVIRONMENT_VARIABLES = {
   WEBHOOK_ACTIONS: { default: undefined },
   WEBHOOK_STATE_TABLE_NAME: { default: undefined },
   WEBHOOK_CLAIM_LEASE_SECONDS: { default: "60" },
+  WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS: { default: "5000" },
 } as const satisfies Record<string, { default: string | undefined }>;
 
 /** Name of a variable listed in {@link ENVIRONMENT_VARIABLES}. */

@@ -6,8 +6,8 @@
  *
  * One action type ships: `adjustTableCapacity`, which sets a provisioned DynamoDB
  * table's read/write capacity to `ceil(signal x perSignal)` clamped to [min, max],
- * never dropping more than `maxDecreasePercent` of the current capacity in one step,
- * at most once per cooldown; on-demand tables are left alone.
+ * never below what the table consumes (see {@link targetCapacity}), at most once per
+ * cooldown; on-demand tables are left alone.
  *
  * @example
  * const action: WebhookAction = {
@@ -42,10 +42,19 @@ export interface AdjustTableCapacityAction {
   /** Minimum time between two applied changes. @default 300 */
   cooldownSeconds?: number;
   /**
-   * Largest share of the current capacity one change may remove. Stands in for "never
-   * below what the table consumes", which needs CloudWatch metrics. @default 50
+   * Largest share of the current capacity one change may remove, to scale down in
+   * steps. Optional: the consumption floor already keeps capacity above what the
+   * table uses, and DynamoDB allows only a few decreases per table per day.
+   * @default 100 (no step limit)
    */
   maxDecreasePercent?: number;
+  /**
+   * Minutes of recent consumption (CloudWatch, 1-minute sums) the floor is taken from:
+   * the busiest minute in the window counts. @default 15
+   */
+  consumptionWindowMinutes?: number;
+  /** Margin added to the busiest minute's consumption to form the floor. @default 20 */
+  consumptionHeadroomPercent?: number;
 }
 
 /** Every action type (one today). */
@@ -53,8 +62,18 @@ export type WebhookAction = AdjustTableCapacityAction;
 
 /** Default cooldown of {@link AdjustTableCapacityAction}. */
 export const DEFAULT_CAPACITY_COOLDOWN_SECONDS = 300;
-/** Default of {@link AdjustTableCapacityAction.maxDecreasePercent}. */
-export const DEFAULT_MAX_DECREASE_PERCENT = 50;
+/** Default of {@link AdjustTableCapacityAction.maxDecreasePercent}: no step limit. */
+export const DEFAULT_MAX_DECREASE_PERCENT = 100;
+/**
+ * Default of {@link AdjustTableCapacityAction.consumptionWindowMinutes}: long enough to
+ * cover CloudWatch's few minutes of publishing delay and a recent burst, short enough
+ * that capacity can follow a real drop in traffic.
+ */
+export const DEFAULT_CONSUMPTION_WINDOW_MINUTES = 15;
+/** Default of {@link AdjustTableCapacityAction.consumptionHeadroomPercent}. */
+export const DEFAULT_CONSUMPTION_HEADROOM_PERCENT = 20;
+/** Longest {@link AdjustTableCapacityAction.consumptionWindowMinutes} (a day). */
+export const MAX_CONSUMPTION_WINDOW_MINUTES = 1440;
 /** DynamoDB's default per-table quota of read or write capacity units. */
 export const MAX_TABLE_CAPACITY_UNITS = 40_000;
 
@@ -76,7 +95,17 @@ export function validateWebhookActions(actions: unknown, path: string): string[]
       return;
     }
     const a = action as Record<string, unknown>;
-    const allowed = ["name", "type", "tableName", "readCapacity", "writeCapacity", "cooldownSeconds", "maxDecreasePercent"];
+    const allowed = [
+      "name",
+      "type",
+      "tableName",
+      "readCapacity",
+      "writeCapacity",
+      "cooldownSeconds",
+      "maxDecreasePercent",
+      "consumptionWindowMinutes",
+      "consumptionHeadroomPercent",
+    ];
     for (const key of Object.keys(a)) if (!allowed.includes(key)) errors.push(`${at}.${key} is not a known field (expected ${allowed.join(", ")})`);
     if (typeof a.name !== "string" || !NAME_PATTERN.test(a.name)) {
       errors.push(`${at}.name must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`);
@@ -98,6 +127,14 @@ export function validateWebhookActions(actions: unknown, path: string): string[]
     }
     if (a.maxDecreasePercent !== undefined && !(isInteger(a.maxDecreasePercent) && a.maxDecreasePercent >= 1 && a.maxDecreasePercent <= 100)) {
       errors.push(`${at}.maxDecreasePercent must be an integer from 1 to 100`);
+    }
+    const window = a.consumptionWindowMinutes;
+    if (window !== undefined && !(isInteger(window) && window >= 1 && window <= MAX_CONSUMPTION_WINDOW_MINUTES)) {
+      errors.push(`${at}.consumptionWindowMinutes must be an integer from 1 to ${MAX_CONSUMPTION_WINDOW_MINUTES}`);
+    }
+    const headroom = a.consumptionHeadroomPercent;
+    if (headroom !== undefined && !(isInteger(headroom) && headroom >= 0 && headroom <= 1000)) {
+      errors.push(`${at}.consumptionHeadroomPercent must be an integer from 0 to 1000`);
     }
   });
   return errors;
@@ -133,15 +170,42 @@ export function parseWebhookActions(json: string, source = "WEBHOOK_ACTIONS"): W
 }
 
 /**
- * Capacity one dimension should get for `signal`, given the table's `current`
- * capacity: ceil(signal x perSignal), raised to the step-down floor
- * (current x (1 - maxDecreasePercent/100), rounded up), then clamped to [min, max].
- * @example targetCapacity({ perSignal: 2, min: 5, max: 100 }, 30, 10, 50) // 60
+ * The capacity one dimension must keep to serve what the table consumes:
+ * ceil(busiest per-second consumption x (1 + headroomPercent/100)). `perSecond` holds
+ * one value per minute of the window (CloudWatch Sum / 60); no values (no traffic) is 0.
+ * @example consumptionFloor([10, 41.5, 30], 20) // 50 (41.5 x 1.2 = 49.8, rounded up)
  */
-export function targetCapacity(scaling: CapacityScaling, signal: number, current: number, maxDecreasePercent = DEFAULT_MAX_DECREASE_PERCENT): number {
+export function consumptionFloor(perSecond: readonly number[], headroomPercent = DEFAULT_CONSUMPTION_HEADROOM_PERCENT): number {
+  const busiest = perSecond.reduce((peak, value) => Math.max(peak, value), 0);
+  // Rounded to 6 decimals first so float noise (e.g. 0.1 x 3) does not add a unit.
+  return Math.ceil(Number((busiest * (1 + headroomPercent / 100)).toFixed(6)));
+}
+
+/**
+ * Capacity one dimension should get for `signal`, given the table's `current`
+ * capacity and its consumption `floor` ({@link consumptionFloor}):
+ *
+ *   target = clamp(max(ceil(signal x perSignal), floor, stepFloor), min, max)
+ *   where stepFloor = ceil(current x (1 - maxDecreasePercent/100))
+ *
+ * then, when target is below `current` (a decrease), it is raised to
+ * min(floor, current): a decrease never goes below what the table consumes, even when
+ * `max` is lower than that (capacity then stays between `max` and `current`, moving
+ * down only to the floor). An increase never goes beyond `max`, even when the table
+ * consumes more: `max` is the operator's cost bound.
+ * @example targetCapacity({ perSignal: 2, min: 5, max: 100 }, 5, 80, 30) // 30 (not 10)
+ */
+export function targetCapacity(
+  scaling: CapacityScaling,
+  signal: number,
+  current: number,
+  floor: number,
+  maxDecreasePercent = DEFAULT_MAX_DECREASE_PERCENT,
+): number {
   const wanted = Math.ceil(signal * scaling.perSignal);
   const stepFloor = Math.ceil(current * (1 - maxDecreasePercent / 100));
-  return clamp(Math.max(wanted, stepFloor), scaling.min, scaling.max);
+  const target = clamp(Math.max(wanted, floor, stepFloor), scaling.min, scaling.max);
+  return target < current ? Math.max(target, Math.min(floor, current)) : target;
 }
 
 function isInteger(value: unknown): value is number {

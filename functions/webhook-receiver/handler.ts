@@ -12,8 +12,9 @@
  *    an event arriving while another of its resource is being applied answers 409
  *    with Retry-After.
  * 5. Apply the action (table-capacity.ts), then record the outcome. A table that
- *    cannot change now answers 503 with Retry-After, any other failure 500; both
- *    release the claim first so the caller's retry of the event is admitted.
+ *    cannot change now, or CloudWatch not answering what the table consumes, answers
+ *    503 with Retry-After, any other failure 500; all release the claim first so the
+ *    caller's retry of the event is admitted.
  * Responses are JSON `{ status, ... }`.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -26,6 +27,12 @@ import { InvalidWebhookError, parseWebhookEvent } from "./contract";
 import { EventOrder } from "./event-order";
 import { acceptedSecrets, matchesSharedSecret } from "./shared-secret";
 import { TableBusyError, TableCapacity } from "./table-capacity";
+import { ConsumptionUnavailableError, TableConsumptionReader } from "./table-consumption";
+
+/** Retry-After when DynamoDB refuses a change for now (update in progress, decrease quota). */
+const TABLE_BUSY_RETRY_SECONDS = 60;
+/** Retry-After when CloudWatch could not be read (throttling, server errors clear quickly). */
+const CONSUMPTION_RETRY_SECONDS = 30;
 
 /** The parts of an API Gateway HTTP API (payload 2.0) request the receiver reads. */
 export interface HttpApiRequest {
@@ -74,7 +81,7 @@ export async function handler(request: HttpApiRequest, context: LambdaContext): 
   const log = correlatedLogger({ apiRequestId: request.requestContext?.requestId });
   try {
     settings ??= loadSettings();
-    capacity ??= new TableCapacity();
+    capacity ??= new TableCapacity(new TableConsumptionReader(intEnv("WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS")));
     return await receive(request, settings, capacity, log);
   } catch (error) {
     log.error("webhook failed", errorFields(error));
@@ -146,7 +153,11 @@ async function receive(request: HttpApiRequest, s: Settings, tables: TableCapaci
     await s.order.release(identity, `failed: ${error instanceof Error ? error.name : "error"}`, Date.now());
     if (error instanceof TableBusyError) {
       log.warn("webhook not applied: table cannot change now; the caller should retry", errorFields(error));
-      return respond(503, { status: "retryLater" }, { "retry-after": "60" });
+      return retryLater(TABLE_BUSY_RETRY_SECONDS);
+    }
+    if (error instanceof ConsumptionUnavailableError) {
+      log.warn("webhook not applied: the table's consumption could not be read, so no change is safe; the caller should retry", errorFields(error));
+      return retryLater(CONSUMPTION_RETRY_SECONDS);
     }
     throw error;
   }
@@ -160,6 +171,10 @@ async function receive(request: HttpApiRequest, s: Settings, tables: TableCapaci
   }
   log.info(result.outcome === "applied" ? "table capacity changed" : "table capacity already as wanted", { ...result, signal: event.signal, tableName: action.tableName });
   return respond(200, { status: result.outcome, readCapacityUnits: result.readCapacityUnits, writeCapacityUnits: result.writeCapacityUnits });
+}
+
+function retryLater(seconds: number): HttpApiResponse {
+  return respond(503, { status: "retryLater", retryAfterSeconds: seconds }, { "retry-after": String(seconds) });
 }
 
 function tooLarge(limit: number, log: Logger): HttpApiResponse {

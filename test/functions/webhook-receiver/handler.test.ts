@@ -1,7 +1,8 @@
 /**
  * The bundled webhook receiver against dynalite (ordering state and the tables it
- * scales) and the Secrets Manager fake. Two receiver processes stand for two Lambda
- * containers, so concurrent requests really run concurrently.
+ * scales), the Secrets Manager fake and the CloudWatch fake (table consumption). Two
+ * receiver processes stand for two Lambda containers, so concurrent requests really
+ * run concurrently.
  */
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
@@ -10,6 +11,7 @@ import { bundleFunction } from "../../../lib/bundling";
 import type { HttpApiResponse } from "../../../functions/webhook-receiver/handler";
 import type { WebhookAction } from "../../../functions/shared/webhook-actions";
 import { startDynalite, type Dynalite } from "../../support/dynalite";
+import { startCloudWatchFake, type CloudWatchFake } from "../../support/cloudwatch-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
 
@@ -33,20 +35,27 @@ const ACTIONS: WebhookAction[] = [
   capacityAction("concurrency", "orders-concurrency"),
   capacityAction("bounds", "orders-bounds", { maxDecreasePercent: 100 }),
   capacityAction("cooled", "orders-cooled", { cooldownSeconds: 300 }),
-  capacityAction("stepdown", "orders-stepdown", { readCapacity: { perSignal: 1, min: 5, max: 1000 }, writeCapacity: undefined }),
+  capacityAction("stepdown", "orders-stepdown", { readCapacity: { perSignal: 1, min: 5, max: 1000 }, writeCapacity: undefined, maxDecreasePercent: 50 }),
+  capacityAction("floor", "orders-floor"),
+  capacityAction("over-max", "orders-over-max"),
+  capacityAction("throttled", "orders-throttled"),
+  capacityAction("idle", "orders-idle"),
+  capacityAction("slow-metrics", "orders-slow-metrics"),
   capacityAction("recovery", "orders-recovery"),
   capacityAction("on-demand", "sessions"),
 ];
 
 let dynalite: Dynalite;
 let secrets: SecretsFake;
+let cloudwatch: CloudWatchFake;
 let receiver: BundleProcess;
 let secondReceiver: BundleProcess;
 let documents: DynamoDBDocumentClient;
+let receiverEnv: Record<string, string>;
 
 beforeAll(async () => {
   const { entry } = bundleFunction("webhook-receiver");
-  [dynalite, secrets] = await Promise.all([startDynalite(), startSecretsFake()]);
+  [dynalite, secrets, cloudwatch] = await Promise.all([startDynalite(), startSecretsFake(), startCloudWatchFake()]);
   documents = DynamoDBDocumentClient.from(dynalite.client);
   await dynalite.client.send(
     new CreateTableCommand({
@@ -58,22 +67,28 @@ beforeAll(async () => {
   );
   for (const name of ["orders-ordering", "orders-concurrency", "orders-bounds", "orders-cooled"]) await createProvisionedTable(name, 5, 5);
   await createProvisionedTable("orders-stepdown", 100, 5);
+  for (const name of ["orders-floor", "orders-idle", "orders-throttled", "orders-slow-metrics"]) await createProvisionedTable(name, 100, 50);
+  await createProvisionedTable("orders-over-max", 150, 30);
   await dynalite.client.send(new CreateTableCommand({ ...keyOnly("sessions"), BillingMode: "PAY_PER_REQUEST" }));
-  const env = {
+  receiverEnv = {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
     WEBHOOK_SECRET_ARN: secrets.put("webhook", { sharedSecret: SECRET, previousSharedSecret: PREVIOUS_SECRET }),
     WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     WEBHOOK_ACTIONS: JSON.stringify(ACTIONS),
     WEBHOOK_STATE_TABLE_NAME: STATE_TABLE,
     POWERTOOLS_SERVICE_NAME: "webhook-receiver",
   };
-  [receiver, secondReceiver] = await Promise.all([startBundle(entry, env), startBundle(entry, env)]);
+  [receiver, secondReceiver] = await Promise.all([startBundle(entry, receiverEnv), startBundle(entry, receiverEnv)]);
 });
+
+// A test that fails midway must not leave CloudWatch failing for the next ones.
+afterEach(() => cloudwatch?.setFault(undefined));
 
 afterAll(async () => {
   await Promise.all([receiver?.close(), secondReceiver?.close()]);
-  await Promise.all([secrets?.close(), dynalite?.stop()]);
+  await Promise.all([secrets?.close(), cloudwatch?.close(), dynalite?.stop()]);
 });
 
 function keyOnly(tableName: string): CreateTableCommandInput {
@@ -147,6 +162,8 @@ async function post(body: unknown, opts: Parameters<typeof httpRequest>[1] = {},
   const response = await fn.invoke<HttpApiResponse>(httpRequest(body, opts));
   return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body) as Record<string, any> };
 }
+
+const cloudwatchCallsFor = (tableName: string) => cloudwatch.calls.filter((call) => call.queries.some((q) => q.dimensions.TableName === tableName));
 
 const stateOf = async (resourceKey: string) => (await documents.send(new GetCommand({ TableName: STATE_TABLE, Key: { resourceKey }, ConsistentRead: true }))).Item;
 
@@ -270,9 +287,9 @@ describe("the capacity action", () => {
     expect(await capacityOf("orders-bounds")).toMatchObject({ read: 5, write: 5 });
   });
 
-  test("one change never removes more than maxDecreasePercent of the current capacity", async () => {
+  test("maxDecreasePercent, when set, limits how much one change removes", async () => {
     const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "stepdown", signal: 0 }));
-    // 100 read units, default 50%: down to 50, not to the min of 5. Write capacity is not managed.
+    // 100 read units, 50%: down to 50, not to the min of 5. Write capacity is not managed.
     expect(response.body).toMatchObject({ status: "applied", readCapacityUnits: 50, writeCapacityUnits: 5 });
     expect(await capacityOf("orders-stepdown")).toMatchObject({ read: 50, write: 5 });
   });
@@ -294,6 +311,81 @@ describe("the capacity action", () => {
     expect(response).toMatchObject({ status: 200, body: { status: "ignored", reason: "table uses on-demand capacity" } });
     expect((await capacityOf("sessions")).billing).toBe("PAY_PER_REQUEST");
     expect(receiver.stderr()).toContain("uses on-demand (PAY_PER_REQUEST) capacity");
+    expect(cloudwatchCallsFor("sessions")).toHaveLength(0);
+  });
+
+  test("a decrease stops at what the table consumes, read from CloudWatch", async () => {
+    // Busiest minute: 40 reads/s and 10 writes/s; with 20% headroom the floors are 48 and 12.
+    cloudwatch.setConsumption("orders-floor", { readPerSecond: [12, 40, 25], writePerSecond: [10, 3] });
+    const before = Date.now();
+
+    const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "floor", signal: 5 })); // wants 10 / 5
+
+    expect(response).toMatchObject({ status: 200, body: { status: "applied", readCapacityUnits: 48, writeCapacityUnits: 12 } });
+    expect(await capacityOf("orders-floor")).toMatchObject({ read: 48, write: 12 });
+    const [call] = cloudwatchCallsFor("orders-floor");
+    expect(call!.queries.map((q) => [q.namespace, q.metricName, q.dimensions, q.period, q.stat])).toEqual([
+      ["AWS/DynamoDB", "ConsumedReadCapacityUnits", { TableName: "orders-floor" }, 60, "Sum"],
+      ["AWS/DynamoDB", "ConsumedWriteCapacityUnits", { TableName: "orders-floor" }, 60, "Sum"],
+    ]);
+    // The default 15-minute window, ending with the current minute.
+    expect(call!.endTime - call!.startTime).toBe(15 * 60);
+    expect(call!.endTime * 1000).toBeGreaterThanOrEqual(before);
+  });
+
+  test("consumption above max never raises capacity beyond max, and never lets it decrease", async () => {
+    // 150 read units (set above max 100 outside this action) and 30 write units; the
+    // table uses 200 reads/s and 70 writes/s: both floors exceed the maxes (100, 50).
+    cloudwatch.setConsumption("orders-over-max", { readPerSecond: [200], writePerSecond: [70] });
+
+    const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "over-max", signal: 0 }));
+
+    expect(response.body).toMatchObject({ status: "applied", readCapacityUnits: 150, writeCapacityUnits: 50 });
+    expect(await capacityOf("orders-over-max")).toMatchObject({ read: 150, write: 50 });
+  });
+
+  test("CloudWatch throttling answers 503 and changes nothing; the retry after recovery applies", async () => {
+    cloudwatch.setConsumption("orders-throttled", { readPerSecond: [20], writePerSecond: [] });
+    cloudwatch.setFault("throttle");
+    const resourceId = `queue-${randomUUID()}`;
+    const event = payload({ resourceId, action: "throttled", signal: 1, timestamp: "2024-05-06T10:00:00Z" });
+
+    const refused = await post(event);
+
+    expect(refused).toMatchObject({ status: 503, body: { status: "retryLater" } });
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+    expect(await capacityOf("orders-throttled")).toMatchObject({ read: 100, write: 50 });
+    expect(cloudwatchCallsFor("orders-throttled").every((call) => call.fault === "throttle")).toBe(true);
+    // The claim is released, so the caller's retry of the same event is admitted.
+    expect(await stateOf(`throttled#${resourceId}`)).toMatchObject({ status: "failed", outcome: "failed: ConsumptionUnavailableError" });
+
+    cloudwatch.setFault(undefined);
+    const retried = await post(event);
+
+    // Floors: read ceil(20 x 1.2) = 24; write nothing consumed, so the min of 5.
+    expect(retried.body).toMatchObject({ status: "applied", readCapacityUnits: 24, writeCapacityUnits: 5 });
+    expect(await capacityOf("orders-throttled")).toMatchObject({ read: 24, write: 5 });
+  });
+
+  test("CloudWatch not answering in time answers 503 and changes nothing", async () => {
+    const impatient = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS: "300" });
+    try {
+      cloudwatch.failNext("hang");
+      const refused = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "slow-metrics", signal: 0 }), {}, impatient);
+      expect(refused).toMatchObject({ status: 503, body: { status: "retryLater" } });
+      expect(await capacityOf("orders-slow-metrics")).toMatchObject({ read: 100, write: 50 });
+      expect(impatient.stderr()).toContain("consumption could not be read");
+    } finally {
+      await impatient.close();
+    }
+  });
+
+  test("a table without datapoints (no traffic) decreases to the computed value, bounded by min", async () => {
+    const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "idle", signal: 1 })); // wants 2 / 1
+
+    expect(response.body).toMatchObject({ status: "applied", readCapacityUnits: 5, writeCapacityUnits: 5 });
+    expect(await capacityOf("orders-idle")).toMatchObject({ read: 5, write: 5 });
+    expect(cloudwatchCallsFor("orders-idle")).toHaveLength(1);
   });
 
   test("a failure after the claim loses nothing: the retry of the event is applied", async () => {
