@@ -14,7 +14,8 @@
  * Run alone: `BENCH_ONLY=interaction npm run bench`.
  */
 import { DEFAULT_INTERACTION_RETRY_POLICY } from "../constructs/interaction/state-machine-definition";
-import { conversationEvent, sqsBatch, sqsRecord } from "../test/support/conversation-events";
+import { conversationEvent } from "../test/support/conversation-events";
+import { sqsBatch, sqsRecord } from "../test/support/events";
 import { startInteractionPipeline } from "../test/support/interaction-pipeline";
 
 const EVENTS = Number(process.env.BENCH_INTERACTION_EVENTS ?? 2000);

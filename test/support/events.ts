@@ -84,12 +84,12 @@ export function transcriptionEvent(opts: { conversationId: string; id?: string; 
   });
 }
 
-/** An SQS record carrying `body` (SentTimestamp fixed unless given). */
-export function sqsRecord(body: string, opts: { messageId?: string; sentTimestamp?: number; receiveCount?: number } = {}): SqsRecord {
+/** An SQS record carrying `body` (a string as is, anything else as JSON; SentTimestamp fixed unless given). */
+export function sqsRecord(body: unknown, opts: { messageId?: string; sentTimestamp?: number; receiveCount?: number } = {}): SqsRecord {
   return {
     messageId: opts.messageId ?? randomUUID(),
     receiptHandle: `rh-${randomUUID()}`,
-    body,
+    body: typeof body === "string" ? body : JSON.stringify(body),
     attributes: {
       ApproximateReceiveCount: String(opts.receiveCount ?? 1),
       SentTimestamp: String(opts.sentTimestamp ?? Date.parse("2024-05-01T10:15:31Z")),

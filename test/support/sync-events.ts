@@ -59,7 +59,7 @@ let sequence = 1000;
 
 /** An SQS FIFO record (MessageGroupId, SequenceNumber) carrying `body`. */
 export function fifoRecord(body: unknown, messageGroupId: string, opts: { messageId?: string } = {}): SqsRecord {
-  const record = sqsRecord(typeof body === "string" ? body : JSON.stringify(body), { messageId: opts.messageId });
+  const record = sqsRecord(body, { messageId: opts.messageId });
   return {
     ...record,
     attributes: {

@@ -15,7 +15,8 @@ import {
   worstCaseRetryWaitSeconds,
   type TaskState,
 } from "../../../constructs/interaction/state-machine-definition";
-import { conversationEvent, sqsBatch, sqsRecord } from "../../support/conversation-events";
+import { conversationEvent } from "../../support/conversation-events";
+import { sqsBatch, sqsRecord } from "../../support/events";
 import { FAILURE_QUEUE_URL, PROCESSOR_ARN, startInteractionPipeline, type InteractionPipeline } from "../../support/interaction-pipeline";
 
 type FailureMessage = { event: { id: string; detail: { eventBody: { conversationId: string } } }; error: string; cause: string; executionId: string };

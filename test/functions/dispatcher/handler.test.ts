@@ -4,7 +4,8 @@
  * Succeed state here; test/constructs/interaction runs the real one.
  */
 import { bundleFunction } from "../../../lib/bundling";
-import { conversationEvent, sqsBatch, sqsRecord } from "../../support/conversation-events";
+import { conversationEvent } from "../../support/conversation-events";
+import { sqsBatch, sqsRecord } from "../../support/events";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startStepFunctionsLocal, type StepFunctionsLocal } from "../../support/step-functions-local";
 
@@ -56,11 +57,11 @@ test("reports only the malformed records as failed (they reach the DLQ after max
   noConversation.detail.topicName = "v2.users.user-1.presence";
   delete noConversation.detail.eventBody.conversationId;
   const records = [
-    sqsRecord(good[0], "good-1"),
-    sqsRecord("{not json", "not-json"),
-    sqsRecord({ hello: "world" }, "not-an-envelope"),
-    sqsRecord(noConversation, "no-conversation"),
-    sqsRecord(good[1], "good-2"),
+    sqsRecord(good[0], { messageId: "good-1" }),
+    sqsRecord("{not json", { messageId: "not-json" }),
+    sqsRecord({ hello: "world" }, { messageId: "not-an-envelope" }),
+    sqsRecord(noConversation, { messageId: "no-conversation" }),
+    sqsRecord(good[1], { messageId: "good-2" }),
   ];
   const response = await dispatcher.invoke<BatchResponse>(sqsBatch(records));
 
@@ -85,7 +86,7 @@ test("an event over the 256 KiB execution-input limit is reported failed, not se
   const event = conversationEvent() as { detail: { eventBody: Record<string, unknown> } };
   event.detail.eventBody.padding = "x".repeat(260 * 1024);
   const callsBefore = sfn.calls.length;
-  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(event, "too-big")]));
+  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(event, { messageId: "too-big" })]));
 
   expect(response.batchItemFailures).toEqual([{ itemIdentifier: "too-big" }]);
   expect(sfn.calls.length).toBe(callsBefore);
@@ -110,16 +111,16 @@ test("a redelivery (same batch or a later one, same or new EventBridge id) is a 
 test("throttling is retried by the SDK; when it persists the record is reported failed and a redelivery starts it", async () => {
   const survives = conversationEvent();
   sfn.throttleNext(1);
-  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(survives, "survives")]))).toEqual({ batchItemFailures: [] });
+  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(survives, { messageId: "survives" })]))).toEqual({ batchItemFailures: [] });
   expect(startedInputs().map((i) => i.id)).toContain(survives.id);
 
   const throttled = conversationEvent();
   sfn.throttleNext(2);
-  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(throttled, "throttled")]));
+  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(throttled, { messageId: "throttled" })]));
   expect(response.batchItemFailures).toEqual([{ itemIdentifier: "throttled" }]);
   expect(startedInputs().map((i) => i.id)).not.toContain(throttled.id);
 
   // SQS delivers it again after the visibility timeout.
-  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(throttled, "throttled")]))).toEqual({ batchItemFailures: [] });
+  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(throttled, { messageId: "throttled" })]))).toEqual({ batchItemFailures: [] });
   expect(startedInputs().map((i) => i.id)).toContain(throttled.id);
 });
