@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { applyDefaults } from "./defaults";
 import { sampleEnvironments } from "./environments";
-import { deepMerge } from "./merge";
+import { deepMerge, isPlainObject } from "./merge";
 import type { DeepPartial, EnvironmentConfig, EnvironmentInput } from "./types";
 import { assertValidEnvironments, ConfigError } from "./validate";
 
@@ -38,9 +38,6 @@ export interface LoadOptions {
   readonly base?: readonly EnvironmentInput[];
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split(".");

@@ -1,4 +1,5 @@
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A JSON-style object (not an array or null). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 

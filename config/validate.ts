@@ -59,6 +59,10 @@ export function subnetNewBits(azCount: number): number {
 
 type Check = (ok: boolean, field: string, message: string) => void;
 
+/** ` (got <value>)`, appended to every problem so the user sees what was read. */
+const got = (v: unknown): string => ` (got ${JSON.stringify(v)})`;
+const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
 /**
  * Validates one environment. Returns every problem as
  * `environment "<name>": <field> <what is wrong> (got <value>)`.
@@ -69,8 +73,6 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   const check: Check = (ok, field, message) => {
     if (!ok) problems.push(`${label}: ${field} ${message}`);
   };
-  const got = (v: unknown) => ` (got ${JSON.stringify(v)})`;
-  const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
 
   check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
 
@@ -190,8 +192,6 @@ export function deriveNames(env: EnvironmentConfig): DerivedNames {
 const TOPIC = /^v2\.[A-Za-z0-9_.{}-]+$/;
 
 function validateQueueConsumer(c: QueueConsumerConfig | undefined, field: string, check: Check, fifo = false): void {
-  const got = (v: unknown) => ` (got ${JSON.stringify(v)})`;
-  const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
   if (!c) return check(false, field, "is missing");
   check(intIn(c.batchSize, 1, fifo ? 10 : 10000), `${field}.batchSize`, `must be an integer from 1 to ${fifo ? 10 : 10000}${got(c.batchSize)}`);
   check(intIn(c.batchWindowSeconds, 0, 300), `${field}.batchWindowSeconds`, `must be an integer from 0 to 300${got(c.batchWindowSeconds)}`);
@@ -207,7 +207,7 @@ function validateTopics(topics: readonly string[] | undefined, field: string, ch
   check(
     Array.isArray(topics) && topics.length > 0 && topics.every((t) => typeof t === "string" && TOPIC.test(t)),
     field,
-    `must be a non-empty list of Genesys topics such as v2.conversations.{id}.transcription (got ${JSON.stringify(topics)})`,
+    `must be a non-empty list of Genesys topics such as v2.conversations.{id}.transcription${got(topics)}`,
   );
 }
 
@@ -221,19 +221,19 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   const tv = p.transcriptVault;
   validateQueueConsumer(tv, "pipelines.transcriptVault", check);
   validateTopics(tv?.topics, "pipelines.transcriptVault.topics", check);
-  check(Number.isInteger(tv?.maxEventBytes) && tv.maxEventBytes >= 1024 && tv.maxEventBytes <= 16 * 1024 * 1024, "pipelines.transcriptVault.maxEventBytes", `must be an integer from 1024 to 16777216 (got ${JSON.stringify(tv?.maxEventBytes)})`);
+  check(Number.isInteger(tv?.maxEventBytes) && tv.maxEventBytes >= 1024 && tv.maxEventBytes <= 16 * 1024 * 1024, "pipelines.transcriptVault.maxEventBytes", `must be an integer from 1024 to 16777216${got(tv?.maxEventBytes)}`);
   const ip = p.interaction;
   validateQueueConsumer(ip, "pipelines.interaction", check);
   validateTopics(ip?.topics, "pipelines.interaction.topics", check);
-  check(Number.isInteger(ip?.processorTimeoutSeconds) && ip.processorTimeoutSeconds >= 3 && ip.processorTimeoutSeconds <= 900, "pipelines.interaction.processorTimeoutSeconds", `must be an integer from 3 to 900 (got ${JSON.stringify(ip?.processorTimeoutSeconds)})`);
-  check(Number.isInteger(ip?.processorConcurrency) && ip.processorConcurrency >= 1 && ip.processorConcurrency <= 1000, "pipelines.interaction.processorConcurrency", `must be an integer from 1 to 1000 (got ${JSON.stringify(ip?.processorConcurrency)})`);
-  check(typeof ip?.attributePrefix === "string" && /^[A-Za-z0-9._-]{0,32}$/.test(ip.attributePrefix), "pipelines.interaction.attributePrefix", `must be up to 32 letters, digits, '.', '_' or '-' (got ${JSON.stringify(ip?.attributePrefix)})`);
+  check(Number.isInteger(ip?.processorTimeoutSeconds) && ip.processorTimeoutSeconds >= 3 && ip.processorTimeoutSeconds <= 900, "pipelines.interaction.processorTimeoutSeconds", `must be an integer from 3 to 900${got(ip?.processorTimeoutSeconds)}`);
+  check(Number.isInteger(ip?.processorConcurrency) && ip.processorConcurrency >= 1 && ip.processorConcurrency <= 1000, "pipelines.interaction.processorConcurrency", `must be an integer from 1 to 1000${got(ip?.processorConcurrency)}`);
+  check(typeof ip?.attributePrefix === "string" && /^[A-Za-z0-9._-]{0,32}$/.test(ip.attributePrefix), "pipelines.interaction.attributePrefix", `must be up to 32 letters, digits, '.', '_' or '-'${got(ip?.attributePrefix)}`);
 
   const cs = p.configSync;
   validateQueueConsumer(cs, "pipelines.configSync", check, true);
-  check(cs?.batchWindowSeconds === 0, "pipelines.configSync.batchWindowSeconds", `must be 0: FIFO event sources do not batch by time (got ${JSON.stringify(cs?.batchWindowSeconds)})`);
-  check(Number.isInteger(cs?.reconcileEveryMinutes) && cs.reconcileEveryMinutes >= 1 && cs.reconcileEveryMinutes <= 1440, "pipelines.configSync.reconcileEveryMinutes", `must be an integer from 1 to 1440 (got ${JSON.stringify(cs?.reconcileEveryMinutes)})`);
-  check(typeof cs?.dryRun === "boolean", "pipelines.configSync.dryRun", `must be true or false (got ${JSON.stringify(cs?.dryRun)})`);
+  check(cs?.batchWindowSeconds === 0, "pipelines.configSync.batchWindowSeconds", `must be 0: FIFO event sources do not batch by time${got(cs?.batchWindowSeconds)}`);
+  check(Number.isInteger(cs?.reconcileEveryMinutes) && cs.reconcileEveryMinutes >= 1 && cs.reconcileEveryMinutes <= 1440, "pipelines.configSync.reconcileEveryMinutes", `must be an integer from 1 to 1440${got(cs?.reconcileEveryMinutes)}`);
+  check(typeof cs?.dryRun === "boolean", "pipelines.configSync.dryRun", `must be true or false${got(cs?.dryRun)}`);
   for (const e of validateSyncRules(cs?.rules, "pipelines.configSync.rules")) problems.push(`${label}: ${e}`);
   // Lambda caps all environment variables of a function at 4 KB together.
   check(JSON.stringify(cs?.rules ?? []).length <= 3000, "pipelines.configSync.rules", `are too many for one function's environment (${JSON.stringify(cs?.rules ?? []).length} of at most 3000 bytes as JSON)`);
@@ -242,13 +242,12 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   if (!wh) return [...problems, `${label}: pipelines.webhook is missing`];
   for (const e of validateWebhookActions(wh.actions, "pipelines.webhook.actions")) problems.push(`${label}: ${e}`);
   check(JSON.stringify(wh.actions ?? []).length <= 3000, "pipelines.webhook.actions", `are too many for one function's environment (${JSON.stringify(wh.actions ?? []).length} of at most 3000 bytes as JSON)`);
-  const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
-  check(intIn(wh.throttleRateLimit, 1, 10000), "pipelines.webhook.throttleRateLimit", `must be an integer from 1 to 10000 requests/s (got ${JSON.stringify(wh.throttleRateLimit)})`);
-  check(intIn(wh.throttleBurstLimit, 1, 5000) && wh.throttleBurstLimit >= wh.throttleRateLimit, "pipelines.webhook.throttleBurstLimit", `must be an integer from 1 to 5000 and at least throttleRateLimit (got ${JSON.stringify(wh.throttleBurstLimit)})`);
-  check(intIn(wh.maxBodyBytes, 256, 6 * 1024 * 1024), "pipelines.webhook.maxBodyBytes", `must be an integer from 256 to 6291456 (the Lambda payload limit) (got ${JSON.stringify(wh.maxBodyBytes)})`);
-  check(typeof wh.secretHeaderName === "string" && /^[a-z0-9-]{1,64}$/.test(wh.secretHeaderName), "pipelines.webhook.secretHeaderName", `must be a lowercase HTTP header name (got ${JSON.stringify(wh.secretHeaderName)})`);
-  check(intIn(wh.maxClockSkewSeconds, 0, 86400), "pipelines.webhook.maxClockSkewSeconds", `must be an integer from 0 to 86400 (got ${JSON.stringify(wh.maxClockSkewSeconds)})`);
-  check(intIn(wh.timeoutSeconds, 1, 29), "pipelines.webhook.timeoutSeconds", `must be an integer from 1 to 29 (the HTTP API integration limit is 30 s) (got ${JSON.stringify(wh.timeoutSeconds)})`);
-  check(intIn(wh.memoryMb, 128, 10240), "pipelines.webhook.memoryMb", `must be an integer from 128 to 10240 (got ${JSON.stringify(wh.memoryMb)})`);
+  check(intIn(wh.throttleRateLimit, 1, 10000), "pipelines.webhook.throttleRateLimit", `must be an integer from 1 to 10000 requests/s${got(wh.throttleRateLimit)}`);
+  check(intIn(wh.throttleBurstLimit, 1, 5000) && wh.throttleBurstLimit >= wh.throttleRateLimit, "pipelines.webhook.throttleBurstLimit", `must be an integer from 1 to 5000 and at least throttleRateLimit${got(wh.throttleBurstLimit)}`);
+  check(intIn(wh.maxBodyBytes, 256, 6 * 1024 * 1024), "pipelines.webhook.maxBodyBytes", `must be an integer from 256 to 6291456 (the Lambda payload limit)${got(wh.maxBodyBytes)}`);
+  check(typeof wh.secretHeaderName === "string" && /^[a-z0-9-]{1,64}$/.test(wh.secretHeaderName), "pipelines.webhook.secretHeaderName", `must be a lowercase HTTP header name${got(wh.secretHeaderName)}`);
+  check(intIn(wh.maxClockSkewSeconds, 0, 86400), "pipelines.webhook.maxClockSkewSeconds", `must be an integer from 0 to 86400${got(wh.maxClockSkewSeconds)}`);
+  check(intIn(wh.timeoutSeconds, 1, 29), "pipelines.webhook.timeoutSeconds", `must be an integer from 1 to 29 (the HTTP API integration limit is 30 s)${got(wh.timeoutSeconds)}`);
+  check(intIn(wh.memoryMb, 128, 10240), "pipelines.webhook.memoryMb", `must be an integer from 128 to 10240${got(wh.memoryMb)}`);
   return problems;
 }
