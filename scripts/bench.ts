@@ -8,7 +8,7 @@
  * limits what runs; `BENCH_SYNTH_RUNS` sets the number of synth runs (default 5).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { benchPipelines } from "./bench-pipelines";
 
@@ -101,10 +101,8 @@ async function main(): Promise<void> {
   const width = Math.max(...Object.keys(results).map((k) => k.length));
   console.log(`\nbenchmark figures (${new Date().toISOString()}, node ${process.version}, ${require("node:os").cpus().length} cores)`);
   for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(width)}  ${v}`);
-  if (existsSync(path.join(ROOT, ".build", "bench-synth"))) {
-    // keep the tree clean of bench output
-    spawnSync("rm", ["-rf", path.join(ROOT, ".build", "bench-synth")]);
-  }
+  // Keep the tree clean of bench output.
+  rmSync(path.join(ROOT, ".build", "bench-synth"), { recursive: true, force: true });
 }
 
 main().catch((e) => {
