@@ -28,7 +28,6 @@ export class AwsStack extends TerraformStack {
   public readonly network: NatEgress;
   public readonly eventBus: GenesysEventBus;
   public readonly idempotencyTable: IdempotencyTable;
-  public readonly genesysSecret: ExternallySetSecret;
   public readonly vaultSecret: ExternallySetSecret;
   public readonly alarmTopic: AlarmTopic;
   public readonly transcriptVault: TranscriptVaultPipeline;
@@ -82,12 +81,6 @@ export class AwsStack extends TerraformStack {
       deletionProtection: env.aws.deletionProtection,
     });
 
-    this.genesysSecret = new ExternallySetSecret(this, "genesys-client-secret", {
-      name: `${p}/genesys-client`,
-      description: "Genesys Cloud OAuth client credentials as JSON {clientId, clientSecret}; set outside Terraform",
-      kmsKeyArn,
-      recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
-    });
     this.vaultSecret = new ExternallySetSecret(this, "vault-writer-secret", {
       name: `${p}/azure-vault-writer`,
       description: "Create/write-only SAS for the Azure vault container; delivered and rotated by the Azure stack",
@@ -111,7 +104,6 @@ export class AwsStack extends TerraformStack {
       kmsKeyArn,
       alarmTopicArn: this.alarmTopic.arn,
       eventBusName: this.eventBus.name,
-      genesysSecretArn: this.genesysSecret.arn,
       vpc: { subnetIds: this.network.privateSubnetIds, securityGroupIds: [this.network.lambdaSecurityGroup.id] },
       idempotencyTableArn: this.idempotencyTable.arn,
       idempotencyTableName: this.idempotencyTable.name,
@@ -137,7 +129,11 @@ export class AwsStack extends TerraformStack {
     });
     new TerraformOutput(this, "event_bus_name", { value: this.eventBus.name });
     new TerraformOutput(this, "event_bus_arn", { value: this.eventBus.arn });
-    new TerraformOutput(this, "genesys_client_secret_arn", { value: this.genesysSecret.arn });
+    // One Genesys OAuth client per pipeline, each in its own secret.
+    const genesysSecrets = { transcript_vault: this.transcriptVault.genesysSecret, interaction: this.interaction.genesysSecret, config_sync: this.configSync?.genesysSecret };
+    for (const [pipeline, secret] of Object.entries(genesysSecrets)) {
+      if (secret) new TerraformOutput(this, `genesys_${pipeline}_secret_arn`, { value: secret.arn });
+    }
     new TerraformOutput(this, "vault_writer_secret_arn", { value: this.vaultSecret.arn });
   }
 }

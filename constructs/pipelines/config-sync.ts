@@ -8,7 +8,8 @@ import { bundleFunction } from "../../lib/bundling";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { BufferedQueue } from "../messaging/buffered-queue";
 import { EventRoute } from "../messaging/event-route";
-import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import type { ExternallySetSecret } from "../security/externally-set-secret";
+import { functionBasics, genesysClientSecret, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface ConfigSyncPipelineProps {
   readonly ctx: PipelineContext;
@@ -35,6 +36,8 @@ export class ConfigSyncPipeline extends Construct {
   public readonly routes: EventRoute[] = [];
   public readonly auditTable: DynamodbTable;
   public readonly syncFunction: PipelineFunction;
+  /** This pipeline's Genesys OAuth client (`gcv-<env>/genesys-config-sync`). */
+  public readonly genesysSecret: ExternallySetSecret;
 
   constructor(scope: Construct, id: string, props: ConfigSyncPipelineProps) {
     super(scope, id);
@@ -99,6 +102,7 @@ export class ConfigSyncPipeline extends Construct {
       deletionProtectionEnabled: ctx.env.aws.deletionProtection,
     });
 
+    this.genesysSecret = genesysClientSecret(this, ctx, "config-sync");
     this.syncFunction = new PipelineFunction(this, "sync", {
       functionName: name,
       description: "Keeps Genesys routing configuration in step with AWS capacity; writes only on change",
@@ -107,13 +111,13 @@ export class ConfigSyncPipeline extends Construct {
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
-        ...genesysEnvironment(ctx),
+        ...genesysEnvironment(ctx, this.genesysSecret.arn),
         SYNC_RULES: JSON.stringify(config.rules),
         AUDIT_TABLE_NAME: this.auditTable.name,
         DRY_RUN: String(config.dryRun),
       },
       statements: [
-        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"),
         // Describe calls have no resource-level permissions: AWS requires "*".
         { Sid: "CountInServiceInstances", Effect: "Allow", Action: "autoscaling:DescribeAutoScalingGroups", Resource: "*" },
         {

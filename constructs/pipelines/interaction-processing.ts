@@ -14,7 +14,8 @@ import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
 import { EncryptedLogGroup } from "../observability/encrypted-log-group";
 import { thresholdAlarm } from "../observability/metric-alarm";
-import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import type { ExternallySetSecret } from "../security/externally-set-secret";
+import { functionBasics, genesysClientSecret, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface InteractionProcessingPipelineProps {
   readonly ctx: PipelineContext;
@@ -34,6 +35,8 @@ export class InteractionProcessingPipeline extends Construct {
   public readonly failureQueue: SqsQueue;
   public readonly dispatcher: PipelineFunction;
   public readonly processor: PipelineFunction;
+  /** This pipeline's Genesys OAuth client (`gcv-<env>/genesys-interaction`). */
+  public readonly genesysSecret: ExternallySetSecret;
   public readonly stateMachine: SfnStateMachine;
   public readonly stateMachineRole: IamRole;
 
@@ -74,6 +77,7 @@ export class InteractionProcessingPipeline extends Construct {
       alarmTopicArn: ctx.alarmTopicArn,
     });
 
+    this.genesysSecret = genesysClientSecret(this, ctx, "interaction");
     this.processor = new PipelineFunction(this, "processor", {
       functionName: `${ctx.prefix}-interaction-processor`,
       description: "Applies one conversation event to Genesys (participant attributes), idempotently",
@@ -82,12 +86,12 @@ export class InteractionProcessingPipeline extends Construct {
       timeoutSeconds: config.processorTimeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
-        ...genesysEnvironment(ctx),
+        ...genesysEnvironment(ctx, this.genesysSecret.arn),
         IDEMPOTENCY_TABLE_NAME: ctx.idempotencyTableName,
         INTERACTION_ATTRIBUTE_PREFIX: config.attributePrefix,
       },
       statements: [
-        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"),
         {
           Sid: "UseIdempotencyRecords",
           Effect: "Allow",

@@ -5,7 +5,8 @@ import { PipelineFunction } from "../compute/pipeline-function";
 import type { BufferedQueue } from "../messaging/buffered-queue";
 import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
-import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import type { ExternallySetSecret } from "../security/externally-set-secret";
+import { functionBasics, genesysClientSecret, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface TranscriptVaultPipelineProps {
   readonly ctx: PipelineContext;
@@ -22,6 +23,8 @@ export class TranscriptVaultPipeline extends Construct {
   public readonly route: EventRoute;
   public readonly buffer: BufferedQueue;
   public readonly archiver: PipelineFunction;
+  /** This pipeline's Genesys OAuth client (`gcv-<env>/genesys-transcript-vault`). */
+  public readonly genesysSecret: ExternallySetSecret;
 
   constructor(scope: Construct, id: string, props: TranscriptVaultPipelineProps) {
     super(scope, id);
@@ -40,6 +43,7 @@ export class TranscriptVaultPipeline extends Construct {
     this.route = intake.route;
     this.buffer = intake.buffer;
 
+    this.genesysSecret = genesysClientSecret(this, ctx, "transcript-vault");
     this.archiver = new PipelineFunction(this, "archiver", {
       functionName: `${ctx.prefix}-transcript-archiver`,
       description: "Archives Genesys events, messaging transcripts and attachments into the Azure vault (create-only)",
@@ -48,11 +52,11 @@ export class TranscriptVaultPipeline extends Construct {
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
-        ...genesysEnvironment(ctx),
+        ...genesysEnvironment(ctx, this.genesysSecret.arn),
         AZURE_VAULT_SECRET_ARN: props.vaultSecretArn,
         MAX_EVENT_BYTES: String(config.maxEventBytes),
       },
-      statements: [readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"), readSecret(props.vaultSecretArn, "ReadVaultWriterSecret")],
+      statements: [readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"), readSecret(props.vaultSecretArn, "ReadVaultWriterSecret")],
       vpc: ctx.vpc,
     });
     this.archiver.consume(this.buffer, config, ctx.kmsKeyArn);

@@ -12,6 +12,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Testing } from "cdktf";
 import { planSubnets } from "../../constructs/network/subnet-plan";
+import { grants, statementsOfRole } from "../support/iam";
 import { onlyResource, resourcesOf, sampleEnv, synthEnvironments } from "../support/synth-app";
 
 const dev = sampleEnv("dev");
@@ -121,10 +122,40 @@ describe("idempotency table", () => {
 describe("secrets", () => {
   test("every secret is encrypted with the environment key and has no value in the AWS stack", () => {
     const secrets = Object.values(resourcesOf(aws, "aws_secretsmanager_secret")) as any[];
-    expect(secrets.map((s) => s.name).sort()).toEqual(["gcv-dev/azure-vault-writer", "gcv-dev/genesys-client", "gcv-dev/webhook-shared-secret"]);
+    expect(secrets.map((s) => s.name).sort()).toEqual([
+      "gcv-dev/azure-vault-writer",
+      "gcv-dev/genesys-config-sync",
+      "gcv-dev/genesys-interaction",
+      "gcv-dev/genesys-transcript-vault",
+      "gcv-dev/webhook-shared-secret",
+    ]);
     for (const s of secrets) expect(s.kms_key_id).toMatch(/aws_kms_key/);
     expect(synthesized).not.toHaveResource(SecretsmanagerSecretVersion);
     expect(synthesized).toHaveResource(SecretsmanagerSecret);
+  });
+});
+
+describe("one Genesys OAuth client per pipeline", () => {
+  const functions = Object.values(resourcesOf(aws, "aws_lambda_function")) as any[];
+  const genesysSecrets = Object.entries(resourcesOf(aws, "aws_secretsmanager_secret")).filter(([, s]: any) => s.name.startsWith("gcv-dev/genesys-"));
+  const callers = functions.filter((f) => f.environment?.variables?.GENESYS_SECRET_ARN);
+
+  test("each function that calls Genesys has its own secret, named for its pipeline", () => {
+    const secretOf = Object.fromEntries(callers.map((f) => [f.function_name, genesysSecrets.find(([id]) => f.environment.variables.GENESYS_SECRET_ARN === `\${aws_secretsmanager_secret.${id}.arn}`)?.[1].name]));
+    expect(secretOf).toEqual({
+      "gcv-dev-transcript-archiver": "gcv-dev/genesys-transcript-vault",
+      "gcv-dev-interaction-processor": "gcv-dev/genesys-interaction",
+      "gcv-dev-config-sync": "gcv-dev/genesys-config-sync",
+    });
+  });
+
+  test("no function may read another pipeline's Genesys secret (the archiver cannot act as config sync)", () => {
+    for (const f of functions) {
+      const readable = grants(statementsOfRole(aws, f.function_name))
+        .filter((g) => g.startsWith("Allow secretsmanager:GetSecretValue"))
+        .flatMap((g) => genesysSecrets.filter(([id]) => g.endsWith(`\${aws_secretsmanager_secret.${id}.arn}`)).map(([, s]: any) => s.name));
+      expect(readable).toEqual(f.environment?.variables?.GENESYS_SECRET_ARN ? [expect.stringMatching(/^gcv-dev\/genesys-/)] : []);
+    }
   });
 });
 

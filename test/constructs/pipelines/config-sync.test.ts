@@ -94,7 +94,7 @@ describe("configuration sync pipeline", () => {
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:GenerateDataKey on ${key}`,
-        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn")}`,
+        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-config-sync", "arn")}`,
         "Allow autoscaling:DescribeAutoScalingGroups on *",
         ...["GetItem", "PutItem", "UpdateItem", "Query"].map((a) => `Allow dynamodb:${a} on ${audit}`),
         ...["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes"].map((a) => `Allow sqs:${a} on ${fifoArn}`),

@@ -77,7 +77,7 @@ describe("interaction processing pipeline", () => {
         `Allow logs:PutLogEvents on ${logArn("gcv-dev-interaction-processor")}:*`,
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:GenerateDataKey on ${key}`,
-        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn")}`,
+        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-interaction", "arn")}`,
         `Allow dynamodb:GetItem on ${table}`,
         `Allow dynamodb:PutItem on ${table}`,
         `Allow dynamodb:UpdateItem on ${table}`,

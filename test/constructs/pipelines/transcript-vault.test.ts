@@ -71,7 +71,7 @@ describe("transcript vault pipeline", () => {
     expect(vars).toEqual({
       POWERTOOLS_SERVICE_NAME: "gcv-dev-transcript-archiver",
       GENESYS_REGION_DOMAIN: "mypurecloud.ie",
-      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn"),
+      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
       AZURE_VAULT_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
       MAX_EVENT_BYTES: "1048576",
     });
@@ -79,7 +79,7 @@ describe("transcript vault pipeline", () => {
 
   test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs and VPC ENI management", () => {
     const logGroup = refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/lambda/gcv-dev-transcript-archiver", "arn");
-    const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn");
+    const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn");
     const vaultSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn");
     const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
     expect(grants(statementsOfRole(aws, "gcv-dev-transcript-archiver"))).toEqual(
