@@ -1,4 +1,4 @@
-import type { EnvironmentConfig, EnvironmentInput, PipelinesConfig } from "./types";
+import type { EnvironmentConfig, EnvironmentInput, GenesysStackConfig, PipelinesConfig } from "./types";
 import { deepMerge } from "./merge";
 
 /** Pipeline settings used where an environment leaves them out (documented in the README). */
@@ -56,7 +56,14 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
   },
 };
 
-/** Fills in pipeline defaults; everything else must be given. */
+/** The Genesys side stays manual unless an environment opts in. */
+export const GENESYS_STACK_DEFAULTS: GenesysStackConfig = {
+  enabled: false,
+  // Genesys' own default lifetime (24 h).
+  accessTokenValiditySeconds: 86_400,
+};
+
+/** Fills in pipeline and Genesys-stack defaults; everything else must be given. */
 export function applyDefaults(env: EnvironmentInput): EnvironmentConfig {
-  return { ...env, pipelines: deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {}) };
+  return { ...env, pipelines: deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {}), genesysStack: deepMerge(GENESYS_STACK_DEFAULTS, env.genesysStack ?? {}) };
 }

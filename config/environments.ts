@@ -80,6 +80,16 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
     },
     tags: { ...common.tags, environment: "dev" },
     pipelines: samplePipelines("dev"),
+    // dev manages the Genesys side as code; staging and prod keep the manual setup.
+    genesysStack: {
+      enabled: true,
+      webhookTrigger: {
+        workflowId: "7b2e4c1d-9a3f-4e5b-8c6d-1f2a3b4c5d6e",
+        topicName: "v2.detail.events.conversation.{id}.acd.start",
+        matchCriteria: [{ jsonPath: "mediaType", operator: "Equal", value: "MESSAGE" }],
+        eventTtlSeconds: 60,
+      },
+    },
   },
   {
     name: "staging",

@@ -22,6 +22,7 @@ export const ENV_VAR_FIELDS: ReadonlyArray<{ suffix: string; path: string; type:
   { suffix: "GENESYS_ORG_ID", path: "genesys.orgId", type: "string" },
   { suffix: "GENESYS_REGION_DOMAIN", path: "genesys.regionDomain", type: "string" },
   { suffix: "GENESYS_EVENT_SOURCE_SUFFIX", path: "genesys.eventSourceSuffix", type: "string" },
+  { suffix: "GENESYS_STACK_ENABLED", path: "genesysStack.enabled", type: "boolean" },
   { suffix: "AZURE_SUBSCRIPTION_ID", path: "azure.subscriptionId", type: "string" },
   { suffix: "AZURE_LOCATION", path: "azure.location", type: "string" },
   { suffix: "AZURE_STORAGE_ACCOUNT_NAME", path: "azure.storageAccountName", type: "string" },

@@ -116,6 +116,34 @@ export interface AzureConfig {
   readonly sasRotationDays: number;
 }
 
+/** A Process Automation trigger that starts the workflow calling the webhook data action. */
+export interface WebhookTriggerConfig {
+  /** Id of the Architect workflow (a UUID) the trigger starts; the workflow itself is not managed here. */
+  readonly workflowId: string;
+  /** Topic that fires the trigger, with `{id}` placeholders, e.g. `v2.detail.events.conversation.{id}.customer.end`. */
+  readonly topicName: string;
+  /** Conditions on the event (all must hold). @default none: every event of the topic */
+  readonly matchCriteria?: readonly { readonly jsonPath: string; readonly operator: string; readonly value?: string; readonly values?: readonly string[] }[];
+  /** Older events do not fire the trigger (>= 10). @default the provider's default */
+  readonly eventTtlSeconds?: number;
+}
+
+/** The Genesys side as code (`<env>-genesys` and `<env>-genesys-actions`); off: the manual setup in docs/pipelines.md. */
+export interface GenesysStackConfig {
+  /** Manage the EventBridge integration, per-pipeline roles and OAuth clients, and the webhook data action with Terraform. */
+  readonly enabled: boolean;
+  /**
+   * Permissions (`domain:entity:action`) added to a pipeline's role beyond the
+   * verified minimum, e.g. for the interaction processor's participant-attribute
+   * update, whose permission the Genesys docs do not list. @default none
+   */
+  readonly additionalPermissions?: { readonly transcriptVault?: readonly string[]; readonly interaction?: readonly string[]; readonly configSync?: readonly string[] };
+  /** Lifetime of the pipelines' access tokens in seconds (300-172800). */
+  readonly accessTokenValiditySeconds: number;
+  /** Process Automation trigger for the webhook workflow. @default none */
+  readonly webhookTrigger?: WebhookTriggerConfig;
+}
+
 export interface BackendsConfig {
   /** S3 state for `<env>-aws`. @default local state */
   readonly aws?: S3BackendConfig;
@@ -134,10 +162,15 @@ export interface EnvironmentConfig {
   readonly backends?: BackendsConfig;
   /** Per-pipeline tunables; see config/defaults.ts for what is used when left out. */
   readonly pipelines: PipelinesConfig;
+  /** The Genesys side as code; disabled by default (manual setup). */
+  readonly genesysStack: GenesysStackConfig;
 }
 
 /** What a user writes: like EnvironmentConfig, with every pipeline setting optional. */
-export type EnvironmentInput = Omit<EnvironmentConfig, "pipelines"> & { readonly pipelines?: DeepPartial<PipelinesConfig> };
+export type EnvironmentInput = Omit<EnvironmentConfig, "pipelines" | "genesysStack"> & {
+  readonly pipelines?: DeepPartial<PipelinesConfig>;
+  readonly genesysStack?: Partial<GenesysStackConfig>;
+};
 
 import type { SyncRule } from "../functions/shared/sync-rules";
 import type { WebhookAction } from "../functions/shared/webhook-actions";

@@ -1,3 +1,4 @@
+import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients";
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
 import {
@@ -156,6 +157,7 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   );
 
   problems.push(...validatePipelines(env, label));
+  problems.push(...validateGenesysStack(env, label));
 
   const b = env.backends;
   if (b?.aws) check(typeof b.aws.bucket === "string" && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.aws.bucket), "backends.aws.bucket", `must be an S3 bucket name${got(b.aws.bucket)}`);
@@ -249,5 +251,49 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   check(intIn(wh.maxClockSkewSeconds, 0, 86400), "pipelines.webhook.maxClockSkewSeconds", `must be an integer from 0 to 86400${got(wh.maxClockSkewSeconds)}`);
   check(intIn(wh.timeoutSeconds, 1, 29), "pipelines.webhook.timeoutSeconds", `must be an integer from 1 to 29 (the HTTP API integration limit is 30 s)${got(wh.timeoutSeconds)}`);
   check(intIn(wh.memoryMb, 128, 10240), "pipelines.webhook.memoryMb", `must be an integer from 128 to 10240${got(wh.memoryMb)}`);
+  return problems;
+}
+
+/** `domain:entity:action`, as Genesys names permissions (e.g. `routing:queue:edit`). */
+const GENESYS_PERMISSION = /^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z*][A-Za-z0-9_*-]*:[A-Za-z*][A-Za-z0-9_*-]*$/;
+
+function validateGenesysStack(env: EnvironmentConfig, label: string): string[] {
+  const problems: string[] = [];
+  const check: Check = (ok, field, message) => {
+    if (!ok) problems.push(`${label}: ${field} ${message}`);
+  };
+  const g = env.genesysStack;
+  if (!g) return [`${label}: genesysStack is missing`];
+  check(typeof g.enabled === "boolean", "genesysStack.enabled", `must be true or false${got(g.enabled)}`);
+  check(intIn(g.accessTokenValiditySeconds, 300, 172_800), "genesysStack.accessTokenValiditySeconds", `must be an integer from 300 to 172800 (5 min to 48 h, the Genesys limits)${got(g.accessTokenValiditySeconds)}`);
+  for (const [pipeline, perms] of Object.entries(g.additionalPermissions ?? {})) {
+    const field = `genesysStack.additionalPermissions.${pipeline}`;
+    check(["transcriptVault", "interaction", "configSync"].includes(pipeline), field, "names no pipeline that calls Genesys; use transcriptVault, interaction or configSync");
+    check(
+      Array.isArray(perms) && perms.every((p) => typeof p === "string" && GENESYS_PERMISSION.test(p) && !p.startsWith("*")),
+      field,
+      `must be a list of Genesys permissions written domain:entity:action, such as routing:queue:view${got(perms)}`,
+    );
+  }
+  const t = g.webhookTrigger;
+  if (t) {
+    check(typeof t.workflowId === "string" && UUID.test(t.workflowId), "genesysStack.webhookTrigger.workflowId", `must be the id (a UUID) of the Architect workflow to start${got(t.workflowId)}`);
+    check(typeof t.topicName === "string" && TOPIC.test(t.topicName), "genesysStack.webhookTrigger.topicName", `must be a Genesys topic such as v2.detail.events.conversation.{id}.customer.end${got(t.topicName)}`);
+    check(
+      t.matchCriteria === undefined ||
+        (Array.isArray(t.matchCriteria) && t.matchCriteria.every((m) => typeof m?.jsonPath === "string" && m.jsonPath.length > 0 && typeof m.operator === "string" && m.operator.length > 0)),
+      "genesysStack.webhookTrigger.matchCriteria",
+      `must be a list of { jsonPath, operator, value? or values? }${got(t.matchCriteria)}`,
+    );
+    if (t.eventTtlSeconds !== undefined) check(intIn(t.eventTtlSeconds, 10, 86_400 * 4), "genesysStack.webhookTrigger.eventTtlSeconds", `must be an integer of at least 10 (the provider's minimum) and at most 345600${got(t.eventTtlSeconds)}`);
+    check(g.enabled !== true || (env.pipelines?.webhook?.actions?.length ?? 0) > 0, "genesysStack.webhookTrigger", "needs webhook actions: without pipelines.webhook.actions there is no receiver for its workflow to call");
+  }
+  if (g.enabled === true) {
+    check(
+      env.genesys?.regionDomain === undefined || GENESYS_PROVIDER_REGIONS[env.genesys.regionDomain] !== undefined,
+      "genesysStack.enabled",
+      `cannot be true for region domain ${env.genesys?.regionDomain}: the genesyscloud provider has no region for it; keep the manual setup`,
+    );
+  }
   return problems;
 }

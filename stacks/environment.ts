@@ -4,16 +4,28 @@ import type { EnvironmentConfig } from "../config/types";
 import { SecurityPolicyAspect } from "../constructs/policy/security-policy";
 import { AwsStack } from "./aws-stack";
 import { AzureStack } from "./azure-stack";
+import { GenesysActionsStack, GenesysStack } from "./genesys-stack";
 
 export interface EnvironmentStacks {
   readonly aws: AwsStack;
   readonly azure: AzureStack;
+  /** `<env>-genesys`, when `genesysStack.enabled`. */
+  readonly genesys?: GenesysStack;
+  /** `<env>-genesys-actions`, when `genesysStack.enabled` and the webhook receiver is deployed. */
+  readonly genesysActions?: GenesysActionsStack;
 }
 
 /**
  * Adds `<env>-aws` and `<env>-azure` to the app. The Azure firewall allowlist
  * and the credential's destination are native cross-stack references to the
  * AWS stack; nothing flows the other way, so there is no reference cycle.
+ *
+ * With `genesysStack.enabled`, `<env>-genesys` comes first (the EventBridge
+ * integration creates the partner event source the AWS bus attaches to; it
+ * needs only config, so `<env>-aws` depends on it by an explicit dependency),
+ * and `<env>-genesys-actions` after `<env>-aws` (its data action calls the
+ * webhook URL, a cross-stack reference). Deploy order:
+ * genesys -> aws -> azure and genesys-actions.
  */
 export function addEnvironment(scope: Construct, env: EnvironmentConfig): EnvironmentStacks {
   const aws = new AwsStack(scope, `${env.name}-aws`, { env });
@@ -22,6 +34,19 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
     allowedIps: aws.network.natEips.map((eip) => eip.publicIp),
     vaultSecretArn: aws.vaultSecret.arn,
   });
-  for (const stack of [aws, azure]) Aspects.of(stack).add(new SecurityPolicyAspect());
-  return { aws, azure };
+  let genesys: GenesysStack | undefined;
+  let genesysActions: GenesysActionsStack | undefined;
+  if (env.genesysStack.enabled) {
+    genesys = new GenesysStack(scope, `${env.name}-genesys`, { env });
+    aws.addDependency(genesys);
+    if (aws.webhook) {
+      genesysActions = new GenesysActionsStack(scope, `${env.name}-genesys-actions`, {
+        env,
+        webhookUrl: aws.webhook.endpointUrl,
+        webhookSecretArn: aws.webhook.sharedSecret.arn,
+      });
+    }
+  }
+  for (const stack of [aws, azure, genesys, genesysActions]) if (stack) Aspects.of(stack).add(new SecurityPolicyAspect());
+  return { aws, azure, genesys, genesysActions };
 }

@@ -115,3 +115,41 @@ describe("pipeline settings", () => {
     expect(problemsWith(dev, override)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 });
+
+describe("genesysStack (the Genesys side as code)", () => {
+  test("is off unless an environment opts in; the dev sample opts in", () => {
+    expect(prod.genesysStack).toEqual({ enabled: false, accessTokenValiditySeconds: 86400 });
+    expect(dev.genesysStack.enabled).toBe(true);
+  });
+
+  const trigger = dev.genesysStack.webhookTrigger!;
+  const cases: Array<[string, DeepPartial<EnvironmentConfig>, RegExp]> = [
+    ["enabled not a boolean", { genesysStack: { enabled: "yes" as never } }, /environment "dev": genesysStack\.enabled must be true or false \(got "yes"\)/],
+    ["token lifetime over 48 h", { genesysStack: { accessTokenValiditySeconds: 200000 } }, /genesysStack\.accessTokenValiditySeconds must be an integer from 300 to 172800/],
+    [
+      "a permission not written domain:entity:action",
+      { genesysStack: { additionalPermissions: { interaction: ["conversation participant edit"] } } },
+      /genesysStack\.additionalPermissions\.interaction must be a list of Genesys permissions written domain:entity:action/,
+    ],
+    ["a wildcard-domain permission", { genesysStack: { additionalPermissions: { configSync: ["*:*:*"] } } }, /genesysStack\.additionalPermissions\.configSync must be a list/],
+    ["permissions for a pipeline that does not call Genesys", { genesysStack: { additionalPermissions: { webhook: ["a:b:c"] } as never } }, /genesysStack\.additionalPermissions\.webhook names no pipeline that calls Genesys/],
+    ["a trigger workflow id that is not a UUID", { genesysStack: { webhookTrigger: { ...trigger, workflowId: "my-flow" } } }, /genesysStack\.webhookTrigger\.workflowId must be the id \(a UUID\)/],
+    ["a trigger topic that is not a topic", { genesysStack: { webhookTrigger: { ...trigger, topicName: "customer end" } } }, /genesysStack\.webhookTrigger\.topicName must be a Genesys topic/],
+    ["a trigger TTL under the provider minimum", { genesysStack: { webhookTrigger: { ...trigger, eventTtlSeconds: 5 } } }, /genesysStack\.webhookTrigger\.eventTtlSeconds must be an integer of at least 10/],
+    ["a trigger without webhook actions", { pipelines: { webhook: { actions: [] } } }, /genesysStack\.webhookTrigger needs webhook actions/],
+    ["a region domain the provider cannot manage", { genesys: { regionDomain: "mxc1.pure.cloud" } }, /genesysStack\.enabled cannot be true for region domain mxc1\.pure\.cloud/],
+  ];
+  test.each(cases)("%s", (_label, override, message) => {
+    expect(problemsWith(dev, override).join("\n")).toMatch(message);
+  });
+
+  test("GCV_<ENV>_GENESYS_STACK_ENABLED turns it on or off for one environment", () => {
+    const envs = loadEnvironments({ env: { GCV_PROD_GENESYS_STACK_ENABLED: "true", GCV_DEV_GENESYS_STACK_ENABLED: "false" } });
+    expect(envs.map((e) => [e.name, e.genesysStack.enabled])).toEqual([["dev", false], ["staging", false], ["prod", true]]);
+    expect(() => loadEnvironments({ env: { GCV_PROD_GENESYS_STACK_ENABLED: "yes" } })).toThrow('GCV_PROD_GENESYS_STACK_ENABLED must be true or false (got "yes")');
+  });
+
+  test("a region domain the provider cannot manage is fine while the stack is off", () => {
+    expect(problemsWith(prod, { genesys: { regionDomain: "mxc1.pure.cloud" } })).toEqual([]);
+  });
+});
