@@ -81,6 +81,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
     tags: { ...common.tags, environment: "dev" },
     pipelines: samplePipelines("dev"),
     // dev manages the Genesys side as code; staging and prod keep the manual setup.
+    // The workflow id is a placeholder: set the trigger once the workflow exists (docs/genesys-as-code.md).
     genesysStack: {
       enabled: true,
       webhookTrigger: {
