@@ -23,7 +23,7 @@ import { dynamoDocumentClient } from "../shared/dynamodb";
 import type { LambdaContext } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
 import { parseWebhookActions, DEFAULT_CAPACITY_COOLDOWN_SECONDS, type WebhookAction } from "../shared/webhook-actions";
-import { InvalidWebhookError, parseWebhookEvent } from "./contract";
+import { echo, InvalidWebhookError, parseWebhookEvent } from "./contract";
 import { EventOrder } from "./event-order";
 import { acceptedSecrets, matchesSharedSecret } from "./shared-secret";
 import { TableBusyError, TableCapacity } from "./table-capacity";
@@ -122,7 +122,7 @@ async function receive(request: HttpApiRequest, s: Settings, tables: TableCapaci
     throw error;
   }
   const action = s.actions.get(event.action);
-  if (!action) return invalid(`action "${event.action}" is not configured (known: ${[...s.actions.keys()].join(", ") || "none"})`, log);
+  if (!action) return invalid(`action "${echo(event.action)}" is not configured (known: ${[...s.actions.keys()].join(", ") || "none"})`, log);
 
   log.appendKeys({ eventId: event.eventId, resourceId: event.resourceId, action: action.name });
   const identity = { resourceKey: `${action.name}#${event.resourceId}`, eventId: event.eventId, timestampMs: event.timestampMs };

@@ -219,6 +219,40 @@ describe("payload limits and validation", () => {
     expect(response.body).toEqual({ status: "invalid", reason: expect.stringContaining(reason) });
   });
 
+  test("caller input is echoed bounded and sanitised, in the answer and in the log", async () => {
+    const longAction = "a".repeat(20_000);
+    const forged = 'x"\n{"level":"ERROR","message":"forged"}';
+    const manyFields = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${"f".repeat(500)}${i}`, 1]));
+    // The default body limit (64 KiB), so the long inputs reach validation.
+    const roomy = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_MAX_BODY_BYTES: "65536" });
+    let action, injected, fields, logs;
+    try {
+      action = await post(payload({ action: longAction }), {}, roomy);
+      injected = await post(payload({ action: forged }), {}, roomy);
+      fields = await post(payload(manyFields), {}, roomy);
+      // Warnings go to stderr, one JSON object a line.
+      logs = roomy
+        .stderr()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    } finally {
+      await roomy.close();
+    }
+
+    expect(action.body.reason).toBe(`action "${"a".repeat(64)}... (20000 characters)" is not configured (known: ${ACTIONS.map((a) => a.name).join(", ")})`);
+    expect(injected.body.reason).toContain('action "x????level?:?ERROR???message?:?forged??" is not configured');
+    expect(fields.body.reason).toMatch(/^unknown field\(s\): (f{64}\.\.\. \(50\d characters\), ){4}f{64}\.\.\. \(50\d characters\) and 35 more$/);
+    // The log says exactly what the answer says, and nothing longer.
+    expect(logs.filter((line) => line.message === "webhook refused: invalid payload").map((line) => line.reason)).toEqual(
+      [action, injected, fields].map((r) => r.body.reason),
+    );
+    const text = logs.map((line) => JSON.stringify(line)).join("\n");
+    expect(text).not.toContain("a".repeat(65));
+    expect(text).not.toContain("f".repeat(65));
+    for (const response of [action, injected, fields]) expect(JSON.stringify(response.body).length).toBeLessThan(1000);
+  });
+
   test("only POST is accepted", async () => {
     expect((await post(payload(), { method: "GET" })).status).toBe(405);
   });
