@@ -22,6 +22,11 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
     allowedIps: aws.network.natEips.map((eip) => eip.publicIp),
     vaultSecretArn: aws.vaultSecret.arn,
   });
-  for (const stack of [aws, azure]) Aspects.of(stack).add(new SecurityPolicyAspect());
+  const policy = new SecurityPolicyAspect({
+    minLogRetentionDays: env.aws.logRetentionDays,
+    // The vault writer's credential is a service SAS, which Azure signs with the account key.
+    allowSharedKey: true,
+  });
+  for (const stack of [aws, azure]) Aspects.of(stack).add(policy);
   return { aws, azure };
 }
