@@ -87,12 +87,14 @@ export class AwsStack extends TerraformStack {
       description: "Genesys Cloud OAuth client credentials as JSON {clientId, clientSecret}; set outside Terraform",
       kmsKeyArn,
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: env.aws.deployerRoleArns,
     });
     this.vaultSecret = new ExternallySetSecret(this, "vault-writer-secret", {
       name: `${p}/azure-vault-writer`,
       description: "Create/write-only SAS for the Azure vault container; delivered and rotated by the Azure stack",
       kmsKeyArn,
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: env.aws.deployerRoleArns,
     });
 
     this.alarmTopic = new AlarmTopic(this, "alarms", {

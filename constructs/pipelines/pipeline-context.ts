@@ -31,5 +31,5 @@ export function readSecret(arn: string, sid: string) {
 
 /** The props every pipeline function takes from the environment. */
 export function functionBasics(ctx: PipelineContext) {
-  return { accountId: ctx.accountId, kmsKeyArn: ctx.kmsKeyArn, logRetentionDays: ctx.env.aws.logRetentionDays, alarmTopicArn: ctx.alarmTopicArn };
+  return { accountId: ctx.accountId, region: ctx.region, kmsKeyArn: ctx.kmsKeyArn, logRetentionDays: ctx.env.aws.logRetentionDays, alarmTopicArn: ctx.alarmTopicArn };
 }

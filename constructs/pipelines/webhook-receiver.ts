@@ -9,6 +9,7 @@ import { Construct } from "constructs";
 import type { WebhookPipelineConfig } from "../../config/types";
 import { SCALABLE_DIMENSIONS, scalableTargetsOf } from "../../functions/shared/webhook-actions";
 import { bundleFunction } from "../../lib/bundling";
+import { keyUseVia } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { EncryptedLogGroup } from "../observability/encrypted-log-group";
 import { thresholdAlarm } from "../observability/metric-alarm";
@@ -54,6 +55,7 @@ export class WebhookReceiver extends Construct {
       description: 'Shared secret Genesys sends in the webhook header, as JSON {"sharedSecret", "previousSharedSecret"?}; set outside Terraform',
       kmsKeyArn: ctx.kmsKeyArn,
       recoveryWindowInDays: ctx.env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: ctx.env.aws.deployerRoleArns,
     });
     this.stateTable = new DynamodbTable(this, "state", {
       name: `${name}-state`,
@@ -103,7 +105,7 @@ export class WebhookReceiver extends Construct {
       statements: [
         readSecret(this.sharedSecret.arn, "ReadWebhookSharedSecret"),
         { Sid: "OrderEventsPerResource", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: this.stateTable.arn },
-        { Sid: "EncryptEventState", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptEventState", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["dynamodb"]),
         ...(actionTables.length
           ? [
               // Read-only: billing mode, status and the capacity now.

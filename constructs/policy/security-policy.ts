@@ -1,4 +1,4 @@
-import { Annotations, type IAspect, TerraformResource } from "cdktf";
+import { Annotations, DefaultTokenResolver, type IAspect, StringConcat, TerraformResource, Token, Tokenization } from "cdktf";
 import type { IConstruct } from "constructs";
 import { LOG_DELIVERY_ACTIONS } from "../../lib/iam";
 
@@ -198,8 +198,16 @@ export class SecurityPolicyAspect implements IAspect {
     if (!(node instanceof TerraformResource)) return;
     const type = node.terraformResourceType;
     const body = node.toTerraform() as { resource?: Record<string, Record<string, Attrs>> };
-    const attrs = body.resource?.[type]?.[node.friendlyUniqueId];
-    if (!attrs) return;
+    const raw = body.resource?.[type]?.[node.friendlyUniqueId];
+    if (!raw) return;
+    // Policies rendered lazily (a secret's readers) are resolved first; what is still not JSON
+    // after that is a real Terraform expression.
+    const attrs = { ...raw };
+    for (const key of POLICY_ATTRIBUTES[type]?.attrs ?? []) {
+      if (Token.isUnresolved(attrs[key])) {
+        attrs[key] = Tokenization.resolve(attrs[key], { scope: node, resolver: new DefaultTokenResolver(new StringConcat()), preparing: false });
+      }
+    }
     for (const problem of violationsOf(type, attrs, this.options)) {
       Annotations.of(node).addError(`[security policy] ${type} ${node.node.path}: ${problem}`);
     }
