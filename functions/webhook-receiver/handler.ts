@@ -31,7 +31,7 @@ import { acceptedSecrets, matchesSharedSecret } from "./shared-secret";
 import { TableBusyError, TableCapacity } from "./table-capacity";
 import { ConsumptionUnavailableError, TableConsumptionReader } from "./table-consumption";
 
-/** Retry-After when DynamoDB refuses a change for now (update in progress, decrease quota). */
+/** Retry-After when a change cannot be made now (table updating, concurrent scaling change, throttling). */
 const TABLE_BUSY_RETRY_SECONDS = 60;
 /** Retry-After when CloudWatch could not be read (throttling, server errors clear quickly). */
 const CONSUMPTION_RETRY_SECONDS = 30;
