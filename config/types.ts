@@ -73,6 +73,11 @@ export interface AwsConfig {
   readonly alarmEmail?: string;
   /** Days Secrets Manager waits before deleting a secret (7-30). */
   readonly secretRecoveryWindowDays: number;
+  /**
+   * IAM roles that deploy the stacks and put secret values (CI deploy role, break-glass admin).
+   * Each secret's resource policy denies every principal but these and the secret's readers.
+   */
+  readonly deployerRoleArns: readonly string[];
   /** Protect the DynamoDB tables from deletion. */
   readonly deletionProtection: boolean;
 }

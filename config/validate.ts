@@ -27,6 +27,8 @@ const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/;
 const EVENT_SOURCE_SUFFIX = /^[A-Za-z0-9._-]{1,64}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** An IAM role ARN (any partition, optional path). */
+const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 
 /** Parses `a.b.c.d/n` into a 32-bit base and prefix length, or undefined. */
 export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
@@ -115,6 +117,15 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   check(LOG_RETENTION.includes(aws.logRetentionDays), "aws.logRetentionDays", `must be one of CloudWatch's values ${LOG_RETENTION.join(", ")}${got(aws.logRetentionDays)}`);
   check(intIn(aws.archiveRetentionDays, 0, 36500), "aws.archiveRetentionDays", `must be an integer from 0 (forever) to 36500${got(aws.archiveRetentionDays)}`);
   check(intIn(aws.secretRecoveryWindowDays, 7, 30), "aws.secretRecoveryWindowDays", `must be an integer from 7 to 30${got(aws.secretRecoveryWindowDays)}`);
+  const deployers = aws.deployerRoleArns;
+  check(
+    Array.isArray(deployers) && deployers.length >= 1 && deployers.length <= 10,
+    "aws.deployerRoleArns",
+    `must list 1 to 10 IAM role ARNs that deploy the stacks (each secret's resource policy admits only them and its readers)${got(deployers)}`,
+  );
+  for (const arn of Array.isArray(deployers) ? deployers : []) {
+    check(typeof arn === "string" && IAM_ROLE_ARN.test(arn), "aws.deployerRoleArns", `must hold IAM role ARNs like arn:aws:iam::123456789012:role/deploy${got(arn)}`);
+  }
   check(typeof aws.deletionProtection === "boolean", "aws.deletionProtection", `must be true or false${got(aws.deletionProtection)}`);
   if (aws.alarmEmail !== undefined) check(EMAIL.test(aws.alarmEmail), "aws.alarmEmail", `must be an e-mail address${got(aws.alarmEmail)}`);
 

@@ -86,6 +86,7 @@ export class AwsStack extends TerraformStack {
       description: "Create/write-only SAS for the Azure vault container; delivered and rotated by the Azure stack",
       kmsKeyArn,
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: env.aws.deployerRoleArns,
     });
 
     this.alarmTopic = new AlarmTopic(this, "alarms", {

@@ -47,6 +47,11 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
       });
     }
   }
-  for (const stack of [aws, azure, genesys, genesysActions]) if (stack) Aspects.of(stack).add(new SecurityPolicyAspect());
+  const policy = new SecurityPolicyAspect({
+    minLogRetentionDays: env.aws.logRetentionDays,
+    // The vault writer's credential is a service SAS, which Azure signs with the account key.
+    allowSharedKey: true,
+  });
+  for (const stack of [aws, azure, genesys, genesysActions]) if (stack) Aspects.of(stack).add(policy);
   return { aws, azure, genesys, genesysActions };
 }

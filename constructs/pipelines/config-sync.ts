@@ -5,6 +5,7 @@ import type { ConfigSyncPipelineConfig } from "../../config/types";
 import { SCALING_DETAIL_TYPES } from "../../functions/config-sync/triggers";
 import { syncRoutes } from "../../functions/shared/sync-rules";
 import { bundleFunction } from "../../lib/bundling";
+import { keyUseVia } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { BufferedQueue } from "../messaging/buffered-queue";
 import { EventRoute } from "../messaging/event-route";
@@ -126,7 +127,7 @@ export class ConfigSyncPipeline extends Construct {
           Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
           Resource: this.auditTable.arn,
         },
-        { Sid: "EncryptAuditRecords", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptAuditRecords", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["dynamodb"]),
       ],
       vpc: ctx.vpc,
     });

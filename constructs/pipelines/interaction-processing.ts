@@ -6,7 +6,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { Construct } from "constructs";
 import type { InteractionPipelineConfig } from "../../config/types";
 import { bundleFunction } from "../../lib/bundling";
-import { denyInsecureTransport, LOG_DELIVERY_ACTIONS, policyDocument, serviceTrustPolicy } from "../../lib/iam";
+import { denyInsecureTransport, keyUseVia, LOG_DELIVERY_ACTIONS, policyDocument, serviceTrustPolicy } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { interactionStateMachineDefinition } from "../interaction/state-machine-definition";
 import { MAX_RETENTION_SECONDS, type BufferedQueue } from "../messaging/buffered-queue";
@@ -98,7 +98,7 @@ export class InteractionProcessingPipeline extends Construct {
           Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
           Resource: ctx.idempotencyTableArn,
         },
-        { Sid: "EncryptIdempotencyRecords", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptIdempotencyRecords", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["dynamodb"]),
       ],
       vpc: ctx.vpc,
       reservedConcurrency: config.processorConcurrency,
@@ -121,7 +121,7 @@ export class InteractionProcessingPipeline extends Construct {
         { Sid: "InvokeTheProcessor", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [this.processor.arn, `${this.processor.arn}:*`] },
         { Sid: "SendToTheFailureQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.failureQueue.arn },
         // The failure queue, execution data and logs are encrypted with the environment key.
-        { Sid: "UseTheEnvironmentKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: ctx.kmsKeyArn },
+        keyUseVia("UseTheEnvironmentKey", ctx.kmsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt"], ctx.region, ["sqs", "states"]),
         {
           // CloudWatch Logs delivery for Step Functions: AWS only accepts "*" for these actions.
           Sid: "DeliverExecutionLogsAwsRequiresWildcardResource",
@@ -143,7 +143,9 @@ export class InteractionProcessingPipeline extends Construct {
           taskTimeoutSeconds: config.processorTimeoutSeconds + 30,
         }),
       ),
-      loggingConfiguration: { level: "ERROR", includeExecutionData: true, logDestination: `${executionLogs.arn}:*` },
+      // No execution data in the logs: it is the interaction event (customer data). The failure queue
+      // keeps each failed event with its error and cause, and the execution history keeps the rest.
+      loggingConfiguration: { level: "ERROR", includeExecutionData: false, logDestination: `${executionLogs.arn}:*` },
       encryptionConfiguration: { type: "CUSTOMER_MANAGED_KMS_KEY", kmsKeyId: ctx.kmsKeyArn, kmsDataKeyReusePeriodSeconds: 300 },
       tracingConfiguration: { enabled: false },
     });
@@ -170,7 +172,7 @@ export class InteractionProcessingPipeline extends Construct {
       statements: [
         { Sid: "StartThisWorkflowOnly", Effect: "Allow", Action: "states:StartExecution", Resource: this.stateMachine.arn },
         // Execution input is encrypted with the environment key.
-        { Sid: "EncryptExecutionInput", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptExecutionInput", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["states"]),
       ],
     });
     this.dispatcher.consume(this.buffer, config, ctx.kmsKeyArn);

@@ -33,6 +33,7 @@ export function genesysClientSecret(scope: Construct, ctx: PipelineContext, pipe
     description: `Genesys Cloud OAuth client of the ${pipeline} pipeline as JSON {clientId, clientSecret}; set outside Terraform`,
     kmsKeyArn: ctx.kmsKeyArn,
     recoveryWindowInDays: ctx.env.aws.secretRecoveryWindowDays,
+    deployerRoleArns: ctx.env.aws.deployerRoleArns,
   });
 }
 
@@ -48,5 +49,5 @@ export function readSecret(arn: string, sid: string) {
 
 /** The props every pipeline function takes from the environment. */
 export function functionBasics(ctx: PipelineContext) {
-  return { accountId: ctx.accountId, kmsKeyArn: ctx.kmsKeyArn, logRetentionDays: ctx.env.aws.logRetentionDays, alarmTopicArn: ctx.alarmTopicArn };
+  return { accountId: ctx.accountId, region: ctx.region, kmsKeyArn: ctx.kmsKeyArn, logRetentionDays: ctx.env.aws.logRetentionDays, alarmTopicArn: ctx.alarmTopicArn };
 }

@@ -45,6 +45,8 @@ describe("invalid configuration names the environment and the field", () => {
     ["unknown replication type", { azure: { replicationType: "XRS" as never } }, /azure\.replicationType must be one of LRS, ZRS/],
     ["log retention CloudWatch does not offer", { aws: { logRetentionDays: 10 } }, /aws\.logRetentionDays must be one of CloudWatch's values/],
     ["container name with double hyphen", { azure: { containerName: "my--vault" } }, /azure\.containerName/],
+    ["no deployer role (each secret would lock its deployer out)", { aws: { deployerRoleArns: [] } }, /environment "dev": aws\.deployerRoleArns must list 1 to 10 IAM role ARNs/],
+    ["a deployer that is not a role ARN", { aws: { deployerRoleArns: ["arn:aws:iam::111111111111:user/alice"] } }, /aws\.deployerRoleArns must hold IAM role ARNs .*user\/alice/],
   ];
   test.each(cases)("%s", (_label, override, message) => {
     const problems = problemsWith(dev, override);
