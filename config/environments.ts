@@ -62,6 +62,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 7,
       secretRecoveryWindowDays: 7,
       deletionProtection: false,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-dev" },
     azure: {
@@ -70,6 +72,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       storageAccountName: "gcvaultdev7f3a",
       replicationType: "LRS",
       containerName: "vault",
+      // Dev uses the federated identity too: the same trust path as prod, and no key in dev state.
+      writerAuth: "federated",
       softDeleteRetentionDays: 7,
       immutabilityDays: 1,
       immutabilityLocked: false,
@@ -93,6 +97,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 14,
       secretRecoveryWindowDays: 7,
       deletionProtection: false,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-222222222222.tokens.sts.global.api.aws",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-staging" },
     azure: {
@@ -101,6 +107,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       storageAccountName: "gcvaultstg7f3a",
       replicationType: "ZRS",
       containerName: "vault",
+      writerAuth: "federated",
       softDeleteRetentionDays: 14,
       immutabilityDays: 7,
       immutabilityLocked: false,
@@ -124,6 +131,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 30,
       secretRecoveryWindowDays: 30,
       deletionProtection: true,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-333333333333.tokens.sts.global.api.aws",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-prod" },
     azure: {
@@ -132,6 +141,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       storageAccountName: "gcvaultprod7f3a",
       replicationType: "RAGZRS",
       containerName: "vault",
+      writerAuth: "federated",
       softDeleteRetentionDays: 30,
       immutabilityDays: 2555,
       immutabilityLocked: true,

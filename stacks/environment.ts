@@ -13,7 +13,8 @@ export interface EnvironmentStacks {
 /**
  * Adds `<env>-aws` and `<env>-azure` to the app. The Azure firewall allowlist
  * and the credential's destination are native cross-stack references to the
- * AWS stack; nothing flows the other way, so there is no reference cycle.
+ * AWS stack, and so is the subject of the vault's federated identity (the archiver
+ * role's ARN); nothing flows the other way, so there is no reference cycle.
  */
 export function addEnvironment(scope: Construct, env: EnvironmentConfig): EnvironmentStacks {
   const aws = new AwsStack(scope, `${env.name}-aws`, { env });
@@ -21,6 +22,7 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
     env,
     allowedIps: aws.network.natEips.map((eip) => eip.publicIp),
     vaultSecretArn: aws.vaultSecret.arn,
+    archiverRoleArn: aws.transcriptVault.archiver.role.arn,
   });
   for (const stack of [aws, azure]) Aspects.of(stack).add(new SecurityPolicyAspect());
   return { aws, azure };

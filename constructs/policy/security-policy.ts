@@ -21,6 +21,8 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: ReadonlySet<string> = new Set(
   "cloudwatch:PutMetricData",
   "cloudwatch:GetMetricData",
   "autoscaling:DescribeAutoScalingGroups",
+  // No resource type: scoped instead by the sts:IdentityTokenAudience and sts:DurationSeconds conditions.
+  "sts:GetWebIdentityToken",
   ...LOG_DELIVERY_ACTIONS,
 ]);
 

@@ -45,10 +45,32 @@ describe("invalid configuration names the environment and the field", () => {
     ["unknown replication type", { azure: { replicationType: "XRS" as never } }, /azure\.replicationType must be one of LRS, ZRS/],
     ["log retention CloudWatch does not offer", { aws: { logRetentionDays: 10 } }, /aws\.logRetentionDays must be one of CloudWatch's values/],
     ["container name with double hyphen", { azure: { containerName: "my--vault" } }, /azure\.containerName/],
+    ["unknown writer auth mode", { azure: { writerAuth: "key" as never } }, /environment "dev": azure\.writerAuth must be one of federated, sas \(got "key"\)/],
+    ["issuer over plain http", { aws: { outboundIdentityIssuer: "http://abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL .*enable-outbound-web-identity-federation/],
+    ["issuer that is not a URL", { aws: { outboundIdentityIssuer: "abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL/],
+    ["issuer with a query", { aws: { outboundIdentityIssuer: "https://abc.tokens.sts.global.api.aws?x=1" } }, /aws\.outboundIdentityIssuer must be an https URL without query/],
   ];
   test.each(cases)("%s", (_label, override, message) => {
     const problems = problemsWith(dev, override);
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  test("federated mode (the default) requires the outbound federation issuer", () => {
+    const { outboundIdentityIssuer: _dropped, ...aws } = dev.aws;
+    const problems = validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: undefined } });
+    expect(problems).toEqual([expect.stringMatching(/environment "dev": aws\.outboundIdentityIssuer is required when azure\.writerAuth is "federated" \(the default\).*enable-outbound-web-identity-federation/)]);
+    expect(deriveNames({ ...dev, azure: { ...dev.azure, writerAuth: undefined } }).vaultWriterAuth).toBe("federated");
+  });
+
+  test("sas mode needs no issuer", () => {
+    const { outboundIdentityIssuer: _dropped, ...aws } = dev.aws;
+    expect(validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: "sas" } })).toEqual([]);
+  });
+
+  test("the issuer can come from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER", () => {
+    const issuer = "https://4f1e2d3c-0000-4000-8000-000000000001.tokens.sts.global.api.aws";
+    const loaded = loadEnvironments({ env: { GCV_PROD_AWS_OUTBOUND_IDENTITY_ISSUER: issuer } }).find((e) => e.name === "prod")!;
+    expect(loaded.aws.outboundIdentityIssuer).toBe(issuer);
   });
 
   test("loading throws one ConfigError listing every problem", () => {
