@@ -3,7 +3,7 @@ import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { dependable, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
@@ -92,8 +92,9 @@ export class AzureStack extends TerraformStack {
         containerName: this.vault.container.name,
         awsSecretArn: props.vaultSecretArn,
       });
-      // The writer must not be able to create blobs before the WORM policy protects them.
-      this.writerIdentity.node.addDependency(this.vault.immutabilityPolicy);
+      // The writer must not be able to create blobs before the WORM policy protects them
+      // (depends_on: construct-level addDependency does not reach the Terraform JSON).
+      this.writerIdentity.assignment.dependsOn = [dependable(this.vault.immutabilityPolicy)];
     } else {
       this.writerCredential = new VaultWriterCredential(this, "writer", {
         connectionString: this.storage.account.primaryConnectionString,
@@ -104,7 +105,7 @@ export class AzureStack extends TerraformStack {
         rotationDays: az.sasRotationDays,
       });
       // The credential must not be issued before the container (and its WORM policy) exist.
-      this.writerCredential.node.addDependency(this.vault.immutabilityPolicy);
+      this.writerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
     }
 
     new TerraformOutput(this, "storage_account_name", { value: this.storage.account.name });

@@ -5,7 +5,7 @@ import { DataAzureadClientConfig } from "@cdktf/provider-azuread/lib/data-azurea
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { RoleDefinition } from "@cdktf/provider-azurerm/lib/role-definition";
-import { Fn } from "cdktf";
+import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
 
 /** Audience Entra ID requires in federated client assertions (and the only one the archiver may request). */
@@ -110,6 +110,6 @@ export class VaultWriterIdentity extends Construct {
       }),
     });
     // The archiver must not get coordinates before it is trusted and authorized.
-    this.coordinates.node.addDependency(this.federatedCredential, this.assignment);
+    this.coordinates.dependsOn = [dependable(this.federatedCredential), dependable(this.assignment)];
   }
 }

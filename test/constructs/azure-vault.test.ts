@@ -96,6 +96,11 @@ describe("writer credential in sas mode", () => {
     expect(onlyResource(sasDev, "azurerm_storage_account").sas_policy).toEqual({ expiration_period: "30.00:00:00", expiration_action: "Log" });
   });
 
+  test("the SAS is not signed before the WORM policy exists", () => {
+    const sas = onlyResource({ resource: sasDev.data } as any, "azurerm_storage_account_blob_container_sas");
+    expect(sas.depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
+  });
+
   test("keeps Shared Key authorization, which the SAS needs", () => {
     expect(onlyResource(sasDev, "azurerm_storage_account").shared_access_key_enabled).toBe(true);
   });
@@ -151,6 +156,13 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
     // The only role assignment is the archiver's, to the archiver's service principal.
     const assignment = onlyResource(stack, "azurerm_role_assignment");
     expect(assignment.principal_id).toMatch(/^\$\{azuread_service_principal\.[\w-]+\.object_id\}$/);
+  });
+
+  test("nothing can write before the WORM policy exists, and coordinates arrive only once the writer is trusted", () => {
+    const assignment = onlyResource(stack, "azurerm_role_assignment");
+    expect(assignment.depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
+    const version = onlyResource(stack, "aws_secretsmanager_secret_version");
+    expect(version.depends_on).toEqual([expect.stringMatching(/^azuread_application_federated_identity_credential\./), expect.stringMatching(/^azurerm_role_assignment\./)]);
   });
 
   test("the AWS secret receives only non-secret coordinates", () => {
