@@ -44,7 +44,11 @@ export class AzureStack extends TerraformStack {
     configureBackend(this, env, "azure");
 
     new AzurermProvider(this, "azurerm", {
-      features: [{}],
+      // Manage storage through Azure Resource Manager only: azurerm would otherwise read the
+      // account's queue and static-website properties over the data plane on every refresh,
+      // which the firewall refuses from CI and which would need a data-plane role (and, with
+      // Shared Key off, an Entra one) for whoever plans.
+      features: [{ storage: [{ dataPlaneAvailable: false }] }],
       subscriptionId: az.subscriptionId,
       // Register only the resource providers this stack uses (not ~70 by default).
       resourceProviderRegistrations: "none",

@@ -143,6 +143,8 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
     expect(account.shared_access_key_enabled).toBe(false);
     expect(account.sas_policy).toBeUndefined();
     expect(stack.provider?.azurerm?.[0]?.storage_use_azuread).toBe(true);
+    // azurerm would otherwise read queue and static-website properties over the data plane on refresh.
+    expect(stack.provider?.azurerm?.[0]?.features).toEqual([{ storage: [{ data_plane_available: false }] }]);
   });
 
   test("the plan identity needs no data-plane role: every resource is managed through the management plane", () => {
