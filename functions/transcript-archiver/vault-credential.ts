@@ -27,6 +27,8 @@ import { ContainerClient, newPipeline, type StoragePipelineOptions } from "@azur
 export const AZURE_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 /** Lifetime requested for the AWS web identity token: it is used once, right away. */
 export const WEB_IDENTITY_TOKEN_SECONDS = 300;
+/** STS's shortest token, asked for when the role session would end before a longer one. */
+const MIN_WEB_IDENTITY_TOKEN_SECONDS = 60;
 /** Entra ID public cloud authority. */
 export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
 /** Scope of Azure Storage data-plane tokens. */
@@ -70,6 +72,7 @@ export class AwsFederatedCredential implements TokenCredential {
   private inFlight?: Promise<AccessToken & { scope: string }>;
   private readonly sts: STSClient;
   private readonly tokenUrl: string;
+  private tokenSeconds = WEB_IDENTITY_TOKEN_SECONDS;
 
   constructor(
     private readonly identity: FederatedIdentity,
@@ -106,14 +109,24 @@ export class AwsFederatedCredential implements TokenCredential {
     let token: string | undefined;
     try {
       const out = await this.sts.send(
-        new GetWebIdentityTokenCommand({ Audience: [AZURE_TOKEN_EXCHANGE_AUDIENCE], DurationSeconds: WEB_IDENTITY_TOKEN_SECONDS, SigningAlgorithm: "RS256" }),
+        new GetWebIdentityTokenCommand({ Audience: [AZURE_TOKEN_EXCHANGE_AUDIENCE], DurationSeconds: this.tokenSeconds, SigningAlgorithm: "RS256" }),
         { abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) },
       );
       token = out.WebIdentityToken;
     } catch (error) {
       const e = error as { name?: string; message?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode;
-      const retryable = Boolean(e.$retryable) || status === undefined || status >= 500 || status === 429 || e.name === "Throttling";
+      if (e.name === "OutboundWebIdentityFederationDisabledException") {
+        throw new VaultCredentialError(
+          "AWS STS GetWebIdentityToken failed: outbound identity federation is not enabled in this AWS account; run `aws iam enable-outbound-web-identity-federation` once (docs/security.md)",
+          false,
+          { cause: error },
+        );
+      }
+      // The role session ends sooner than the token would: ask for the shortest token next time.
+      const shorten = e.name === "SessionDurationEscalationException";
+      if (shorten) this.tokenSeconds = MIN_WEB_IDENTITY_TOKEN_SECONDS;
+      const retryable = shorten || Boolean(e.$retryable) || status === undefined || status >= 500 || status === 429 || e.name === "Throttling";
       throw new VaultCredentialError(`AWS STS GetWebIdentityToken failed (${e.name ?? "Error"}${status ? ` ${status}` : ""}): ${e.message ?? String(error)}`, retryable, { cause: error });
     }
     if (!token) throw new VaultCredentialError("AWS STS GetWebIdentityToken returned no token", true);

@@ -21,6 +21,8 @@ export interface StsFake {
   issuer: string;
   /** Verification key of the tokens (what the issuer's JWKS would publish). */
   signingKey: SigningKey;
+  /** Whether the account has outbound identity federation enabled. @default true */
+  federationEnabled: boolean;
   /** Lets `accessKeyId` call as `roleArn` with the given identity policy statements. */
   addRole(accessKeyId: string, roleArn: string, statements: PolicyStatement[]): void;
   /** Calls received, with the parsed input. */
@@ -36,6 +38,7 @@ export async function startStsFake(): Promise<StsFake> {
   const roles = new Map<string, { roleArn: string; statements: PolicyStatement[] }>();
   const calls: StsFake["calls"] = [];
   const issued: string[] = [];
+  const fake = { federationEnabled: true } as StsFake;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -51,6 +54,10 @@ export async function startStsFake(): Promise<StsFake> {
       const call = { roleArn: role?.roleArn, audience, durationSeconds: duration, signingAlgorithm: algorithm, outcome: "" };
       calls.push(call);
       if (!role) return ((call.outcome = "InvalidClientTokenId"), error(403, "InvalidClientTokenId", "The security token included in the request is invalid."));
+      if (!fake.federationEnabled) {
+        call.outcome = "OutboundWebIdentityFederationDisabledException";
+        return error(403, "OutboundWebIdentityFederationDisabledException", "Outbound web identity federation is disabled for this account.");
+      }
       if (audience.length === 0) return ((call.outcome = "ValidationError"), error(400, "ValidationError", "1 validation error detected: Value null at 'audience' failed to satisfy constraint: Member must not be null"));
       if (algorithm !== "RS256" && algorithm !== "ES384") return ((call.outcome = "ValidationError"), error(400, "ValidationError", "SigningAlgorithm must be RS256 or ES384"));
       if (duration !== undefined && (duration < 60 || duration > 3600)) return ((call.outcome = "ValidationError"), error(400, "ValidationError", "DurationSeconds must be between 60 and 3600"));
@@ -74,11 +81,11 @@ export async function startStsFake(): Promise<StsFake> {
     }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
+  return Object.assign(fake, {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     issuer,
     signingKey,
-    addRole: (accessKeyId, roleArn, statements) => void roles.set(accessKeyId, { roleArn, statements }),
+    addRole: (accessKeyId: string, roleArn: string, statements: PolicyStatement[]) => void roles.set(accessKeyId, { roleArn, statements }),
     calls,
     issued,
     close: () =>
@@ -86,7 +93,7 @@ export async function startStsFake(): Promise<StsFake> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
+  });
 }
 
 /**

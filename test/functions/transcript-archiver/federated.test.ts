@@ -54,6 +54,9 @@ beforeAll(async () => {
   sts.addRole("AKIDARCHIVER", ARCHIVER_ROLE, [getWebIdentityTokenForAzure()]);
   sts.addRole("AKIDOTHER", OTHER_ROLE, [getWebIdentityTokenForAzure()]);
   sts.addRole("AKIDREADER", READER_ROLE, [getWebIdentityTokenForAzure()]);
+  // The same statement with a tighter lifetime: proves the fake evaluates the conditions.
+  const tight = getWebIdentityTokenForAzure();
+  sts.addRole("AKIDTIGHT", ARCHIVER_ROLE, [{ ...tight, Condition: { ...tight.Condition, NumericLessThanEquals: { "sts:DurationSeconds": "60" } } }]);
   const trust = (subject: string) => ({ issuer: sts.issuer, subject, audiences: ["api://AzureADTokenExchange"] });
   entra.register({ ...writer, federatedCredential: trust(ARCHIVER_ROLE) });
   entra.register({ ...reader, federatedCredential: trust(READER_ROLE) });
@@ -74,6 +77,7 @@ afterEach(() => {
   }
   entra.tokenLifetimeSeconds = 3600;
   entra.resetNext(0);
+  sts.federationEnabled = true;
 });
 
 /** A warm archiver running as `accessKeyId`'s role with the coordinates of `app`. */
@@ -212,6 +216,34 @@ describe("failures are clear and nothing is acked", () => {
     const [line] = errorLines(archiver);
     expect(line).toMatchObject({ message: "record failed; SQS will retry it", errorName: "VaultCredentialError" });
     expect(String(line!.errorMessage)).toMatch(new RegExp(`^Entra ID refused the token request for application ${writer.clientId} \\(HTTP 400 invalid_client\\): AADSTS700213: No matching federated identity record found for presented assertion subject`));
+  });
+
+  test("an account without outbound identity federation fails the record with the one-time step to take", async () => {
+    const archiver = await startArchiver("AKIDARCHIVER", writer);
+    sts.federationEnabled = false;
+    const { record, conversationId } = newEvent();
+    const stsBefore = sts.calls.length;
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([record.messageId]);
+
+    expect(await blobsOf(conversationId)).toEqual([]);
+    expect(sts.calls.slice(stsBefore).every((c) => c.outcome === "OutboundWebIdentityFederationDisabledException")).toBe(true);
+    expect(errorLines(archiver)[0]).toMatchObject({
+      errorName: "VaultCredentialError",
+      errorMessage: expect.stringContaining("outbound identity federation is not enabled in this AWS account; run `aws iam enable-outbound-web-identity-federation` once"),
+    });
+  });
+
+  test("a token request the role's IAM statement does not allow is refused by STS and fails the record", async () => {
+    const archiver = await startArchiver("AKIDTIGHT", writer);
+    const { record } = newEvent();
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([record.messageId]);
+
+    expect(errorLines(archiver)[0]).toMatchObject({
+      errorName: "VaultCredentialError",
+      errorMessage: expect.stringMatching(/^AWS STS GetWebIdentityToken failed \(AccessDenied 403\): User: .* is not authorized to perform: sts:GetWebIdentityToken/),
+    });
   });
 
   test("an unreachable Entra endpoint is retried, and a record whose retries all fail is not acked", async () => {
