@@ -12,7 +12,7 @@
  * 3. The resulting storage token is a bearer token for `@azure/storage-blob`.
  *
  * Why not `@azure/identity`'s ClientAssertionCredential: it pulls in MSAL, which took the
- * archiver package from 259 KB to 344 KB zipped (over its 300 KB budget) and added ~80 ms of
+ * archiver package from 259 KB to 344 KB zipped (over its 300 KB budget) and added 60-120 ms of
  * cold load. The exchange itself is one form POST, done here with `fetch`.
  *
  * Tokens are cached and refreshed 5 minutes before they expire; concurrent callers share
