@@ -27,6 +27,7 @@ export const ENV_VAR_FIELDS: ReadonlyArray<{ suffix: string; path: string; type:
   { suffix: "AZURE_LOCATION", path: "azure.location", type: "string" },
   { suffix: "AZURE_STORAGE_ACCOUNT_NAME", path: "azure.storageAccountName", type: "string" },
   { suffix: "AZURE_RESOURCE_GROUP_NAME", path: "azure.resourceGroupName", type: "string" },
+  { suffix: "AZURE_WRITER_AUTH", path: "azure.writerAuth", type: "string" },
   { suffix: "STATE_BUCKET", path: "backends.aws.bucket", type: "string" },
 ];
 

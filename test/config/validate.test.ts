@@ -67,6 +67,11 @@ describe("invalid configuration names the environment and the field", () => {
     expect(validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: "sas" } })).toEqual([]);
   });
 
+  test("the writer mode can come from GCV_<ENV>_AZURE_WRITER_AUTH, and a bad one is refused", () => {
+    expect(loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "sas" } }).find((e) => e.name === "dev")!.azure.writerAuth).toBe("sas");
+    expect(() => loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "keys" } })).toThrow(/environment "dev": azure\.writerAuth must be one of federated, sas \(got "keys"\)/);
+  });
+
   test("the issuer can come from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER", () => {
     const issuer = "https://4f1e2d3c-0000-4000-8000-000000000001.tokens.sts.global.api.aws";
     const loaded = loadEnvironments({ env: { GCV_PROD_AWS_OUTBOUND_IDENTITY_ISSUER: issuer } }).find((e) => e.name === "prod")!;
