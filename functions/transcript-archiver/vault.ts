@@ -5,9 +5,9 @@
  * `BlobAlreadyExists`, which means "already archived" (a duplicate delivery or a
  * retry) and counts as success. Nothing is ever overwritten.
  *
- * The credential is either federated (the default: an Entra ID token obtained with the
- * Lambda role's AWS identity, see vault-credential.ts; the secret holds only the vault's
- * coordinates) or a container SAS (create + write only) read from Secrets Manager, refreshed
+ * The credential is either federated (`auth: "federated"`, what environments deploy by
+ * default: an Entra ID token obtained with the Lambda role's AWS identity, see
+ * vault-credential.ts; the secret holds only the vault's coordinates) or a container SAS (create + write only) read from Secrets Manager, refreshed
  * when close to `expiresOn`. Either way the secret is re-read once after a 403.
  */
 import { createHash, randomBytes } from "node:crypto";
