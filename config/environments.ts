@@ -63,6 +63,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::111111111111:role/gcv-deploy"],
       deletionProtection: false,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-dev" },
     azure: {
@@ -71,6 +73,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       storageAccountName: "gcvaultdev7f3a",
       replicationType: "LRS",
       containerName: "vault",
+      // Dev uses the federated identity too: the same trust path as prod, and no key in dev state.
+      writerAuth: "federated",
       softDeleteRetentionDays: 7,
       immutabilityDays: 1,
       immutabilityLocked: false,
@@ -106,6 +110,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::222222222222:role/gcv-deploy"],
       deletionProtection: false,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-222222222222.tokens.sts.global.api.aws",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-staging" },
     azure: {
@@ -114,6 +120,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       storageAccountName: "gcvaultstg7f3a",
       replicationType: "ZRS",
       containerName: "vault",
+      writerAuth: "federated",
       softDeleteRetentionDays: 14,
       immutabilityDays: 7,
       immutabilityLocked: false,
@@ -138,6 +145,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 30,
       deployerRoleArns: ["arn:aws:iam::333333333333:role/gcv-deploy"],
       deletionProtection: true,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-333333333333.tokens.sts.global.api.aws",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-prod" },
     azure: {
@@ -146,6 +155,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       storageAccountName: "gcvaultprod7f3a",
       replicationType: "RAGZRS",
       containerName: "vault",
+      writerAuth: "federated",
       softDeleteRetentionDays: 30,
       immutabilityDays: 2555,
       immutabilityLocked: true,

@@ -19,6 +19,7 @@ export const ENV_VAR_FIELDS: ReadonlyArray<{ suffix: string; path: string; type:
   { suffix: "AWS_REGION", path: "aws.region", type: "string" },
   { suffix: "NAT_GATEWAYS", path: "aws.natGateways", type: "number" },
   { suffix: "ALARM_EMAIL", path: "aws.alarmEmail", type: "string" },
+  { suffix: "AWS_OUTBOUND_IDENTITY_ISSUER", path: "aws.outboundIdentityIssuer", type: "string" },
   { suffix: "GENESYS_ORG_ID", path: "genesys.orgId", type: "string" },
   { suffix: "GENESYS_REGION_DOMAIN", path: "genesys.regionDomain", type: "string" },
   { suffix: "GENESYS_EVENT_SOURCE_SUFFIX", path: "genesys.eventSourceSuffix", type: "string" },
@@ -27,6 +28,7 @@ export const ENV_VAR_FIELDS: ReadonlyArray<{ suffix: string; path: string; type:
   { suffix: "AZURE_LOCATION", path: "azure.location", type: "string" },
   { suffix: "AZURE_STORAGE_ACCOUNT_NAME", path: "azure.storageAccountName", type: "string" },
   { suffix: "AZURE_RESOURCE_GROUP_NAME", path: "azure.resourceGroupName", type: "string" },
+  { suffix: "AZURE_WRITER_AUTH", path: "azure.writerAuth", type: "string" },
   { suffix: "STATE_BUCKET", path: "backends.aws.bucket", type: "string" },
 ];
 

@@ -30,6 +30,10 @@ export type GenesysRegionDomain = (typeof GENESYS_REGION_DOMAINS)[number];
 export const AZURE_REPLICATION_TYPES = ["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] as const;
 export type AzureReplicationType = (typeof AZURE_REPLICATION_TYPES)[number];
 
+/** How the archiver authenticates to the vault (docs/security.md compares them). */
+export const VAULT_WRITER_AUTH_MODES = ["federated", "sas"] as const;
+export type VaultWriterAuth = (typeof VAULT_WRITER_AUTH_MODES)[number];
+
 /** Where a stack keeps its Terraform state. */
 export interface S3BackendConfig {
   /** State bucket (must exist, versioned and encrypted). */
@@ -80,6 +84,12 @@ export interface AwsConfig {
   readonly deployerRoleArns: readonly string[];
   /** Protect the DynamoDB tables from deletion. */
   readonly deletionProtection: boolean;
+  /**
+   * Issuer URL of the account's IAM outbound identity federation (https, as returned by
+   * `aws iam enable-outbound-web-identity-federation`). Required when `azure.writerAuth`
+   * is `federated`: the vault's Entra application trusts tokens from exactly this issuer.
+   */
+  readonly outboundIdentityIssuer?: string;
 }
 
 export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "states", "sqs", "logs", "sts", "kms"] as const;
@@ -115,6 +125,13 @@ export interface AzureConfig {
   readonly coolAfterDays: number;
   /** Move blobs to the archive tier this many days after creation (> coolAfterDays). */
   readonly archiveAfterDays: number;
+  /**
+   * `federated`: the archiver's IAM role gets an Entra ID token through outbound identity
+   * federation; no key or SAS exists anywhere (needs `aws.outboundIdentityIssuer`).
+   * `sas`: fallback for accounts that cannot enable outbound federation; a container SAS
+   * signed with the account key, delivered through the AWS secret. @default "federated"
+   */
+  readonly writerAuth?: VaultWriterAuth;
   /** Validity of the AWS writer's SAS token in days (> sasRotationDays). */
   readonly sasValidityDays: number;
   /** A re-apply after this many days issues a fresh SAS token. */
@@ -188,6 +205,8 @@ export interface DerivedNames {
   readonly vaultBlobEndpoint: string;
   /** Prefix for AWS resource names, e.g. `gcv-dev`. */
   readonly awsPrefix: string;
+  /** `azure.writerAuth` with its default applied. */
+  readonly vaultWriterAuth: VaultWriterAuth;
 }
 
 /** Type helper for the sample file: a deep partial override per environment. */

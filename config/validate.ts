@@ -5,6 +5,7 @@ import {
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,
   INTERFACE_ENDPOINT_SERVICES,
+  VAULT_WRITER_AUTH_MODES,
   type DerivedNames,
   type EnvironmentConfig,
   type QueueConsumerConfig,
@@ -128,6 +129,9 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   }
   check(typeof aws.deletionProtection === "boolean", "aws.deletionProtection", `must be true or false${got(aws.deletionProtection)}`);
   if (aws.alarmEmail !== undefined) check(EMAIL.test(aws.alarmEmail), "aws.alarmEmail", `must be an e-mail address${got(aws.alarmEmail)}`);
+  if (aws.outboundIdentityIssuer !== undefined) {
+    check(isIssuerUrl(aws.outboundIdentityIssuer), "aws.outboundIdentityIssuer", `must be an https URL without query or fragment, as returned by \`aws iam enable-outbound-web-identity-federation\`${got(aws.outboundIdentityIssuer)}`);
+  }
 
   const g = env.genesys ?? ({} as EnvironmentConfig["genesys"]);
   check(typeof g.orgId === "string" && UUID.test(g.orgId), "genesys.orgId", `must be the Genesys Cloud organization id (a UUID)${got(g.orgId)}`);
@@ -154,6 +158,14 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     "azure.archiveAfterDays",
     `must be an integer greater than coolAfterDays (${az.coolAfterDays})${got(az.archiveAfterDays)}`,
   );
+  check(
+    az.writerAuth === undefined || (VAULT_WRITER_AUTH_MODES as readonly string[]).includes(az.writerAuth),
+    "azure.writerAuth",
+    `must be one of ${VAULT_WRITER_AUTH_MODES.join(", ")}${got(az.writerAuth)}`,
+  );
+  if ((az.writerAuth ?? "federated") === "federated" && aws.outboundIdentityIssuer === undefined) {
+    check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerUrl it returns, or set azure.writerAuth to "sas"');
+  }
   check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${got(az.sasRotationDays)}`);
   check(
     intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays > az.sasRotationDays,
@@ -199,7 +211,19 @@ export function deriveNames(env: EnvironmentConfig): DerivedNames {
     partnerEventSourceName: `aws.partner/genesys.com/cloud/${env.genesys.orgId}/${env.genesys.eventSourceSuffix}`,
     vaultBlobEndpoint: `https://${env.azure.storageAccountName}.blob.core.windows.net`,
     awsPrefix: `gcv-${env.name}`,
+    vaultWriterAuth: env.azure.writerAuth ?? "federated",
   };
+}
+
+/** An https URL with a host and no credentials, query or fragment (an OIDC issuer). */
+function isIssuerUrl(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname !== "" && !url.username && !url.password && !url.search && !url.hash && !value.includes("#") && !value.includes("?");
+  } catch {
+    return false;
+  }
 }
 
 const TOPIC = /^v2\.[A-Za-z0-9_.{}-]+$/;

@@ -83,7 +83,10 @@ export class AwsStack extends TerraformStack {
 
     this.vaultSecret = new ExternallySetSecret(this, "vault-writer-secret", {
       name: `${p}/azure-vault-writer`,
-      description: "Create/write-only SAS for the Azure vault container; delivered and rotated by the Azure stack",
+      description:
+        names.vaultWriterAuth === "federated"
+          ? "Coordinates of the Azure vault (endpoint, container, tenant id, client id; no credential); delivered by the Azure stack"
+          : "Create/write-only SAS for the Azure vault container; delivered and rotated by the Azure stack",
       kmsKeyArn,
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
       deployerRoleArns: env.aws.deployerRoleArns,
@@ -113,6 +116,7 @@ export class AwsStack extends TerraformStack {
       ctx,
       config: env.pipelines.transcriptVault,
       vaultSecretArn: this.vaultSecret.arn,
+      writerAuth: names.vaultWriterAuth,
     });
     this.interaction = new InteractionProcessingPipeline(this, "interaction", { ctx, config: env.pipelines.interaction });
     if (env.pipelines.configSync.rules.length > 0) {
@@ -136,5 +140,9 @@ export class AwsStack extends TerraformStack {
       if (secret) new TerraformOutput(this, `genesys_${pipeline}_secret_arn`, { value: secret.arn });
     }
     new TerraformOutput(this, "vault_writer_secret_arn", { value: this.vaultSecret.arn });
+    new TerraformOutput(this, "archiver_role_arn", {
+      value: this.transcriptVault.archiver.role.arn,
+      description: "Subject of the archiver's web identity tokens: the vault's Entra application trusts exactly this role",
+    });
   }
 }

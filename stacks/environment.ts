@@ -18,7 +18,8 @@ export interface EnvironmentStacks {
 /**
  * Adds `<env>-aws` and `<env>-azure` to the app. The Azure firewall allowlist
  * and the credential's destination are native cross-stack references to the
- * AWS stack; nothing flows the other way, so there is no reference cycle.
+ * AWS stack, and so is the subject of the vault's federated identity (the archiver
+ * role's ARN); nothing flows the other way, so there is no reference cycle.
  *
  * With `genesysStack.enabled`, `<env>-genesys` comes first (the EventBridge
  * integration creates the partner event source the AWS bus attaches to; it
@@ -33,6 +34,7 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
     env,
     allowedIps: aws.network.natEips.map((eip) => eip.publicIp),
     vaultSecretArn: aws.vaultSecret.arn,
+    archiverRoleArn: aws.transcriptVault.archiver.role.arn,
   });
   let genesys: GenesysStack | undefined;
   let genesysActions: GenesysActionsStack | undefined;
@@ -49,8 +51,8 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
   }
   const policy = new SecurityPolicyAspect({
     minLogRetentionDays: env.aws.logRetentionDays,
-    // The vault writer's credential is a service SAS, which Azure signs with the account key.
-    allowSharedKey: true,
+    // Only a SAS-mode vault writer needs shared-key authorization: Azure signs a service SAS with the account key.
+    allowSharedKey: env.azure.writerAuth === "sas",
   });
   for (const stack of [aws, azure, genesys, genesysActions]) if (stack) Aspects.of(stack).add(policy);
   return { aws, azure, genesys, genesysActions };

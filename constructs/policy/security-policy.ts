@@ -21,6 +21,9 @@ export const ACTIONS_REQUIRING_WILDCARD_RESOURCE: ReadonlySet<string> = new Set(
   "cloudwatch:PutMetricData",
   "cloudwatch:GetMetricData",
   "autoscaling:DescribeAutoScalingGroups",
+  // No resource type: scoped instead by the sts:IdentityTokenAudience and sts:DurationSeconds conditions.
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_outbound_getting_started.html
+  "sts:GetWebIdentityToken",
   ...LOG_DELIVERY_ACTIONS,
 ]);
 
@@ -164,6 +167,11 @@ const RULES: Record<string, Rule> = {
     ];
   },
   azurerm_storage_account_network_rules: (a) => storageNetworkProblems(a.default_action, a.ip_rules),
+  azurerm_role_definition: (a) =>
+    (asList(a.permissions) as Attrs[])
+      .flatMap((p) => [...asList(p?.actions), ...asList(p?.data_actions)])
+      .filter((action) => typeof action === "string" && (action === "*" || action.endsWith("/*")))
+      .map((action) => `grants the wildcard action ${JSON.stringify(action)}: list the actions the role needs`),
   azurerm_storage_container: (a) =>
     a.container_access_type === undefined || a.container_access_type === "private" ? [] : [`is public (container_access_type = ${JSON.stringify(a.container_access_type)})`],
 };

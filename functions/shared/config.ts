@@ -11,7 +11,9 @@
  * | GENESYS_LOGIN_BASE_URL      | Override of `https://login.<domain>`                                    | derived from the domain    |
  * | GENESYS_SECRET_ARN          | Secret holding `{"clientId","clientSecret"}`                            | required where Genesys is called |
  * | GENESYS_REQUEST_TIMEOUT_MS  | Timeout of each Genesys request                                          | 10000                      |
- * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` | required by the archiver   |
+ * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` (sas) or `{"blobEndpoint","containerName","tenantId","clientId"}` (federated) | required by the archiver |
+ * | AZURE_VAULT_AUTH            | `federated` (Entra ID token from the role's AWS identity) or `sas`      | sas                        |
+ * | AZURE_AUTHORITY_HOST        | Entra ID authority for federated tokens (tests point it at a fake)      | https://login.microsoftonline.com |
  * | AZURE_REQUEST_TIMEOUT_MS    | Deadline of each Azure Blob operation, its retries included              | 20000                      |
  * | AZURE_MAX_TRIES             | Attempts per Azure Blob request (SDK retry policy)                       | 3                          |
  * | MAX_EVENT_BYTES             | Larger SQS bodies are quarantined, not processed                         | 1048576                    |
@@ -44,6 +46,8 @@ export const ENVIRONMENT_VARIABLES = {
   GENESYS_SECRET_ARN: { default: undefined },
   GENESYS_REQUEST_TIMEOUT_MS: { default: "10000" },
   AZURE_VAULT_SECRET_ARN: { default: undefined },
+  AZURE_VAULT_AUTH: { default: "sas" },
+  AZURE_AUTHORITY_HOST: { default: "https://login.microsoftonline.com" },
   AZURE_REQUEST_TIMEOUT_MS: { default: "20000" },
   AZURE_MAX_TRIES: { default: "3" },
   MAX_EVENT_BYTES: { default: "1048576" },
@@ -131,6 +135,8 @@ export interface VaultSettings {
   secretArn: string;
   requestTimeoutMs: number;
   maxTries: number;
+  auth: "federated" | "sas";
+  authorityHost: string;
 }
 
 /** Reads and validates the Azure vault variables. */
@@ -139,7 +145,15 @@ export function vaultSettings(env: Env = process.env): VaultSettings {
     secretArn: requireEnv("AZURE_VAULT_SECRET_ARN", env),
     requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS", env),
     maxTries: intEnv("AZURE_MAX_TRIES", env),
+    auth: vaultAuthEnv(env),
+    authorityHost: urlEnv("AZURE_AUTHORITY_HOST", env)!,
   };
+}
+
+function vaultAuthEnv(env: Env): "federated" | "sas" {
+  const value = optionalEnv("AZURE_VAULT_AUTH", env);
+  if (value === "federated" || value === "sas") return value;
+  throw new ConfigError(`environment variable AZURE_VAULT_AUTH must be "federated" or "sas", got "${value}"`);
 }
 
 function urlEnv(name: EnvironmentVariable, env: Env): string | undefined {

@@ -5,12 +5,15 @@
  * `BlobAlreadyExists`, which means "already archived" (a duplicate delivery or a
  * retry) and counts as success. Nothing is ever overwritten.
  *
- * The credential is a container SAS (create + write only) read from Secrets
- * Manager; it is refreshed when close to `expiresOn` and once after a 403 (rotation).
+ * The credential is either federated (`auth: "federated"`, what environments deploy by
+ * default: an Entra ID token obtained with the Lambda role's AWS identity, see
+ * vault-credential.ts; the secret holds only the vault's coordinates) or a container SAS (create + write only) read from Secrets Manager, refreshed
+ * when close to `expiresOn`. Either way the secret is re-read once after a 403.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { AnonymousCredential, ContainerClient, newPipeline, RestError } from "@azure/storage-blob";
 import { getSecretFields } from "../shared/secrets";
+import { federatedContainerClient } from "./vault-credential";
 
 /** Blob metadata keys (lower case: Azure returns them lower-cased anyway). */
 export interface BlobMetadata {
@@ -30,6 +33,10 @@ export interface VaultOptions {
   requestTimeoutMs: number;
   /** Attempts per request (SDK retry policy). */
   maxTries: number;
+  /** How the writer authenticates. @default "sas" */
+  auth?: "federated" | "sas";
+  /** Entra ID authority (federated mode). @default https://login.microsoftonline.com */
+  authorityHost?: string;
 }
 
 /** Refresh the SAS this long before it expires. */
@@ -173,6 +180,7 @@ export class Vault {
   }
 
   private async container(forceFetch: boolean): Promise<ContainerClient> {
+    if (this.options.auth === "federated") return this.federatedContainer(forceFetch);
     if (!forceFetch && this.cached && this.cached.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return this.cached.client;
     // Re-read the secret when forced or when the cached SAS is about to expire (it may have been rotated).
     const mustRefetch = forceFetch || this.cached !== undefined;
@@ -193,6 +201,21 @@ export class Vault {
     });
     const client = new ContainerClient(url, pipeline);
     this.cached = { client, expiresAt, key };
+    return client;
+  }
+
+  /** Federated mode: the secret holds only coordinates; the client refreshes its own tokens. */
+  private async federatedContainer(forceFetch: boolean): Promise<ContainerClient> {
+    if (!forceFetch && this.cached) return this.cached.client;
+    const { secretArn, requestTimeoutMs, maxTries, authorityHost } = this.options;
+    const coordinates = await getSecretFields(secretArn, ["blobEndpoint", "containerName", "tenantId", "clientId"], { forceFetch: this.cached !== undefined });
+    const key = `${coordinates.blobEndpoint}|${coordinates.containerName}|${coordinates.tenantId}|${coordinates.clientId}`;
+    if (this.cached?.key === key) return this.cached.client;
+    const client = federatedContainerClient(
+      { ...coordinates, authorityHost },
+      { requestTimeoutMs, maxTries, retryOptions: { maxTries, tryTimeoutInMs: requestTimeoutMs, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 } },
+    );
+    this.cached = { client, expiresAt: Number.POSITIVE_INFINITY, key };
     return client;
   }
 }

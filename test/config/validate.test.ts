@@ -47,10 +47,37 @@ describe("invalid configuration names the environment and the field", () => {
     ["container name with double hyphen", { azure: { containerName: "my--vault" } }, /azure\.containerName/],
     ["no deployer role (each secret would lock its deployer out)", { aws: { deployerRoleArns: [] } }, /environment "dev": aws\.deployerRoleArns must list 1 to 10 IAM role ARNs/],
     ["a deployer that is not a role ARN", { aws: { deployerRoleArns: ["arn:aws:iam::111111111111:user/alice"] } }, /aws\.deployerRoleArns must hold IAM role ARNs .*user\/alice/],
+    ["unknown writer auth mode", { azure: { writerAuth: "key" as never } }, /environment "dev": azure\.writerAuth must be one of federated, sas \(got "key"\)/],
+    ["issuer over plain http", { aws: { outboundIdentityIssuer: "http://abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL .*enable-outbound-web-identity-federation/],
+    ["issuer that is not a URL", { aws: { outboundIdentityIssuer: "abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL/],
+    ["issuer with a query", { aws: { outboundIdentityIssuer: "https://abc.tokens.sts.global.api.aws?x=1" } }, /aws\.outboundIdentityIssuer must be an https URL without query/],
   ];
   test.each(cases)("%s", (_label, override, message) => {
     const problems = problemsWith(dev, override);
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  test("federated mode (the default) requires the outbound federation issuer", () => {
+    const { outboundIdentityIssuer: _dropped, ...aws } = dev.aws;
+    const problems = validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: undefined } });
+    expect(problems).toEqual([expect.stringMatching(/environment "dev": aws\.outboundIdentityIssuer is required when azure\.writerAuth is "federated" \(the default\).*enable-outbound-web-identity-federation/)]);
+    expect(deriveNames({ ...dev, azure: { ...dev.azure, writerAuth: undefined } }).vaultWriterAuth).toBe("federated");
+  });
+
+  test("sas mode needs no issuer", () => {
+    const { outboundIdentityIssuer: _dropped, ...aws } = dev.aws;
+    expect(validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: "sas" } })).toEqual([]);
+  });
+
+  test("the writer mode can come from GCV_<ENV>_AZURE_WRITER_AUTH, and a bad one is refused", () => {
+    expect(loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "sas" } }).find((e) => e.name === "dev")!.azure.writerAuth).toBe("sas");
+    expect(() => loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "keys" } })).toThrow(/environment "dev": azure\.writerAuth must be one of federated, sas \(got "keys"\)/);
+  });
+
+  test("the issuer can come from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER", () => {
+    const issuer = "https://4f1e2d3c-0000-4000-8000-000000000001.tokens.sts.global.api.aws";
+    const loaded = loadEnvironments({ env: { GCV_PROD_AWS_OUTBOUND_IDENTITY_ISSUER: issuer } }).find((e) => e.name === "prod")!;
+    expect(loaded.aws.outboundIdentityIssuer).toBe(issuer);
   });
 
   test("loading throws one ConfigError listing every problem", () => {

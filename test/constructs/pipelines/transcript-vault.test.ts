@@ -73,11 +73,12 @@ describe("transcript vault pipeline", () => {
       GENESYS_REGION_DOMAIN: "mypurecloud.ie",
       GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
       AZURE_VAULT_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
+      AZURE_VAULT_AUTH: "federated",
       MAX_EVENT_BYTES: "1048576",
     });
   });
 
-  test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs and VPC ENI management", () => {
+  test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs, VPC ENI management and Entra-bound web identity tokens", () => {
     const logGroup = refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/lambda/gcv-dev-transcript-archiver", "arn");
     const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn");
     const vaultSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn");
@@ -99,6 +100,8 @@ describe("transcript vault pipeline", () => {
         "Allow ec2:DeleteNetworkInterface on *",
         "Allow ec2:AssignPrivateIpAddresses on *",
         "Allow ec2:UnassignPrivateIpAddresses on *",
+        // Scoped by conditions (audience, lifetime): asserted in azure-vault.test.ts.
+        "Allow sts:GetWebIdentityToken on *",
       ].sort(),
     );
   });

@@ -9,11 +9,14 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
+import { RoleDefinition } from "@cdktf/provider-azurerm/lib/role-definition";
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageAccountNetworkRulesA } from "@cdktf/provider-azurerm/lib/storage-account-network-rules";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { Aspects, Fn, Testing, TerraformStack } from "cdktf";
+import { getWebIdentityTokenForAzure } from "../../../constructs/pipelines/transcript-vault";
 import { SecurityPolicyAspect, type SecurityPolicyOptions } from "../../../constructs/policy/security-policy";
+import { VAULT_WRITER_DATA_ACTIONS } from "../../../constructs/vault/vault-writer-identity";
 import { policyDocument } from "../../../lib/iam";
 import { synthEnvironments } from "../../support/synth-app";
 
@@ -112,6 +115,19 @@ describe("SecurityPolicyAspect", () => {
 
   test("the secure storage account passes", () => {
     expect(synthWithPolicy((s) => new StorageAccount(s, "ok", secureAccount))).toBe("");
+  });
+
+  test("an Azure role definition with a wildcard action fails synth; listed data actions pass", () => {
+    const role = (dataActions: string[]) => (s: TerraformStack) =>
+      new RoleDefinition(s, "role", { name: "writer", scope: "/subscriptions/x", permissions: [{ actions: [], dataActions }] });
+    expect(synthWithPolicy(role(["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"]))).toMatch(
+      /azurerm_role_definition insecure\/role: grants the wildcard action "Microsoft\.Storage\/storageAccounts\/blobServices\/containers\/blobs\/\*"/,
+    );
+    expect(synthWithPolicy(role([...VAULT_WRITER_DATA_ACTIONS]))).toBe("");
+  });
+
+  test("sts:GetWebIdentityToken may use Resource \"*\" (it has no resource type)", () => {
+    expect(synthWithPolicy((s) => new IamRolePolicy(s, "p", { role: "r", policy: policyDocument(getWebIdentityTokenForAzure()) }))).toBe("");
   });
 
   test("a public blob container fails synth", () => {
