@@ -1,4 +1,5 @@
 import type { EnvironmentConfig } from "../../config/types";
+import { metricsNamespace } from "../../functions/shared/metric-names";
 
 /** What every pipeline takes from its environment's foundation. */
 export interface PipelineContext {
@@ -31,5 +32,11 @@ export function readSecret(arn: string, sid: string) {
 
 /** The props every pipeline function takes from the environment. */
 export function functionBasics(ctx: PipelineContext) {
-  return { accountId: ctx.accountId, kmsKeyArn: ctx.kmsKeyArn, logRetentionDays: ctx.env.aws.logRetentionDays, alarmTopicArn: ctx.alarmTopicArn };
+  return {
+    accountId: ctx.accountId,
+    kmsKeyArn: ctx.kmsKeyArn,
+    logRetentionDays: ctx.env.aws.logRetentionDays,
+    alarmTopicArn: ctx.alarmTopicArn,
+    metricsNamespace: metricsNamespace(ctx.env.name),
+  };
 }

@@ -22,6 +22,7 @@ import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import { interactionEventIdentity } from "../shared/interaction-event";
 import type { LambdaContext } from "../shared/lambda-types";
 import { correlatedLogger, logger } from "../shared/logger";
+import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
 
 /** What is applied for one event (the idempotent unit). */
 export interface AttributeUpdate {
@@ -113,5 +114,7 @@ export const handler = async (event: unknown, context: LambdaContext): Promise<P
     context,
   );
   log.info("participant attributes applied", { attributes: result.attributes });
+  countMetric(BUSINESS_METRICS.interactionsApplied);
+  flushMetrics();
   return result;
 };
