@@ -56,6 +56,17 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
   },
 };
 
+/** Operational settings used where an environment leaves them out. */
+export const OPERATIONS_DEFAULTS = {
+  /** genesys.maxSilenceMinutes */
+  maxSilenceMinutes: 60,
+  /** azure.sasExpiryWarningDays */
+  sasExpiryWarningDays: 7,
+} as const;
+
+/** Environments whose alarms must reach someone: they cannot set aws.alarmSubscriptionOptOut. */
+export const ALARM_SUBSCRIPTION_REQUIRED = ["staging", "prod"] as const;
+
 /** Fills in pipeline defaults; everything else must be given. */
 export function applyDefaults(env: EnvironmentInput): EnvironmentConfig {
   return { ...env, pipelines: deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {}) };

@@ -62,8 +62,11 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 7,
       secretRecoveryWindowDays: 7,
       deletionProtection: false,
+      // A sandbox: alarms reach no one, on purpose (staging and prod cannot do this).
+      alarmSubscriptionOptOut: true,
     },
-    genesys: { ...common.genesys, eventSourceSuffix: "vault-dev" },
+    // A quiet dev org sends nothing for hours: no silence alarm.
+    genesys: { ...common.genesys, eventSourceSuffix: "vault-dev", maxSilenceMinutes: 0 },
     azure: {
       location: "westeurope",
       resourceGroupName: "rg-genesys-vault-dev",
@@ -93,8 +96,9 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 14,
       secretRecoveryWindowDays: 7,
       deletionProtection: false,
+      alarmEmail: "genesys-vault-alerts-staging@example.com",
     },
-    genesys: { ...common.genesys, eventSourceSuffix: "vault-staging" },
+    genesys: { ...common.genesys, eventSourceSuffix: "vault-staging", maxSilenceMinutes: 240 },
     azure: {
       location: "westeurope",
       resourceGroupName: "rg-genesys-vault-staging",
@@ -124,6 +128,9 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 30,
       secretRecoveryWindowDays: 30,
       deletionProtection: true,
+      alarmEmail: "genesys-vault-alerts@example.com",
+      // An incident tool's SNS integration (pages the on-call engineer).
+      alarmHttpsEndpoint: "https://alerts.example.com/integrations/sns/genesys-vault-prod",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-prod" },
     azure: {

@@ -29,7 +29,7 @@ export const BUSINESS_METRICS = {
   /** Genesys configuration writes by config-sync / evaluations that changed nothing (unchanged, cooldown, dry run, already applied). */
   syncWrites: "SyncWrites",
   syncSkips: "SyncSkips",
-  /** Whole days before the vault writer credential expires (published on a schedule). */
+  /** Days (fractional) before the vault writer credential expires, published on a schedule. */
   vaultCredentialDaysLeft: "VaultCredentialDaysLeft",
 } as const;
 
