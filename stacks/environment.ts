@@ -11,6 +11,16 @@ export interface EnvironmentStacks {
 }
 
 /**
+ * The environment's stacks in deployment order: `<env>-aws` first (it creates the
+ * bus, the NAT IPs and the secret the Azure stack writes into), then `<env>-azure`.
+ * A stack added later (e.g. `<env>-genesys`) takes its place here, and the deploy
+ * and plan workflows follow (scripts/ci-environments.ts prints this list).
+ */
+export function deploymentOrder(env: Pick<EnvironmentConfig, "name">): string[] {
+  return [`${env.name}-aws`, `${env.name}-azure`];
+}
+
+/**
  * Adds `<env>-aws` and `<env>-azure` to the app. The Azure firewall allowlist
  * and the credential's destination are native cross-stack references to the
  * AWS stack; nothing flows the other way, so there is no reference cycle.
