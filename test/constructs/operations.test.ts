@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { BUSINESS_METRICS, metricsNamespace } from "../../functions/shared/metric-names";
 import { onlyResource, resourcesOf, sampleEnv, synthEnvironments } from "../support/synth-app";
 
@@ -153,5 +155,23 @@ describe("vault credential expiry", () => {
   test("the warning threshold follows azure.sasExpiryWarningDays", () => {
     const { stacks: s } = synthEnvironments([sampleEnv("dev", { azure: { sasExpiryWarningDays: 10 } })]);
     expect(alarmNamed(s["dev-aws"]!, "gcv-dev-vault-credential-expiring").threshold).toBe(10);
+  });
+});
+
+describe("runbook (docs/operations.md)", () => {
+  const runbook = readFileSync(path.resolve(__dirname, "../../docs/operations.md"), "utf8");
+  const headings = [...runbook.matchAll(/^### .*`(gcv-<env>-[^`]+)`/gm)].map((m) => m[1]!);
+  const patterns = headings.map((h) => new RegExp(`^${h.replace("<env>", "prod").replace(/<[a-z]+>/g, "[a-z0-9-]+")}$`));
+
+  test("has an entry (meaning and commands) for every alarm the stack declares", () => {
+    const names = alarms(prodAws).map((a) => a.alarm_name as string);
+    expect(names.length).toBeGreaterThan(15);
+    expect(names.filter((n) => !patterns.some((p) => p.test(n)))).toEqual([]);
+  });
+
+  test("names the real address of the vault credential's rotation resource", () => {
+    const { stacks: s } = synthEnvironments([sampleEnv("dev")]);
+    const [address] = Object.keys(s["dev-azure"]!.resource!.time_rotating!);
+    expect(runbook).toContain(`-replace=time_rotating.${address}`);
   });
 });
