@@ -38,8 +38,12 @@ describe("deploy workflow", () => {
   test("plans (read-only role) before it applies, and applies stack after stack in the listed order", () => {
     expect(jobs.deploy!.needs).toEqual(["environments", "plan"]);
     expect(jobs.plan!.needs).toEqual(["test", "environments"]);
-    expect(jobs.plan!.steps.find((s) => s.uses?.startsWith("aws-actions/"))?.with?.["role-to-assume"]).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
-    expect(jobs.deploy!.steps.find((s) => s.uses?.startsWith("aws-actions/"))?.with?.["role-to-assume"]).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+    const role = (job: Job) => job.steps.find((s) => s.uses === "./.github/actions/cloud-credentials")?.with?.["aws-role-arn"];
+    expect(role(jobs.plan!)).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
+    expect(role(jobs.deploy!)).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+    // Credentials come before the step that uses them.
+    const deploySteps = jobs.deploy!.steps.map((s) => s.uses ?? s.run ?? "");
+    expect(deploySteps.findIndex((s) => s.includes("cloud-credentials"))).toBeLessThan(deploySteps.findIndex((s) => s.includes("cdktf deploy")));
     const apply = jobs.deploy!.steps.find((s) => s.run?.includes("cdktf deploy"))!;
     expect(apply.env?.STACKS).toBe("${{ join(matrix.stacks, ' ') }}");
     expect(apply.run).toMatch(/npm run synth\n[\s\S]*for stack in \$STACKS; do\n\s+npx cdktf deploy "\$stack" --skip-synth --auto-approve/);

@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
+import { parse } from "yaml";
 import { allUses, PINNED_ACTIONS, readWorkflow, ROOT_DIR, type Job } from "../support/workflow";
 
 const { source, workflow } = readWorkflow(".github/workflows/plan.yml");
 const jobs = workflow.jobs;
 
 describe("pull-request plan workflow", () => {
-  test("is valid against the GitHub Actions workflow schema, and so is the local setup action", () => {
+  test("is valid against the GitHub Actions workflow schema, and so are the local actions", () => {
     expect(validateWorkflow(source).errors).toEqual([]);
-    expect(validateAction(readFileSync(path.join(ROOT_DIR, ".github/actions/setup/action.yml"), "utf8")).errors).toEqual([]);
+    for (const action of ["setup", "cloud-credentials"]) {
+      expect(validateAction(readFileSync(path.join(ROOT_DIR, `.github/actions/${action}/action.yml`), "utf8")).errors).toEqual([]);
+    }
   });
 
   test("the validator does reject a broken workflow (guards the check above)", () => {
@@ -31,9 +34,13 @@ describe("pull-request plan workflow", () => {
 
   test("gets cloud credentials through OIDC and stores no long-lived keys", () => {
     expect(source).not.toMatch(/AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|ARM_CLIENT_SECRET|secrets\./);
-    const steps = jobs.plan!.steps;
-    expect(steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials"))?.with).toHaveProperty("role-to-assume", "${{ vars.AWS_PLAN_ROLE_ARN }}");
-    expect(steps.find((s) => s.uses?.startsWith("azure/login"))?.with).toHaveProperty("client-id");
+    const login = jobs.plan!.steps.find((s) => s.uses === "./.github/actions/cloud-credentials");
+    expect(login?.with).toMatchObject({ "aws-role-arn": "${{ vars.AWS_PLAN_ROLE_ARN }}", "azure-client-id": "${{ vars.AZURE_CLIENT_ID }}" });
+    const action = parse(readFileSync(path.join(ROOT_DIR, ".github/actions/cloud-credentials/action.yml"), "utf8"));
+    const steps = action.runs.steps as Array<{ uses?: string; with?: Record<string, string>; run?: string }>;
+    expect(steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials"))?.with).toEqual({ "role-to-assume": "${{ inputs.aws-role-arn }}", "aws-region": "${{ inputs.aws-region }}" });
+    expect(steps.find((s) => s.uses?.startsWith("azure/login"))?.with).toHaveProperty("client-id", "${{ inputs.azure-client-id }}");
+    expect(steps.map((s) => s.run ?? "").join("\n")).toContain("ARM_USE_OIDC=true");
   });
 
   test("plans in the <env>-plan GitHub environment, whose roles trust only repo:<org>/<repo>:environment:<env>-plan", () => {
@@ -43,13 +50,13 @@ describe("pull-request plan workflow", () => {
     expect(operations).toMatch(/staging-plan.*prod-plan[^\n]*required reviewers|required reviewers[^\n]*staging-plan/s);
   });
 
-  test("checks out without persisting the token, and pins every action to a commit", () => {
+  test("checks out without persisting the token, and pins every action (also inside the local actions) to a commit", () => {
     for (const [name, job] of Object.entries(jobs) as Array<[string, Job]>) {
       const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout"));
       expect({ name, persist: checkout?.with?.["persist-credentials"] }).toEqual({ name, persist: false });
     }
     const uses = allUses(source);
-    expect(uses.length).toBeGreaterThan(5);
+    expect(uses).toEqual(expect.arrayContaining(["aws-actions/configure-aws-credentials@b47578312673ae6fa5b5096b330d9fbac3d116df", "azure/login@a457da9ea143d694b1b9c7c869ebb04ebe844ef5"]));
     for (const use of uses) {
       const [action, ref] = use.split("@");
       expect({ use, pinned: PINNED_ACTIONS[action!] }).toEqual({ use, pinned: ref });
