@@ -1,6 +1,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { OPERATIONS_DEFAULTS } from "../config/defaults";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
 import { IdempotencyTable } from "../constructs/data/idempotency-table";
@@ -19,7 +20,6 @@ import { WebhookReceiver } from "../constructs/pipelines/webhook-receiver";
 import { EncryptionKey } from "../constructs/security/encryption-key";
 import { ExternallySetSecret } from "../constructs/security/externally-set-secret";
 import { partitionOf } from "../lib/iam";
-import { OPERATIONS_DEFAULTS } from "../config/defaults";
 import { configureBackend } from "./backends";
 import { opsInventoryOf } from "./ops-inventory";
 

@@ -1,7 +1,7 @@
-import type { OpsInventory, PipelineInventory } from "../constructs/observability/ops-inventory";
-import type { EventRoute } from "../constructs/messaging/event-route";
-import type { BufferedQueue } from "../constructs/messaging/buffered-queue";
 import type { PipelineFunction } from "../constructs/compute/pipeline-function";
+import type { BufferedQueue } from "../constructs/messaging/buffered-queue";
+import type { EventRoute } from "../constructs/messaging/event-route";
+import type { OpsInventory, PipelineInventory } from "../constructs/observability/ops-inventory";
 import { metricsNamespace } from "../functions/shared/metric-names";
 import type { AwsStack } from "./aws-stack";
 
