@@ -63,6 +63,17 @@ export const GENESYS_STACK_DEFAULTS: GenesysStackConfig = {
   accessTokenValiditySeconds: 86_400,
 };
 
+/** Operational settings used where an environment leaves them out. */
+export const OPERATIONS_DEFAULTS = {
+  /** genesys.maxSilenceMinutes */
+  maxSilenceMinutes: 60,
+  /** azure.sasExpiryWarningDays */
+  sasExpiryWarningDays: 7,
+} as const;
+
+/** Environments whose alarms must reach someone: they cannot set aws.alarmSubscriptionOptOut. */
+export const ALARM_SUBSCRIPTION_REQUIRED = ["staging", "prod"] as const;
+
 /** Fills in pipeline and Genesys-stack defaults; everything else must be given. */
 export function applyDefaults(env: EnvironmentInput): EnvironmentConfig {
   return { ...env, pipelines: deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {}), genesysStack: deepMerge(GENESYS_STACK_DEFAULTS, env.genesysStack ?? {}) };

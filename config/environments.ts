@@ -65,8 +65,11 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       deletionProtection: false,
       // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
+      // A sandbox: alarms reach no one, on purpose (staging and prod cannot do this).
+      alarmSubscriptionOptOut: true,
     },
-    genesys: { ...common.genesys, eventSourceSuffix: "vault-dev" },
+    // A quiet dev org sends nothing for hours: no silence alarm.
+    genesys: { ...common.genesys, eventSourceSuffix: "vault-dev", maxSilenceMinutes: 0 },
     azure: {
       location: "westeurope",
       resourceGroupName: "rg-genesys-vault-dev",
@@ -112,8 +115,9 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       deletionProtection: false,
       // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-222222222222.tokens.sts.global.api.aws",
+      alarmEmail: "genesys-vault-alerts-staging@example.com",
     },
-    genesys: { ...common.genesys, eventSourceSuffix: "vault-staging" },
+    genesys: { ...common.genesys, eventSourceSuffix: "vault-staging", maxSilenceMinutes: 240 },
     azure: {
       location: "westeurope",
       resourceGroupName: "rg-genesys-vault-staging",
@@ -147,6 +151,9 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       deletionProtection: true,
       // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-333333333333.tokens.sts.global.api.aws",
+      alarmEmail: "genesys-vault-alerts@example.com",
+      // An incident tool's SNS integration (pages the on-call engineer).
+      alarmHttpsEndpoint: "https://alerts.example.com/integrations/sns/genesys-vault-prod",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-prod" },
     azure: {

@@ -20,6 +20,7 @@ export const ENV_VAR_FIELDS: ReadonlyArray<{ suffix: string; path: string; type:
   { suffix: "NAT_GATEWAYS", path: "aws.natGateways", type: "number" },
   { suffix: "ALARM_EMAIL", path: "aws.alarmEmail", type: "string" },
   { suffix: "AWS_OUTBOUND_IDENTITY_ISSUER", path: "aws.outboundIdentityIssuer", type: "string" },
+  { suffix: "ALARM_HTTPS_ENDPOINT", path: "aws.alarmHttpsEndpoint", type: "string" },
   { suffix: "GENESYS_ORG_ID", path: "genesys.orgId", type: "string" },
   { suffix: "GENESYS_REGION_DOMAIN", path: "genesys.regionDomain", type: "string" },
   { suffix: "GENESYS_EVENT_SOURCE_SUFFIX", path: "genesys.eventSourceSuffix", type: "string" },

@@ -73,8 +73,18 @@ export interface AwsConfig {
   readonly logRetentionDays: number;
   /** EventBridge archive retention in days (0 = indefinitely). */
   readonly archiveRetentionDays: number;
-  /** Optional e-mail subscribed to the alarm topic. @default no subscription */
+  /** E-mail subscribed to the alarm topic (SNS asks the address to confirm). @default no e-mail subscription */
   readonly alarmEmail?: string;
+  /**
+   * HTTPS endpoint subscribed to the alarm topic (an incident tool's SNS integration URL).
+   * The URL is kept in SNS and in Terraform state. @default no HTTPS subscription
+   */
+  readonly alarmHttpsEndpoint?: string;
+  /**
+   * Accept that alarms reach no one: needed when neither alarmEmail nor alarmHttpsEndpoint
+   * is set. Refused for staging and prod. @default false
+   */
+  readonly alarmSubscriptionOptOut?: boolean;
   /** Days Secrets Manager waits before deleting a secret (7-30). */
   readonly secretRecoveryWindowDays: number;
   /**
@@ -102,6 +112,11 @@ export interface GenesysConfig {
   readonly regionDomain: GenesysRegionDomain;
   /** `eventSourceSuffix` of the Amazon EventBridge Source integration. */
   readonly eventSourceSuffix: string;
+  /**
+   * Alarm when the Genesys bus matches no event for this many minutes (5-1440, a multiple
+   * of 5); 0 turns the alarm off (a quiet dev org). @default 60
+   */
+  readonly maxSilenceMinutes?: number;
 }
 
 export interface AzureConfig {
@@ -136,6 +151,11 @@ export interface AzureConfig {
   readonly sasValidityDays: number;
   /** A re-apply after this many days issues a fresh SAS token. */
   readonly sasRotationDays: number;
+  /**
+   * Alarm when the writer SAS expires within this many days (1 to sasValidityDays -
+   * sasRotationDays - 1, so a token rotated on time never alarms). @default 7
+   */
+  readonly sasExpiryWarningDays?: number;
 }
 
 /** A Process Automation trigger that starts the workflow calling the webhook data action. */

@@ -1,6 +1,7 @@
 import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients";
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
+import { ALARM_SUBSCRIPTION_REQUIRED } from "./defaults";
 import {
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,
@@ -132,11 +133,19 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   if (aws.outboundIdentityIssuer !== undefined) {
     check(isIssuerUrl(aws.outboundIdentityIssuer), "aws.outboundIdentityIssuer", `must be an https URL without query or fragment, as returned by \`aws iam enable-outbound-web-identity-federation\`${got(aws.outboundIdentityIssuer)}`);
   }
+  problems.push(...validateAlarmSubscriptions(env).map((p) => `${label}: ${p}`));
 
   const g = env.genesys ?? ({} as EnvironmentConfig["genesys"]);
   check(typeof g.orgId === "string" && UUID.test(g.orgId), "genesys.orgId", `must be the Genesys Cloud organization id (a UUID)${got(g.orgId)}`);
   check((GENESYS_REGION_DOMAINS as readonly string[]).includes(g.regionDomain), "genesys.regionDomain", `must be a Genesys Cloud region domain (${GENESYS_REGION_DOMAINS.join(", ")})${got(g.regionDomain)}`);
   check(typeof g.eventSourceSuffix === "string" && EVENT_SOURCE_SUFFIX.test(g.eventSourceSuffix), "genesys.eventSourceSuffix", `must be 1-64 letters, digits, '.', '_' or '-'${got(g.eventSourceSuffix)}`);
+  if (g.maxSilenceMinutes !== undefined) {
+    check(
+      g.maxSilenceMinutes === 0 || (intIn(g.maxSilenceMinutes, 5, 1440) && g.maxSilenceMinutes % 5 === 0),
+      "genesys.maxSilenceMinutes",
+      `must be 0 (no silence alarm) or a multiple of 5 from 5 to 1440 (CloudWatch evaluates at most one day)${got(g.maxSilenceMinutes)}`,
+    );
+  }
 
   const az = env.azure ?? ({} as EnvironmentConfig["azure"]);
   if (az.subscriptionId !== undefined) check(UUID.test(az.subscriptionId), "azure.subscriptionId", `must be a UUID${got(az.subscriptionId)}`);
@@ -173,6 +182,15 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${got(az.sasValidityDays)}`,
   );
 
+  if (az.sasExpiryWarningDays !== undefined) {
+    const most = az.sasValidityDays - az.sasRotationDays - 1;
+    check(
+      intIn(az.sasExpiryWarningDays, 1, Math.max(1, most)) && most >= 1,
+      "azure.sasExpiryWarningDays",
+      `must be an integer from 1 to sasValidityDays - sasRotationDays - 1 (${most}), so a token replaced on schedule never alarms${got(az.sasExpiryWarningDays)}`,
+    );
+  }
+
   check(
     env.tags !== null && typeof env.tags === "object" && Object.entries(env.tags).every(([k, v]) => typeof v === "string" && k.length > 0 && k.length <= 128 && v.length <= 256),
     "tags",
@@ -190,6 +208,39 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     check(RESOURCE_GROUP.test(b.azure.resourceGroupName ?? ""), "backends.azure.resourceGroupName", `must be a valid resource group name${got(b.azure.resourceGroupName)}`);
   }
   return problems;
+}
+
+/** Alarms must reach a person: an e-mail or HTTPS subscription, or (outside staging and prod) an explicit opt-out. */
+function validateAlarmSubscriptions(env: EnvironmentConfig): string[] {
+  const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
+  const problems: string[] = [];
+  if (aws.alarmHttpsEndpoint !== undefined && !isHttpsUrl(aws.alarmHttpsEndpoint)) {
+    problems.push(`aws.alarmHttpsEndpoint must be an https:// URL${got(aws.alarmHttpsEndpoint)}`);
+  }
+  const optOut = aws.alarmSubscriptionOptOut;
+  if (optOut !== undefined && typeof optOut !== "boolean") problems.push(`aws.alarmSubscriptionOptOut must be true or false${got(optOut)}`);
+  const subscribed = aws.alarmEmail !== undefined || aws.alarmHttpsEndpoint !== undefined;
+  const mustSubscribe = (ALARM_SUBSCRIPTION_REQUIRED as readonly string[]).includes(env.name);
+  if (optOut === true && mustSubscribe) {
+    problems.push(`aws.alarmSubscriptionOptOut cannot be true for ${env.name}: its alarms must reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`);
+  } else if (optOut === true && subscribed) {
+    problems.push("aws.alarmSubscriptionOptOut is true but a subscription is configured: remove one of them");
+  } else if (optOut !== true && !subscribed) {
+    problems.push(
+      `needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint${mustSubscribe ? "" : " (or, outside staging and prod, aws.alarmSubscriptionOptOut: true)"}`,
+    );
+  }
+  return problems;
+}
+
+function isHttpsUrl(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname.length > 0 && !/\s/.test(value);
+  } catch {
+    return false;
+  }
 }
 
 /** Validates all environments (plus cross-environment rules) and throws one ConfigError listing every problem. */

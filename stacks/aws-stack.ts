@@ -1,12 +1,17 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { OPERATIONS_DEFAULTS } from "../config/defaults";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
 import { IdempotencyTable } from "../constructs/data/idempotency-table";
 import { GenesysEventBus } from "../constructs/ingress/genesys-event-bus";
 import { NatEgress } from "../constructs/network/nat-egress";
 import { AlarmTopic } from "../constructs/observability/alarm-topic";
+import { GenesysSilenceAlarm } from "../constructs/observability/genesys-silence-alarm";
+import { OperationsDashboard } from "../constructs/observability/operations-dashboard";
+import type { OpsInventory } from "../constructs/observability/ops-inventory";
+import { VaultCredentialExpiryMonitor } from "../constructs/observability/vault-credential-expiry";
 import { ConfigSyncPipeline } from "../constructs/pipelines/config-sync";
 import { InteractionProcessingPipeline } from "../constructs/pipelines/interaction-processing";
 import { TranscriptVaultPipeline } from "../constructs/pipelines/transcript-vault";
@@ -16,6 +21,7 @@ import { EncryptionKey } from "../constructs/security/encryption-key";
 import { ExternallySetSecret } from "../constructs/security/externally-set-secret";
 import { partitionOf } from "../lib/iam";
 import { configureBackend } from "./backends";
+import { opsInventoryOf } from "./ops-inventory";
 
 export interface AwsStackProps {
   readonly env: EnvironmentConfig;
@@ -24,6 +30,7 @@ export interface AwsStackProps {
 /** `<env>-aws`: the Genesys ingress, the pipelines and the NAT egress that Azure trusts. */
 export class AwsStack extends TerraformStack {
   public readonly env: EnvironmentConfig;
+  public readonly partition: string;
   public readonly key: EncryptionKey;
   public readonly network: NatEgress;
   public readonly eventBus: GenesysEventBus;
@@ -36,6 +43,13 @@ export class AwsStack extends TerraformStack {
   public readonly configSync?: ConfigSyncPipeline;
   /** Deployed when the environment has webhook actions. */
   public readonly webhook?: WebhookReceiver;
+  /** Deployed while the vault writer credential is a SAS (it expires). */
+  public readonly credentialExpiry?: VaultCredentialExpiryMonitor;
+  /** Alarms when Genesys stops sending; not deployed when genesys.maxSilenceMinutes is 0. */
+  public readonly genesysSilence?: GenesysSilenceAlarm;
+  public readonly dashboard: OperationsDashboard;
+  /** Names the ops CLI and the runbook use (also the output `ops_inventory`). */
+  public readonly inventory: OpsInventory;
 
   constructor(scope: Construct, id: string, props: AwsStackProps) {
     super(scope, id);
@@ -43,7 +57,7 @@ export class AwsStack extends TerraformStack {
     const names = deriveNames(env);
     const p = names.awsPrefix;
     const { accountId, region } = env.aws;
-    const partition = partitionOf(region);
+    const partition = (this.partition = partitionOf(region));
     configureBackend(this, env, "aws");
 
     new AwsProvider(this, "aws", {
@@ -97,6 +111,7 @@ export class AwsStack extends TerraformStack {
       kmsKeyArn,
       accountId,
       email: env.aws.alarmEmail,
+      httpsEndpoint: env.aws.alarmHttpsEndpoint,
     });
 
     const ctx: PipelineContext = {
@@ -127,6 +142,33 @@ export class AwsStack extends TerraformStack {
       new TerraformOutput(this, "webhook_url", { value: this.webhook.endpointUrl, description: "URL for the Genesys workflow data action" });
       new TerraformOutput(this, "webhook_secret_arn", { value: this.webhook.sharedSecret.arn });
     }
+
+    // A SAS writer expires: its expiry is watched. A federated writer has no expiring
+    // credential and needs no monitor.
+    if (names.vaultWriterAuth === "sas") {
+      this.credentialExpiry = new VaultCredentialExpiryMonitor(this, "vault-credential-expiry", {
+        ctx,
+        vaultSecretArn: this.vaultSecret.arn,
+        warningDays: env.azure.sasExpiryWarningDays ?? OPERATIONS_DEFAULTS.sasExpiryWarningDays,
+      });
+    }
+    const maxSilenceMinutes = env.genesys.maxSilenceMinutes ?? OPERATIONS_DEFAULTS.maxSilenceMinutes;
+    if (maxSilenceMinutes > 0) {
+      this.genesysSilence = new GenesysSilenceAlarm(this, "genesys-silence", {
+        alarmName: `${p}-genesys-silent`,
+        eventBusName: this.eventBus.name,
+        ruleNames: [this.transcriptVault.route.rule.name, this.interaction.route.rule.name],
+        maxSilenceMinutes,
+        alarmTopicArn: this.alarmTopic.arn,
+      });
+    }
+
+    this.inventory = opsInventoryOf(this);
+    this.dashboard = new OperationsDashboard(this, "dashboard", { dashboardName: `${p}-operations`, inventory: this.inventory });
+    new TerraformOutput(this, "ops_inventory", {
+      value: this.inventory,
+      description: "Names of queues, DLQs, rules, archive, workflow and functions, for `npm run ops`",
+    });
 
     new TerraformOutput(this, "nat_public_ips", {
       value: this.network.natEips.map((e) => e.publicIp),

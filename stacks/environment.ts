@@ -16,6 +16,25 @@ export interface EnvironmentStacks {
 }
 
 /**
+ * The environment's stacks in deployment order: with `genesysStack.enabled`,
+ * `<env>-genesys` first (its EventBridge integration creates the partner event
+ * source the bus attaches to); then `<env>-aws` (the bus, the NAT IPs and the
+ * secrets the later stacks write into or read); then `<env>-azure`; and, when
+ * the environment has webhook actions, `<env>-genesys-actions` (its data action
+ * calls the webhook URL). The deploy and plan workflows follow this list
+ * (scripts/ci-environments.ts prints it).
+ */
+export function deploymentOrder(env: Pick<EnvironmentConfig, "name" | "genesysStack" | "pipelines">): string[] {
+  const genesys = env.genesysStack.enabled;
+  return [
+    ...(genesys ? [`${env.name}-genesys`] : []),
+    `${env.name}-aws`,
+    `${env.name}-azure`,
+    ...(genesys && env.pipelines.webhook.actions.length > 0 ? [`${env.name}-genesys-actions`] : []),
+  ];
+}
+
+/**
  * Adds `<env>-aws` and `<env>-azure` to the app. The Azure firewall allowlist
  * and the credential's destination are native cross-stack references to the
  * AWS stack, and so is the subject of the vault's federated identity (the archiver

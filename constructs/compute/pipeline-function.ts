@@ -33,6 +33,8 @@ export interface PipelineFunctionProps {
   readonly vpc?: { readonly subnetIds: string[]; readonly securityGroupIds: string[] };
   /** Alarm topic for function errors. */
   readonly alarmTopicArn: string;
+  /** CloudWatch namespace of the function's business metrics (one per environment). */
+  readonly metricsNamespace: string;
   /** Reserved concurrency. @default unreserved */
   readonly reservedConcurrency?: number;
 }
@@ -103,6 +105,7 @@ export class PipelineFunction extends Construct {
       environment: {
         variables: {
           POWERTOOLS_SERVICE_NAME: props.functionName,
+          POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
           ...props.environment,
         },
       },

@@ -75,7 +75,7 @@ export class BufferedQueue extends Construct {
 
     thresholdAlarm(this, "dlq-not-empty", {
       alarmName: `${props.name}-dlq-not-empty`,
-      description: `Messages in the dead-letter queue of ${props.name}: inspect and redrive`,
+      description: `Messages in the dead-letter queue of ${props.name}: find the cause in the consumer's logs, fix it, then \`npm run ops -- redrive ${name(`${props.name}-dlq`)} --env <env>\` (docs/operations.md, "DLQ not empty")`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: this.deadLetterQueue.name },

@@ -68,7 +68,7 @@ export class InteractionProcessingPipeline extends Construct {
     });
     thresholdAlarm(this, "failures-not-empty", {
       alarmName: `${name}-failures-not-empty`,
-      description: "Interaction events the workflow could not apply; each message holds the event, error and cause",
+      description: "Interaction events the workflow could not apply; each message holds the event, error and cause: `npm run ops -- failures list --env <env>`, then `failures retry` (docs/operations.md)",
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: this.failureQueue.name },

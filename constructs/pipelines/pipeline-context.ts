@@ -2,6 +2,7 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../../config/types";
 import { genesysClientSecretName, type GenesysClientPipeline } from "../genesys/pipeline-clients";
 import { ExternallySetSecret } from "../security/externally-set-secret";
+import { metricsNamespace } from "../../functions/shared/metric-names";
 
 /** What every pipeline takes from its environment's foundation. */
 export interface PipelineContext {
@@ -49,5 +50,12 @@ export function readSecret(arn: string, sid: string) {
 
 /** The props every pipeline function takes from the environment. */
 export function functionBasics(ctx: PipelineContext) {
-  return { accountId: ctx.accountId, region: ctx.region, kmsKeyArn: ctx.kmsKeyArn, logRetentionDays: ctx.env.aws.logRetentionDays, alarmTopicArn: ctx.alarmTopicArn };
+  return {
+    accountId: ctx.accountId,
+    region: ctx.region,
+    kmsKeyArn: ctx.kmsKeyArn,
+    logRetentionDays: ctx.env.aws.logRetentionDays,
+    alarmTopicArn: ctx.alarmTopicArn,
+    metricsNamespace: metricsNamespace(ctx.env.name),
+  };
 }

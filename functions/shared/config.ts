@@ -35,6 +35,7 @@
  * | WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS | Deadline of the CloudWatch read of a table's consumption, retries included (then 503) | 5000   |
  * | POWERTOOLS_SERVICE_NAME     | Service name in every log line (read by Powertools)                      | the function name          |
  * | LOG_LEVEL                   | DEBUG, INFO, WARN, ERROR (read by Powertools)                            | INFO                       |
+ * | POWERTOOLS_METRICS_NAMESPACE | Namespace of the business metrics (metrics.ts); unset: none emitted      | set by the stack: GenesysVault/<env> |
  * | AWS_ENDPOINT_URL_<SERVICE>  | AWS SDK endpoint override (tests point clients at local stand-ins)       | AWS endpoints              |
  */
 

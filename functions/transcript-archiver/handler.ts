@@ -30,7 +30,9 @@ import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
-import { safeFileName, Vault } from "./vault";
+import type { BusinessMetricName } from "../shared/metric-names";
+import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
+import { safeFileName, Vault, type WriteOutcome } from "./vault";
 
 /** Topic whose MESSAGE conversations get their transcript archived. */
 export const CUSTOMER_END_TOPIC = "v2.detail.events.conversation.{id}.customer.end";
@@ -85,6 +87,7 @@ export async function handler(event: SqsEvent, context: LambdaContext): Promise<
   );
   const failed = response.batchItemFailures.length;
   logger.info("batch done", { records: event.Records.length, failed });
+  flushMetrics();
   return response as SqsBatchResponse;
 }
 
@@ -107,7 +110,9 @@ async function archiveRecord(
   const log = correlatedLogger({ eventId: event.id, conversationId, sqsMessageId: record.messageId });
   try {
     const meta = { conversationid: conversationId, topic: event.topicName, eventtime: event.eventTime.toISOString(), eventid: event.id };
-    const outcome = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, Buffer.from(record.body, "utf8"), meta);
+    const body = Buffer.from(record.body, "utf8");
+    const outcome = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, body, meta);
+    countArchived(outcome, BUSINESS_METRICS.eventsArchived, body.length);
     log.info("event archived", { outcome, topic: event.detailType });
     if (event.detailType === CUSTOMER_END_TOPIC && event.eventBody.mediaType === "MESSAGE") {
       const attachments = await archiveTranscriptOnce(conversationId, event, vault, genesys(), log);
@@ -158,7 +163,9 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
   }));
   const meta = { conversationid: conversationId, topic: event.topicName, eventtime: event.eventTime.toISOString() };
   const document = { conversationId, source: `GET /api/v2/conversations/${conversationId}/recordings`, recordings: archived };
-  const outcome = await vault.putBytes(`${base}/transcript.json`, Buffer.from(JSON.stringify(document, null, 2)), meta);
+  const transcript = Buffer.from(JSON.stringify(document, null, 2));
+  const outcome = await vault.putBytes(`${base}/transcript.json`, transcript, meta);
+  countArchived(outcome, BUSINESS_METRICS.transcriptsArchived, transcript.length);
   log.info("transcript written", { outcome, attachments: downloads.length });
 
   for (const { blobName, attachment } of downloads) {
@@ -171,6 +178,7 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
       download.contentType ?? attachment.mediaType ?? "application/octet-stream",
       download.contentLength,
     );
+    countArchived(attachmentOutcome, BUSINESS_METRICS.attachmentsArchived, download.contentLength ?? 0);
     log.info("attachment archived", { blobName, outcome: attachmentOutcome, bytes: download.contentLength });
   }
   return downloads.length;
@@ -194,11 +202,19 @@ async function quarantine(record: SqsRecord, vault: Vault, reason: string): Prom
   };
   try {
     const outcome = await vault.putBytes(name, Buffer.from(JSON.stringify(document)), { reason: reason.slice(0, 256), messageid: record.messageId });
+    if (outcome === "created") countMetric(BUSINESS_METRICS.recordsQuarantined);
     log.warn("malformed record quarantined", { reason, blobName: name, outcome });
   } catch (error) {
     log.error("quarantine write failed; SQS will retry the record", { reason, ...errorFields(error) });
     throw error;
   }
+}
+
+/** Counts a blob this invocation newly wrote (a duplicate delivery adds nothing). */
+function countArchived(outcome: WriteOutcome, metric: BusinessMetricName, bytes: number): void {
+  if (outcome !== "created") return;
+  countMetric(metric);
+  countMetric(BUSINESS_METRICS.bytesArchived, bytes, "Bytes");
 }
 
 /** `yyyy/mm/dd` in UTC. */

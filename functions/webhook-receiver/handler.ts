@@ -24,6 +24,8 @@ import { intEnv, requireEnv } from "../shared/config";
 import { dynamoDocumentClient } from "../shared/dynamodb";
 import type { LambdaContext } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
+import { WEBHOOK_DECISIONS } from "../shared/metric-names";
+import { BUSINESS_METRICS, countDimensioned } from "../shared/metrics";
 import { parseWebhookActions, DEFAULT_CAPACITY_COOLDOWN_SECONDS, type WebhookAction } from "../shared/webhook-actions";
 import { echo, InvalidWebhookError, parseWebhookEvent } from "./contract";
 import { EventOrder } from "./event-order";
@@ -84,9 +86,12 @@ export async function handler(request: HttpApiRequest, context: LambdaContext): 
   try {
     settings ??= loadSettings();
     capacity ??= new TableCapacity(new TableConsumptionReader(intEnv("WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS")));
-    return await receive(request, settings, capacity, log);
+    const response = await receive(request, settings, capacity, log);
+    countDimensioned(BUSINESS_METRICS.webhookDecisions, "decision", decisionOf(response));
+    return response;
   } catch (error) {
     log.error("webhook failed", errorFields(error));
+    countDimensioned(BUSINESS_METRICS.webhookDecisions, "decision", "error");
     return respond(500, { status: "error", message: "internal error" });
   }
 }
@@ -194,6 +199,12 @@ function tooLarge(limit: number, log: Logger): HttpApiResponse {
 function invalid(reason: string, log: Logger): HttpApiResponse {
   log.warn("webhook refused: invalid payload", { reason });
   return respond(400, { status: "invalid", reason });
+}
+
+/** The `status` the caller got, one of a known few (never caller input: metric dimensions stay bounded). */
+function decisionOf(response: HttpApiResponse): string {
+  const status = (JSON.parse(response.body) as { status?: unknown }).status;
+  return (WEBHOOK_DECISIONS as readonly unknown[]).includes(status) ? String(status) : "other";
 }
 
 function respond(statusCode: number, body: Record<string, unknown>, headers: Record<string, string> = {}): HttpApiResponse {

@@ -182,3 +182,59 @@ describe("genesysStack (the Genesys side as code)", () => {
     expect(problemsWith(prod, { genesys: { regionDomain: "mxc1.pure.cloud" } })).toEqual([]);
   });
 });
+
+describe("alarm subscriptions and operational thresholds", () => {
+  const staging = applyDefaults(sampleEnvironments.find((e) => e.name === "staging")!);
+  const withoutSubscription = (env: EnvironmentConfig): EnvironmentConfig => ({ ...env, aws: { ...env.aws, alarmEmail: undefined, alarmHttpsEndpoint: undefined, alarmSubscriptionOptOut: undefined } });
+
+  test("the samples show both kinds: staging by e-mail, prod by e-mail and HTTPS, dev opted out explicitly", () => {
+    expect(staging.aws.alarmEmail).toMatch(/@/);
+    expect(prod.aws.alarmEmail).toMatch(/@/);
+    expect(prod.aws.alarmHttpsEndpoint).toMatch(/^https:\/\//);
+    expect(dev.aws.alarmSubscriptionOptOut).toBe(true);
+  });
+
+  test.each(["staging", "prod"])("%s without any subscription is refused", (name) => {
+    const env = withoutSubscription(name === "prod" ? prod : staging);
+    expect(validateEnvironment(env)).toEqual([`environment "${name}": needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint`]);
+  });
+
+  test.each(["staging", "prod"])("%s cannot opt out, even explicitly", (name) => {
+    const env = withoutSubscription(name === "prod" ? prod : staging);
+    expect(validateEnvironment({ ...env, aws: { ...env.aws, alarmSubscriptionOptOut: true } }).join("\n")).toMatch(
+      new RegExp(`environment "${name}": aws\\.alarmSubscriptionOptOut cannot be true for ${name}`),
+    );
+  });
+
+  test("any other environment needs a subscription or an explicit opt-out", () => {
+    const qa = withoutSubscription({ ...dev, name: "qa" });
+    expect(validateEnvironment(qa).join("\n")).toMatch(/environment "qa": needs an alarm subscription.*or, outside staging and prod, aws\.alarmSubscriptionOptOut: true/);
+    expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmSubscriptionOptOut: true } })).toEqual([]);
+    expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmHttpsEndpoint: "https://hooks.example.com/sns" } })).toEqual([]);
+  });
+
+  test("an HTTPS endpoint must be https, and opting out while subscribed is a contradiction", () => {
+    expect(problemsWith(prod, { aws: { alarmHttpsEndpoint: "http://alerts.example.com/sns" } }).join("\n")).toMatch(/aws\.alarmHttpsEndpoint must be an https:\/\/ URL \(got "http:/);
+    expect(problemsWith(dev, { aws: { alarmEmail: "ops@example.com" } }).join("\n")).toMatch(/aws\.alarmSubscriptionOptOut is true but a subscription is configured/);
+  });
+
+  test("the SAS expiry warning must leave room for on-time rotation", () => {
+    // validity 30, rotation 14: a token rotated on time still has 16 days; warning at 15 is the most.
+    expect(problemsWith(prod, { azure: { sasExpiryWarningDays: 15 } })).toEqual([]);
+    expect(problemsWith(prod, { azure: { sasExpiryWarningDays: 16 } }).join("\n")).toMatch(/azure\.sasExpiryWarningDays must be an integer from 1 to sasValidityDays - sasRotationDays - 1 \(15\).*\(got 16\)/);
+    expect(problemsWith(prod, { azure: { sasExpiryWarningDays: 0 } }).join("\n")).toMatch(/azure\.sasExpiryWarningDays/);
+  });
+
+  test("the Genesys silence window is 0 (off) or a multiple of 5 minutes up to a day", () => {
+    expect(problemsWith(prod, { genesys: { maxSilenceMinutes: 0 } })).toEqual([]);
+    expect(problemsWith(prod, { genesys: { maxSilenceMinutes: 1440 } })).toEqual([]);
+    for (const bad of [3, 62, 1445, -5]) {
+      expect(problemsWith(prod, { genesys: { maxSilenceMinutes: bad } }).join("\n")).toMatch(/genesys\.maxSilenceMinutes must be 0 \(no silence alarm\) or a multiple of 5 from 5 to 1440/);
+    }
+  });
+
+  test("GCV_<ENV>_ALARM_HTTPS_ENDPOINT sets the HTTPS subscription", () => {
+    const [env] = loadEnvironments({ env: { GCV_ENVIRONMENTS: "staging", GCV_STAGING_ALARM_HTTPS_ENDPOINT: "https://hooks.example.com/x" } });
+    expect(env!.aws.alarmHttpsEndpoint).toBe("https://hooks.example.com/x");
+  });
+});

@@ -70,6 +70,7 @@ describe("transcript vault pipeline", () => {
     const vars = byName("aws_lambda_function", "gcv-dev-transcript-archiver").environment.variables;
     expect(vars).toEqual({
       POWERTOOLS_SERVICE_NAME: "gcv-dev-transcript-archiver",
+      POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/dev",
       GENESYS_REGION_DOMAIN: "mypurecloud.ie",
       GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
       AZURE_VAULT_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),

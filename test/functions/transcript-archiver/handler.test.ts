@@ -13,6 +13,7 @@ import { startAzurite, type Azurite } from "../../support/azurite";
 import { customerEndEvent, sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy";
 import { attachmentContent, startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
+import { emfTotals } from "../../support/emf";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
 
@@ -53,6 +54,7 @@ beforeAll(async () => {
     GENESYS_REQUEST_TIMEOUT_MS: "2000",
     MAX_EVENT_BYTES: String(MAX_EVENT_BYTES),
     POWERTOOLS_SERVICE_NAME: "transcript-archiver",
+    POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
     LOG_LEVEL: "INFO",
   });
 });
@@ -137,10 +139,15 @@ describe("archiving", () => {
       { messageText: "Thanks!" },
     ]);
     const event = customerEndEvent({ conversationId, mediaType: "MESSAGE" });
+    archiver.takeLogs();
 
     const response = await invoke([sqsRecord(JSON.stringify(event))]);
 
     expect(response.batchItemFailures).toEqual([]);
+    const metrics = emfTotals(archiver.takeLogs());
+    expect(metrics.namespaces).toEqual(["GenesysVault/test"]);
+    expect(metrics.totals).toMatchObject({ EventsArchived: 1, TranscriptsArchived: 1, AttachmentsArchived: 2 });
+    expect(metrics.totals.BytesArchived).toBeGreaterThan(5 * 1024 * 1024 + 2_345);
     const small = `transcripts/${conversationId}/attachments/att-small/receipt_photo_1_.png`;
     const large = `transcripts/${conversationId}/attachments/att-large/contract_e_.pdf`;
     const blobs = await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, small, large]);
@@ -207,10 +214,12 @@ describe("failures and retries", () => {
     genesys.addConversation(conversationId, [{ messageText: "rate limited" }]);
     genesys.failNext("recordings", [{ status: 429, retryAfter: 1 }]);
     const event = customerEndEvent({ conversationId });
+    archiver.takeLogs();
 
     const response = await invoke([sqsRecord(JSON.stringify(event))]);
 
     expect(response.batchItemFailures).toEqual([]);
+    expect(emfTotals(archiver.takeLogs()).totals).toMatchObject({ GenesysRateLimited: 1, GenesysRetries: 1 });
     const calls = genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId));
     expect(calls.map((c) => c.status)).toEqual([429, 200]);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
@@ -271,10 +280,14 @@ describe("malformed records", () => {
       sqsRecord(JSON.stringify(missingTopic)),
       sqsRecord(JSON.stringify(oversized)),
     ];
+    archiver.takeLogs();
 
     const response = await invoke(records);
 
     expect(response.batchItemFailures).toEqual([]);
+    const metrics = emfTotals(archiver.takeLogs()).totals;
+    expect(metrics.RecordsQuarantined).toBe(3);
+    expect(metrics.EventsArchived).toBeUndefined();
     const [badJson, missing, big] = await Promise.all(records.map((r) => quarantined(r.messageId)));
     expect(badJson!.name).toBe(`quarantine/2024/05/02/${records[0]!.messageId}.json`);
     expect(badJson!.document).toMatchObject({ reason: expect.stringMatching(/^body is not valid JSON/), body: "{not json", messageId: records[0]!.messageId });
