@@ -50,3 +50,12 @@ export const PINNED_ACTIONS: Record<string, string> = {
 };
 
 export const ROOT_DIR = ROOT;
+
+/**
+ * The workflow's text without the Genesys provider's two client-credential secrets: Genesys
+ * has no OIDC federation, so those (a GitHub environment secret each) are the only stored
+ * credentials a workflow may reference. Every cloud credential must be OIDC.
+ */
+export function withoutGenesysClientSecrets(source: string): string {
+  return source.replace(/^ *GENESYSCLOUD_OAUTHCLIENT_(ID|SECRET): \$\{\{ secrets\.GENESYSCLOUD_OAUTHCLIENT_\1 \}\}\n/gm, "");
+}
