@@ -158,7 +158,20 @@ export function loadEnvironments(opts: LoadOptions = {}): EnvironmentConfig[] {
     if (unknown.length) throw new ConfigError([`GCV_ENVIRONMENTS names unknown environment(s): ${unknown.join(", ")} (known: ${[...known].join(", ")})`]);
   }
   const result = selected ? envs.filter((e) => selected.includes(e.name)) : envs;
-  assertValidEnvironments(result);
+  try {
+    assertValidEnvironments(result);
+  } catch (e) {
+    // A new environment that fails validation may be a misspelled existing one.
+    const baseNames = base.map((b) => b.name);
+    const hints = result
+      .filter((r) => !baseNames.includes(r.name))
+      .flatMap((r) => {
+        const match = closestMatch(r.name, baseNames);
+        return match ? [`environment "${r.name}" is not one of ${baseNames.join(", ")}, so it must be complete; did you mean "${match}"?`] : [];
+      });
+    if (e instanceof ConfigError && hints.length) throw new ConfigError([...hints, ...e.problems]);
+    throw e;
+  }
   const warn = opts.onWarning ?? ((message: string) => console.warn(`Warning: ${message}`));
   for (const e of result) for (const w of warnings.get(e.name) ?? []) warn(`environment "${e.name}": ${w}`);
   return result;

@@ -60,6 +60,11 @@ describe("misspelled keys fail with a suggestion", () => {
     expect(problemsWith(dev, { pipelines: { configSync: { rules } } })).toEqual([expect.stringMatching(/pipelines\.configSync\.rules\[0\]\.perInstanse is not a known field/)]);
   });
 
+  test("a misspelled environment name in the file", () => {
+    const file = configFile({ prdo: { aws: { natGateways: 2 } } });
+    expect(loadProblems({ env: { GCV_CONFIG_FILE: file } })[0]).toBe('environment "prdo" is not one of dev, staging, prod, so it must be complete; did you mean "prod"?');
+  });
+
   test("a $schema key in the file is for editors, not an environment", () => {
     const file = configFile({ $schema: "./config/environments.schema.json", dev: { aws: { natGateways: 2 } } });
     const [d] = loadEnvironments({ env: { GCV_CONFIG_FILE: file, GCV_ENVIRONMENTS: "dev" } });
