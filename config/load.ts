@@ -3,7 +3,7 @@ import { applyDefaults, replacedDefaultLists } from "./defaults";
 import { sampleEnvironments } from "./environments";
 import { deepMerge, isPlainObject } from "./merge";
 import type { DeepPartial, EnvironmentConfig, EnvironmentInput } from "./types";
-import { closestMatch } from "./suggest";
+import { closestMatch } from "../functions/shared/suggest";
 import { assertValidEnvironments, ConfigError } from "./validate";
 
 /** Per-environment overrides, keyed by environment name. */

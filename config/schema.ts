@@ -10,7 +10,7 @@
  * than a schema library's; the types and enums here are what editors need.
  */
 import { CONVERSATION_TOPICS } from "./genesys-topics";
-import { closestMatch } from "./suggest";
+import { closestMatch } from "../functions/shared/suggest";
 import { AZURE_REPLICATION_TYPES, GENESYS_REGION_DOMAINS, INTERFACE_ENDPOINT_SERVICES, type EnvironmentInput } from "./types";
 
 interface Described {

@@ -2,7 +2,7 @@ import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
 import { CONVERSATION_TOPICS } from "./genesys-topics";
 import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
-import { closestMatch } from "./suggest";
+import { closestMatch } from "../functions/shared/suggest";
 import {
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,

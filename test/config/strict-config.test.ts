@@ -6,7 +6,7 @@ import { sampleEnvironments } from "../../config/environments";
 import { CONVERSATION_TOPICS } from "../../config/genesys-topics";
 import { deepMerge, loadEnvironments, type EnvironmentOverrides } from "../../config/load";
 import { configFileJsonSchema } from "../../config/schema";
-import { closestMatch } from "../../config/suggest";
+import { closestMatch } from "../../functions/shared/suggest";
 import type { DeepPartial, EnvironmentConfig } from "../../config/types";
 import { ConfigError, validateEnvironment } from "../../config/validate";
 
@@ -57,7 +57,7 @@ describe("misspelled keys fail with a suggestion", () => {
   test("tags stay free-form and sync rules keep their own key checks", () => {
     expect(problemsWith(dev, { tags: { "cost-center": "cc-42" } })).toEqual([]);
     const rules = [{ ...dev.pipelines.configSync.rules[0], perInstanse: 2 }];
-    expect(problemsWith(dev, { pipelines: { configSync: { rules } } })).toEqual([expect.stringMatching(/pipelines\.configSync\.rules\[0\]\.perInstanse is not a known field/)]);
+    expect(problemsWith(dev, { pipelines: { configSync: { rules } } })).toEqual([expect.stringMatching(/pipelines\.configSync\.rules\[0\]\.perInstanse is not a known field \(did you mean "perInstance"\? expected /)]);
   });
 
   test("a misspelled environment name in the file", () => {
