@@ -15,6 +15,20 @@ const common = {
 } as const;
 
 /**
+ * Remote state of the samples that must not keep local state (staging, prod).
+ * Placeholders, like the account ids: they only need to be well-formed for synth,
+ * tests and `npm run plan:offline` (which plans with a throwaway local state).
+ * Before the first deploy, point them at your own state bucket and storage
+ * account (docs/operations.md, "State").
+ */
+function sampleBackends(env: string) {
+  return {
+    aws: { bucket: `gcv-tfstate-example-${env}` },
+    azure: { resourceGroupName: "rg-genesys-vault-tfstate", storageAccountName: `gcvtfstate${env.slice(0, 4)}7f3a`, containerName: "tfstate" },
+  };
+}
+
+/**
  * Sample sync rule and webhook action: the contact-center backend's Auto Scaling
  * group drives org-wide messaging capacity in Genesys, and a Genesys workflow
  * drives the provisioned capacity of an orders table.
@@ -134,6 +148,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       sasRotationDays: 14,
     },
     tags: { ...common.tags, environment: "staging" },
+    backends: sampleBackends("staging"),
     pipelines: samplePipelines("staging"),
   },
   {
@@ -172,6 +187,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       sasRotationDays: 14,
     },
     tags: { ...common.tags, environment: "prod" },
+    backends: sampleBackends("prod"),
     pipelines: samplePipelines("prod"),
   },
 ];

@@ -2,6 +2,9 @@ import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
 import { ALARM_SUBSCRIPTION_REQUIRED } from "./defaults";
+import { CONVERSATION_TOPICS } from "./genesys-topics";
+import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
+import { closestMatch } from "../functions/shared/suggest";
 import {
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,
@@ -57,10 +60,15 @@ function isPrivate(base: number, prefix: number): boolean {
 /** Smallest subnet we carve: a /28 is the smallest AWS allows. */
 const MIN_SUBNET_PREFIX = 28;
 
-/** Bits added to the VPC prefix so that 2 subnets per AZ (public + private) fit. */
-export function subnetNewBits(azCount: number): number {
-  return Math.ceil(Math.log2(Math.max(2, azCount * 2)));
-}
+/**
+ * Bits added to the VPC prefix for every subnet, whatever the AZ count: 16 equal
+ * slots, public subnets in slots 0-5 and private ones in 8-13 (one of each per AZ,
+ * up to the 6 AZs allowed). Fixed, so adding AZs never moves an existing subnet.
+ */
+export const SUBNET_NEW_BITS = 4;
+
+/** Environments whose names start like this must keep their state in remote backends. */
+export const REMOTE_STATE_REQUIRED = /^(prod|stag)/;
 
 type Check = (ok: boolean, field: string, message: string) => void;
 
@@ -79,6 +87,7 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     if (!ok) problems.push(`${label}: ${field} ${message}`);
   };
 
+  for (const problem of unknownKeys(env, ENVIRONMENT_SPEC)) problems.push(`${label}: ${problem}`);
   check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
 
   const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
@@ -98,14 +107,12 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   } else {
     check(isPrivate(cidr.base, cidr.prefix), "aws.vpcCidr", `must be inside a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16${got(aws.vpcCidr)}`);
     check(cidr.prefix >= 16, "aws.vpcCidr", `must be /16 or smaller (AWS maximum)${got(aws.vpcCidr)}`);
-    if (intIn(aws.azCount, 1, 6)) {
-      const subnetPrefix = cidr.prefix + subnetNewBits(aws.azCount);
-      check(
-        subnetPrefix <= MIN_SUBNET_PREFIX,
-        "aws.vpcCidr",
-        `is too small for ${aws.azCount * 2} subnets (public + private per AZ): they would be /${subnetPrefix}, AWS needs /${MIN_SUBNET_PREFIX} or larger${got(aws.vpcCidr)}`,
-      );
-    }
+    const subnetPrefix = cidr.prefix + SUBNET_NEW_BITS;
+    check(
+      subnetPrefix <= MIN_SUBNET_PREFIX,
+      "aws.vpcCidr",
+      `is too small: every subnet is 1/16 of the VPC (room for 6 AZs, so adding AZs never moves a subnet) and would be /${subnetPrefix}; AWS needs /${MIN_SUBNET_PREFIX} or larger, so the VPC must be /${MIN_SUBNET_PREFIX - SUBNET_NEW_BITS} or larger${got(aws.vpcCidr)}`,
+    );
   }
   check(
     Number.isInteger(aws.natGateways) && aws.natGateways >= 1 && aws.natGateways <= (aws.azCount ?? 0),
@@ -201,6 +208,14 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   problems.push(...validateGenesysStack(env, label));
 
   const b = env.backends;
+  if (typeof env.name === "string" && REMOTE_STATE_REQUIRED.test(env.name)) {
+    const missing = (["aws", "azure"] as const).filter((side) => !b?.[side]).map((side) => `backends.${side}`);
+    check(
+      missing.length === 0,
+      missing.join(" and "),
+      `must be set: "${env.name}" keeps its state remotely (names starting with prod or stag), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`,
+    );
+  }
   if (b?.aws) check(typeof b.aws.bucket === "string" && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.aws.bucket), "backends.aws.bucket", `must be an S3 bucket name${got(b.aws.bucket)}`);
   if (b?.azure) {
     check(STORAGE_ACCOUNT.test(b.azure.storageAccountName ?? ""), "backends.azure.storageAccountName", `must be 3-24 lowercase letters and digits${got(b.azure.storageAccountName)}`);
@@ -292,11 +307,17 @@ function validateQueueConsumer(c: QueueConsumerConfig | undefined, field: string
 }
 
 function validateTopics(topics: readonly string[] | undefined, field: string, check: Check): void {
-  check(
-    Array.isArray(topics) && topics.length > 0 && topics.every((t) => typeof t === "string" && TOPIC.test(t)),
-    field,
-    `must be a non-empty list of Genesys topics such as v2.conversations.{id}.transcription${got(topics)}`,
-  );
+  if (!Array.isArray(topics) || topics.length === 0) {
+    return check(false, field, `must be a non-empty list of Genesys topics such as v2.conversations.{id}.transcription${got(topics)}`);
+  }
+  topics.forEach((topic, i) => {
+    if (typeof topic === "string" && CONVERSATION_TOPICS.includes(topic)) return;
+    const match = typeof topic === "string" ? closestMatch(topic, CONVERSATION_TOPICS) : undefined;
+    const hint = match ? `did you mean "${match}"?` : `see docs/pipelines.md#topics for the list`;
+    check(false, `${field}[${i}]`, `is not a Genesys conversation topic the pipelines can consume; ${hint}${got(topic)}`);
+  });
+  const dupes = topics.filter((t, i) => topics.indexOf(t) !== i);
+  check(dupes.length === 0, field, `lists a topic twice${got(dupes)}`);
 }
 
 function validatePipelines(env: EnvironmentConfig, label: string): string[] {

@@ -30,7 +30,7 @@ describe("invalid configuration names the environment and the field", () => {
   const cases: Array<[string, DeepPartial<EnvironmentConfig>, RegExp]> = [
     ["malformed Genesys org id", { genesys: { orgId: "my-org" } }, /environment "dev": genesys\.orgId must be .*UUID.*"my-org"/],
     ["public VPC CIDR", { aws: { vpcCidr: "54.10.0.0/20" } }, /environment "dev": aws\.vpcCidr must be inside a private \(RFC 1918\) range/],
-    ["VPC CIDR too small for the subnets", { aws: { vpcCidr: "10.40.0.0/27" } }, /environment "dev": aws\.vpcCidr is too small for 4 subnets/],
+    ["VPC CIDR too small for the subnets", { aws: { vpcCidr: "10.40.0.0/25" } }, /environment "dev": aws\.vpcCidr is too small: every subnet is 1\/16 of the VPC .* would be \/29; .* must be \/24 or larger/],
     ["VPC CIDR with host bits", { aws: { vpcCidr: "10.40.0.1/20" } }, /environment "dev": aws\.vpcCidr must be an IPv4 network address/],
     ["unknown Genesys region domain", { genesys: { regionDomain: "mypurecloud.fr" as never } }, /environment "dev": genesys\.regionDomain must be a Genesys Cloud region domain/],
     ["storage account name Azure would reject", { azure: { storageAccountName: "GCVault-Dev" } }, /environment "dev": azure\.storageAccountName must be 3-24 lowercase letters and digits/],
@@ -136,7 +136,8 @@ describe("pipeline settings", () => {
 
   const cases: Array<[string, DeepPartial<EnvironmentConfig>, RegExp]> = [
     ["concurrency below the SQS event source minimum", { pipelines: { transcriptVault: { maxConcurrency: 1 } } }, /pipelines\.transcriptVault\.maxConcurrency must be an integer from 2 to 1000/],
-    ["a topic that is not a Genesys topic", { pipelines: { interaction: { topics: ["conversation.end"] } } }, /pipelines\.interaction\.topics must be a non-empty list of Genesys topics/],
+    ["a topic that is not a Genesys topic", { pipelines: { interaction: { topics: ["conversation.end"] } } }, /pipelines\.interaction\.topics\[0\] is not a Genesys conversation topic .*\(got "conversation\.end"\)/],
+    ["an empty topic list", { pipelines: { interaction: { topics: [] } } }, /pipelines\.interaction\.topics must be a non-empty list of Genesys topics/],
     ["a Lambda timeout over 15 minutes", { pipelines: { interaction: { timeoutSeconds: 1200 } } }, /pipelines\.interaction\.timeoutSeconds must be an integer from 1 to 900/],
     ["a large batch without a batching window", { pipelines: { transcriptVault: { batchSize: 100, batchWindowSeconds: 0 } } }, /batchWindowSeconds must be at least 1 when batchSize is over 10/],
   ];

@@ -71,11 +71,11 @@ describe("encryption key", () => {
 describe("network", () => {
   test("public and private subnets per AZ with non-overlapping literal CIDRs", () => {
     expect(planSubnets("10.40.0.0/20", ["eu-west-1a", "eu-west-1b"])).toEqual([
-      { az: "eu-west-1a", publicCidr: "10.40.0.0/22", privateCidr: "10.40.8.0/22" },
-      { az: "eu-west-1b", publicCidr: "10.40.4.0/22", privateCidr: "10.40.12.0/22" },
+      { az: "eu-west-1a", publicCidr: "10.40.0.0/24", privateCidr: "10.40.8.0/24" },
+      { az: "eu-west-1b", publicCidr: "10.40.1.0/24", privateCidr: "10.40.9.0/24" },
     ]);
     const cidrs = Object.values(resourcesOf(aws, "aws_subnet")).map((s: any) => s.cidr_block);
-    expect(cidrs.sort()).toEqual(["10.40.0.0/22", "10.40.12.0/22", "10.40.4.0/22", "10.40.8.0/22"]);
+    expect(cidrs.sort()).toEqual(["10.40.0.0/24", "10.40.1.0/24", "10.40.8.0/24", "10.40.9.0/24"]);
   });
 
   test("no subnet hands out public IPs on launch", () => {

@@ -92,7 +92,9 @@ export async function startJsonFake(opts: JsonFakeOptions, handlers: Record<stri
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
-    deny: (...operations) => operations.forEach((o) => denied.add(o)),
+    deny: (...operations) => {
+      for (const o of operations) denied.add(o);
+    },
     allowAll: () => denied.clear(),
     close: () =>
       new Promise<void>((resolve) => {

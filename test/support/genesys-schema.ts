@@ -52,7 +52,7 @@ export function checkBlock(path: string, spec: BlockSpec, body: Record<string, u
       const items = Array.isArray(value) ? value : [value];
       if (block.max_items !== undefined && items.length > block.max_items) problems.push(`${path}.${name} allows at most ${block.max_items} block(s) (got ${items.length})`);
       if (block.min_items !== undefined && items.length < block.min_items) problems.push(`${path}.${name} needs at least ${block.min_items} block(s) (got ${items.length})`);
-      items.forEach((item, i) => checkBlock(`${path}.${name}[${i}]`, block, item as Record<string, unknown>, problems));
+      for (const [i, item] of items.entries()) checkBlock(`${path}.${name}[${i}]`, block, item as Record<string, unknown>, problems);
     } else problems.push(`${path}.${name} is not an argument of the provider's schema`);
   }
   for (const [name, attr] of Object.entries(spec.attributes)) if (attr.required && !(name in body)) problems.push(`${path}.${name} is required`);
