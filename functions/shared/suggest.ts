@@ -33,3 +33,13 @@ export function suggestion(word: string, candidates: readonly string[]): string 
   const match = closestMatch(word, candidates);
   return match !== undefined ? `; did you mean "${match}"?` : `; known: ${candidates.join(", ")}`;
 }
+
+/**
+ * The error for a key an object does not accept, with the likely intended key when one is close.
+ * @example unknownFieldError("actions[0]", "cooldownSecond", ["cooldownSeconds"])
+ * // 'actions[0].cooldownSecond is not a known field (did you mean "cooldownSeconds"? expected cooldownSeconds)'
+ */
+export function unknownFieldError(at: string, key: string, allowed: readonly string[]): string {
+  const match = closestMatch(key, allowed);
+  return `${at}.${key} is not a known field (${match ? `did you mean "${match}"? ` : ""}expected ${allowed.join(", ")})`;
+}

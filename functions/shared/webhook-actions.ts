@@ -17,6 +17,7 @@
  * };
  */
 import { clamp } from "./sync-rules";
+import { unknownFieldError } from "./suggest";
 
 /** Bounds of one capacity dimension. */
 export interface CapacityScaling {
@@ -148,7 +149,7 @@ export function validateWebhookActions(actions: unknown, path: string): string[]
       "consumptionWindowMinutes",
       "consumptionHeadroomPercent",
     ];
-    for (const key of Object.keys(a)) if (!allowed.includes(key)) errors.push(`${at}.${key} is not a known field (expected ${allowed.join(", ")})`);
+    for (const key of Object.keys(a)) if (!allowed.includes(key)) errors.push(unknownFieldError(at, key, allowed));
     if (typeof a.name !== "string" || !NAME_PATTERN.test(a.name)) {
       errors.push(`${at}.name must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`);
     } else if (names.has(a.name)) {
@@ -188,7 +189,8 @@ function validateScaling(value: unknown, at: string, errors: string[]): void {
     return;
   }
   const s = value as Record<string, unknown>;
-  for (const key of Object.keys(s)) if (!["perSignal", "min", "max"].includes(key)) errors.push(`${at}.${key} is not a known field (expected perSignal, min, max)`);
+  const scalingKeys = ["perSignal", "min", "max"];
+  for (const key of Object.keys(s)) if (!scalingKeys.includes(key)) errors.push(unknownFieldError(at, key, scalingKeys));
   if (typeof s.perSignal !== "number" || !Number.isFinite(s.perSignal) || s.perSignal < 0) errors.push(`${at}.perSignal must be a finite number >= 0`);
   for (const key of ["min", "max"] as const) {
     if (!isInteger(s[key]) || (s[key] as number) < 1 || (s[key] as number) > MAX_TABLE_CAPACITY_UNITS) {

@@ -45,6 +45,16 @@ describe("validateWebhookActions", () => {
     );
   });
 
+  test("a misspelled key names the key that was meant", () => {
+    const errors = validateWebhookActions([{ ...valid, cooldownSecond: 60, readCapacity: { ...valid.readCapacity, maxx: 10 } }], PATH);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`${PATH}[0].cooldownSecond is not a known field (did you mean "cooldownSeconds"?`),
+        expect.stringContaining(`${PATH}[0].readCapacity.maxx is not a known field (did you mean "max"?`),
+      ]),
+    );
+  });
+
   test("requires at least one dimension and unique names", () => {
     expect(validateWebhookActions([{ ...valid, readCapacity: undefined }], PATH)).toEqual([`${PATH}[0] must set readCapacity, writeCapacity or both`]);
     expect(validateWebhookActions([valid, valid], PATH)).toEqual([`${PATH}[1].name "orders-follows-queue" is already used by ${PATH}[0]`]);
