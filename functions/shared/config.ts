@@ -12,6 +12,15 @@
  * | GENESYS_SECRET_ARN          | Secret holding `{"clientId","clientSecret"}`                            | required where Genesys is called |
  * | GENESYS_REQUEST_TIMEOUT_MS  | Timeout of each Genesys request                                          | 10000                      |
  * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` | required by the archiver   |
+ * | AZURE_VAULT_LISTER_SECRET_ARN | Secret holding a list-only SAS in the same shape (existence and metadata, never content) | required by the archiver and the reconciler |
+ * | TIME_GUARD_MS               | Start no new record, attachment or page when less than this remains of the invocation | 10000 |
+ * | RECONCILE_WINDOW_HOURS      | Reconciler: conversations that ended in the last this-many hours (before the settle time) | 24 |
+ * | RECONCILE_SETTLE_MINUTES    | Reconciler: leave out conversations that ended this recently (the archiver may still be on them) | 60 |
+ * | RECONCILE_SLICE_MINUTES     | Reconciler: length of each analytics query interval the window is cut into | 60 |
+ * | RECONCILE_REQUESTS_PER_MINUTE | Reconciler: its share of the Genesys rate budget (analytics requests per minute) | 60 |
+ * | RECONCILE_PAGE_SIZE         | Reconciler: analytics page size | 100 |
+ * | ARCHIVER_QUEUE_URL          | Reconciler: the archiver's queue, where missing conversations are re-enqueued | required by the reconciler |
+ * | POWERTOOLS_METRICS_NAMESPACE | CloudWatch namespace of the EMF metrics (read by Powertools) | required where metrics are emitted |
  * | AZURE_REQUEST_TIMEOUT_MS    | Deadline of each Azure Blob operation, its retries included              | 20000                      |
  * | AZURE_MAX_TRIES             | Attempts per Azure Blob request (SDK retry policy)                       | 3                          |
  * | MAX_EVENT_BYTES             | Larger SQS bodies are quarantined, not processed                         | 1048576                    |
@@ -44,6 +53,14 @@ export const ENVIRONMENT_VARIABLES = {
   GENESYS_SECRET_ARN: { default: undefined },
   GENESYS_REQUEST_TIMEOUT_MS: { default: "10000" },
   AZURE_VAULT_SECRET_ARN: { default: undefined },
+  AZURE_VAULT_LISTER_SECRET_ARN: { default: undefined },
+  TIME_GUARD_MS: { default: "10000" },
+  RECONCILE_WINDOW_HOURS: { default: "24" },
+  RECONCILE_SETTLE_MINUTES: { default: "60" },
+  RECONCILE_SLICE_MINUTES: { default: "60" },
+  RECONCILE_REQUESTS_PER_MINUTE: { default: "60" },
+  RECONCILE_PAGE_SIZE: { default: "100" },
+  ARCHIVER_QUEUE_URL: { default: undefined },
   AZURE_REQUEST_TIMEOUT_MS: { default: "20000" },
   AZURE_MAX_TRIES: { default: "3" },
   MAX_EVENT_BYTES: { default: "1048576" },
@@ -129,6 +146,7 @@ export function genesysSettings(env: Env = process.env): GenesysSettings {
 /** Settings of the Azure vault writer. */
 export interface VaultSettings {
   secretArn: string;
+  listerSecretArn?: string;
   requestTimeoutMs: number;
   maxTries: number;
 }
@@ -137,6 +155,7 @@ export interface VaultSettings {
 export function vaultSettings(env: Env = process.env): VaultSettings {
   return {
     secretArn: requireEnv("AZURE_VAULT_SECRET_ARN", env),
+    listerSecretArn: optionalEnv("AZURE_VAULT_LISTER_SECRET_ARN", env),
     requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS", env),
     maxTries: intEnv("AZURE_MAX_TRIES", env),
   };

@@ -59,6 +59,12 @@ export interface Fault {
   hang?: boolean;
   /** Media only: serve normally but cut the connection after this many body bytes. */
   abortAfterBytes?: number;
+  /** Media only: answer 200 with a well-formed but short body of this many bytes (Content-Length matches it). */
+  truncateTo?: number;
+  /** Media only: stream the body at about this rate (a slow attachment). */
+  bytesPerSecond?: number;
+  /** Media only: the fault waits for a request of this media id (others pass untouched). */
+  mediaId?: string;
   /** Delay before answering, in ms. */
   delayMs?: number;
 }
@@ -173,6 +179,9 @@ export class GenesysFake {
   private readonly clientWindows = new Map<string, { windowStart: number; count: number }>();
   /** Number of tokens issued. */
   tokensIssued = 0;
+  /** Pre-signed URLs issued so far, and the last one expired by expirePresignedUrls. */
+  private presignedIssued = 0;
+  private presignedExpiredUpTo = 0;
 
   private readonly clients: Array<{ clientId: string; clientSecret: string }>;
   private readonly tokens = new Map<string, TokenState>();
@@ -232,6 +241,11 @@ export class GenesysFake {
   /** Requests of one route (convenience for assertions). */
   requestsOf(route: GenesysRoute): RecordedRequest[] {
     return this.requests.filter((r) => r.route === route);
+  }
+
+  /** Makes every pre-signed URL issued so far answer 403 "Request has expired" (URLs issued later work). */
+  expirePresignedUrls(): void {
+    this.presignedExpiredUpTo = this.presignedIssued;
   }
 
   /** Revokes every issued token (next use answers 401 bad.credentials). */
@@ -375,6 +389,12 @@ export class GenesysFake {
       res.writeHead(403).end("<Error><Code>AccessDenied</Code></Error>");
       return;
     }
+    const signedAt = url.searchParams.get("X-Amz-Date") ?? "";
+    const signedAtMs = Date.parse(`${signedAt.slice(0, 4)}-${signedAt.slice(4, 6)}-${signedAt.slice(6, 11)}:${signedAt.slice(11, 13)}:${signedAt.slice(13)}`);
+    if (Number(url.searchParams.get("n")) <= this.presignedExpiredUpTo || signedAtMs + PRESIGNED_LIFETIME_SECONDS * 1000 < this.now()) {
+      res.writeHead(403, { "content-type": "application/xml" }).end("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+      return;
+    }
     const id = decodeURIComponent(match[1]!);
     return this.serveMedia(res, id, this.media.get(id), false);
   }
@@ -382,7 +402,7 @@ export class GenesysFake {
   private async applyFault(route: GenesysRoute, res: http.ServerResponse): Promise<boolean> {
     const queue = this.faults.get(route);
     const fault = queue?.[0];
-    if (!fault || fault.abortAfterBytes !== undefined) return false; // abortAfterBytes is consumed by serveMedia
+    if (!fault || isMediaFault(fault)) return false; // consumed by serveMedia
     queue!.shift();
     if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault.hang) {
@@ -543,14 +563,19 @@ export class GenesysFake {
   private serveMedia(res: http.ServerResponse, id: string, media: FakeAttachment | undefined, viaApi: boolean): void {
     if (!media) return this.error(res, 404, "not.found", `media ${id} not found`);
     if (viaApi && media.presigned) {
-      res.writeHead(302, { location: `${this.presignedBaseUrl}/blobs/${encodeURIComponent(id)}?signature=${signatureOf(id)}` }).end();
+      // S3-style pre-signed URL: signed now, valid for PRESIGNED_LIFETIME_SECONDS.
+      const signedAt = new Date(this.now()).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+      const query = `X-Amz-Date=${signedAt}&X-Amz-Expires=${PRESIGNED_LIFETIME_SECONDS}&n=${++this.presignedIssued}&signature=${signatureOf(id)}`;
+      res.writeHead(302, { location: `${this.presignedBaseUrl}/blobs/${encodeURIComponent(id)}?${query}` }).end();
       return;
     }
     const route: GenesysRoute = viaApi ? "media" : "presigned";
     const queue = this.faults.get(route);
-    let abortAfter: number | undefined;
-    if (queue?.[0]?.abortAfterBytes !== undefined) abortAfter = queue.shift()!.abortAfterBytes;
-    const content = attachmentContent(media.id, media.size);
+    const head = queue?.[0];
+    const fault = head && isMediaFault(head) && (head.mediaId === undefined || head.mediaId === id) ? queue!.shift()! : undefined;
+    const abortAfter = fault?.abortAfterBytes;
+    const full = attachmentContent(media.id, media.size);
+    const content = fault?.truncateTo !== undefined ? full.subarray(0, fault.truncateTo) : full;
     res.writeHead(200, { "content-type": media.mediaType ?? "image/png", "content-length": String(content.length) });
     const limit = abortAfter ?? content.length;
     let offset = 0;
@@ -560,6 +585,10 @@ export class GenesysFake {
         const end = Math.min(offset + CHUNK, limit);
         const ok = res.write(content.subarray(offset, end));
         offset = end;
+        if (fault?.bytesPerSecond && offset < limit) {
+          setTimeout(writeMore, (CHUNK / fault.bytesPerSecond) * 1000);
+          return;
+        }
         if (!ok) {
           res.once("drain", writeMore);
           return;
@@ -660,6 +689,13 @@ function matchRoute(method: string, path: string): { name: GenesysRoute; params:
     if (match && methods.includes(method)) return { name, params: match.slice(1).map(decodeURIComponent) };
   }
   return undefined;
+}
+
+/** Validity of the fake's pre-signed media URLs (S3's X-Amz-Expires). */
+const PRESIGNED_LIFETIME_SECONDS = 300;
+
+function isMediaFault(fault: Fault): boolean {
+  return fault.abortAfterBytes !== undefined || fault.truncateTo !== undefined || fault.bytesPerSecond !== undefined;
 }
 
 function defaultCode(status: number): string {
