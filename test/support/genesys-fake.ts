@@ -16,6 +16,14 @@
  * - [utilization]      GET/PUT /api/v2/routing/utilization (PUT: full replace; omitted media types reset to defaults)
  * - [userUtilization]  GET/PUT /api/v2/routing/users/{userId}/utilization (same; GET falls back to the org level)
  * - [participantAttributes] PATCH /api/v2/conversations/{cid}/participants/{pid}/attributes -> 202
+ * - [analyticsDetails] POST /api/v2/analytics/conversations/details/query: body `ConversationQuery`
+ *                      (`interval` "start/end" required, `paging {pageSize, pageNumber}` default 25/1,
+ *                      `order`, `orderBy`, `segmentFilters`/`conversationFilters` with `mediaType` and
+ *                      `conversationEnd exists` predicates) -> `AnalyticsConversationQueryResponse`
+ *                      `{conversations: [{conversationId, conversationStart, conversationEnd, originatingDirection,
+ *                      participants: [{purpose, sessions: [{mediaType}]}]}], totalHits}` (no `conversations` key when the
+ *                      page is empty); 400 "Pagination may not exceed 100000 results." past the result cap.
+ *                      Conversations come from `addAnalyticsConversations`.
  * API routes answer 401 `authentication.required` without a bearer token, 401 `bad.credentials` for an
  * unknown, expired or revoked token, 429 `too.many.requests.retry.after` (Retry-After + inin-ratelimit-*)
  * when the optional per-token rate limit is exceeded, 404 `not.found` for unknown ids.
@@ -43,7 +51,8 @@ export type GenesysRoute =
   | "queue"
   | "utilization"
   | "userUtilization"
-  | "participantAttributes";
+  | "participantAttributes"
+  | "analyticsDetails";
 
 /** A scripted fault, consumed by the next matching request. */
 export interface Fault {
@@ -104,6 +113,20 @@ export interface FakeMessage {
   timestamp?: string;
   attachments?: FakeAttachment[];
 }
+
+/** A conversation as the analytics details query knows it. */
+export interface AnalyticsConversation {
+  conversationId: string;
+  /** ISO-8601. */
+  conversationStart: string;
+  /** ISO-8601; absent while the conversation is live. */
+  conversationEnd?: string;
+  /** Lower case, as analytics reports it: message, voice, chat, email, callback. */
+  mediaType: string;
+}
+
+/** Result cap of the details query: deeper pages answer 400 (see docs/pipelines.md for the source). */
+export const ANALYTICS_RESULT_CAP = 100_000;
 
 /** Options of {@link startGenesysFake}. */
 export interface GenesysFakeOptions {
@@ -179,6 +202,8 @@ export class GenesysFake {
   private readonly clientWindows = new Map<string, { windowStart: number; count: number }>();
   /** Number of tokens issued. */
   tokensIssued = 0;
+  /** Conversations the analytics details query searches. */
+  readonly analyticsConversations: AnalyticsConversation[] = [];
   /** Pre-signed URLs issued so far, and the last one expired by expirePresignedUrls. */
   private presignedIssued = 0;
   private presignedExpiredUpTo = 0;
@@ -275,6 +300,11 @@ export class GenesysFake {
     return stored;
   }
 
+  /** Adds conversations to what the analytics details query finds. */
+  addAnalyticsConversations(conversations: AnalyticsConversation[]): void {
+    this.analyticsConversations.push(...conversations);
+  }
+
   /** URL at which the fake serves an attachment. */
   mediaUrl(attachment: Pick<FakeAttachment, "id" | "name">): string {
     return `${this.baseUrl}/media/${encodeURIComponent(attachment.id)}/${encodeURIComponent(attachment.name)}`;
@@ -356,6 +386,8 @@ export class GenesysFake {
         return this.utilization(res, method, route.params[0]!, record.body);
       case "participantAttributes":
         return this.attributes(res, route.params[0]!, route.params[1]!, record.body);
+      case "analyticsDetails":
+        return this.analyticsDetails(res, record.body);
       default:
         this.error(res, 404, "not.found", "not found");
     }
@@ -655,6 +687,52 @@ export class GenesysFake {
     res.writeHead(202).end();
   }
 
+  /**
+   * The details query: conversations that started on a day touched by the interval and
+   * started, ended or had activity in it, filtered by the mediaType and conversationEnd
+   * predicates the body carries, ordered by conversationStart, one page at a time.
+   */
+  private analyticsDetails(res: http.ServerResponse, body: unknown): void {
+    if (!isObject(body) || typeof body.interval !== "string") return this.error(res, 400, "bad.request", "interval is required");
+    const [from, to] = body.interval.split("/").map((t: string) => Date.parse(t));
+    if (!Number.isFinite(from) || !Number.isFinite(to) || !(from! < to!)) return this.error(res, 400, "bad.request", `invalid interval ${body.interval}`);
+    const paging = isObject(body.paging) ? body.paging : {};
+    const pageSize = paging.pageSize ?? 25;
+    const pageNumber = paging.pageNumber ?? 1;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || !Number.isInteger(pageNumber) || pageNumber < 1) {
+      return this.error(res, 400, "bad.request", "paging.pageSize and paging.pageNumber must be positive integers");
+    }
+    if (pageSize * pageNumber > ANALYTICS_RESULT_CAP) return this.error(res, 400, "bad.request", "Pagination may not exceed 100000 results.");
+    const predicates = [...(Array.isArray(body.segmentFilters) ? body.segmentFilters : []), ...(Array.isArray(body.conversationFilters) ? body.conversationFilters : [])].flatMap(
+      (filter: any) => (Array.isArray(filter?.predicates) ? filter.predicates : []),
+    );
+    const mediaTypes = predicates.filter((p: any) => p.dimension === "mediaType").map((p: any) => String(p.value).toLowerCase());
+    const mustHaveEnded = predicates.some((p: any) => p.dimension === "conversationEnd" && p.operator === "exists");
+    const dayStart = new Date(from!).setUTCHours(0, 0, 0, 0);
+    const matches = this.analyticsConversations
+      .filter((c) => {
+        const start = Date.parse(c.conversationStart);
+        const end = c.conversationEnd ? Date.parse(c.conversationEnd) : Number.POSITIVE_INFINITY;
+        return start >= dayStart && start < to! && end >= from!;
+      })
+      .filter((c) => !mediaTypes.length || mediaTypes.includes(c.mediaType))
+      .filter((c) => !mustHaveEnded || c.conversationEnd !== undefined)
+      .sort((a, b) => a.conversationStart.localeCompare(b.conversationStart) || a.conversationId.localeCompare(b.conversationId));
+    if (body.order === "desc") matches.reverse();
+    const page = matches.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((c) => ({
+      conversationId: c.conversationId,
+      conversationStart: c.conversationStart,
+      ...(c.conversationEnd ? { conversationEnd: c.conversationEnd } : {}),
+      originatingDirection: "inbound",
+      divisionIds: ["00000000-0000-0000-0000-000000000000"],
+      participants: [
+        { participantId: `${c.conversationId}-customer`, purpose: "customer", sessions: [{ mediaType: c.mediaType, direction: "inbound" }] },
+      ],
+    }));
+    // Like the service: an empty page has no `conversations` key at all.
+    this.json(res, 200, page.length ? { conversations: page, totalHits: matches.length } : { totalHits: matches.length });
+  }
+
   private json(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) }).end(text);
@@ -683,6 +761,7 @@ function matchRoute(method: string, path: string): { name: GenesysRoute; params:
     [["GET", "PUT"], /^\/api\/v2\/routing\/utilization$/, "utilization"],
     [["GET", "PUT"], /^\/api\/v2\/routing\/users\/([^/]+)\/utilization$/, "userUtilization"],
     [["PATCH"], /^\/api\/v2\/conversations\/([^/]+)\/participants\/([^/]+)\/attributes$/, "participantAttributes"],
+    [["POST"], /^\/api\/v2\/analytics\/conversations\/details\/query$/, "analyticsDetails"],
   ];
   for (const [methods, pattern, name] of table) {
     const match = pattern.exec(path);
