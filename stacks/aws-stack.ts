@@ -30,6 +30,7 @@ export class AwsStack extends TerraformStack {
   public readonly idempotencyTable: IdempotencyTable;
   public readonly genesysSecret: ExternallySetSecret;
   public readonly vaultSecret: ExternallySetSecret;
+  public readonly vaultListerSecret: ExternallySetSecret;
   public readonly alarmTopic: AlarmTopic;
   public readonly transcriptVault: TranscriptVaultPipeline;
   public readonly interaction: InteractionProcessingPipeline;
@@ -95,6 +96,13 @@ export class AwsStack extends TerraformStack {
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
     });
 
+    this.vaultListerSecret = new ExternallySetSecret(this, "vault-lister-secret", {
+      name: `${p}/azure-vault-lister`,
+      description: "List-only SAS for the Azure vault container (proves existence, cannot read or change content); delivered and rotated by the Azure stack",
+      kmsKeyArn,
+      recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+    });
+
     this.alarmTopic = new AlarmTopic(this, "alarms", {
       topicName: `${p}-alarms`,
       kmsKeyArn,
@@ -120,6 +128,7 @@ export class AwsStack extends TerraformStack {
       ctx,
       config: env.pipelines.transcriptVault,
       vaultSecretArn: this.vaultSecret.arn,
+      listerSecretArn: this.vaultListerSecret.arn,
     });
     this.interaction = new InteractionProcessingPipeline(this, "interaction", { ctx, config: env.pipelines.interaction });
     if (env.pipelines.configSync.rules.length > 0) {
@@ -139,5 +148,6 @@ export class AwsStack extends TerraformStack {
     new TerraformOutput(this, "event_bus_arn", { value: this.eventBus.arn });
     new TerraformOutput(this, "genesys_client_secret_arn", { value: this.genesysSecret.arn });
     new TerraformOutput(this, "vault_writer_secret_arn", { value: this.vaultSecret.arn });
+    new TerraformOutput(this, "vault_lister_secret_arn", { value: this.vaultListerSecret.arn });
   }
 }

@@ -7,6 +7,7 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
 import { VaultContainer } from "../constructs/vault/vault-container";
+import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
 import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
 import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
 import { configureBackend } from "./backends";
@@ -17,6 +18,8 @@ export interface AzureStackProps {
   readonly allowedIps: string[];
   /** ARN of the AWS secret that receives the vault writer credential (cross-stack reference). */
   readonly vaultSecretArn: string;
+  /** ARN of the AWS secret that receives the list-only credential (cross-stack reference). */
+  readonly listerSecretArn: string;
 }
 
 /** `<env>-azure`: the immutable vault, trusting only the AWS stack's NAT egress IPs. */
@@ -24,6 +27,8 @@ export class AzureStack extends TerraformStack {
   public readonly storage: VaultStorageAccount;
   public readonly vault: VaultContainer;
   public readonly writerCredential: VaultWriterCredential;
+  public readonly listerCredential: VaultWriterCredential;
+  public readonly audit: VaultAuditTrail;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
@@ -36,7 +41,7 @@ export class AzureStack extends TerraformStack {
       subscriptionId: az.subscriptionId,
       // Register only the resource providers this stack uses (not ~70 by default).
       resourceProviderRegistrations: "none",
-      resourceProvidersToRegister: ["Microsoft.Storage"],
+      resourceProvidersToRegister: ["Microsoft.Storage", "Microsoft.OperationalInsights", "Microsoft.Insights"],
       storageUseAzuread: true,
     });
     new TimeProvider(this, "time", {});
@@ -74,11 +79,31 @@ export class AzureStack extends TerraformStack {
       validityDays: az.sasValidityDays,
       rotationDays: az.sasRotationDays,
     });
-    // The credential must not be issued before the container (and its WORM policy) exist.
+    this.listerCredential = new VaultWriterCredential(this, "lister", {
+      connectionString: this.storage.account.primaryConnectionString,
+      containerName: this.vault.container.name,
+      blobEndpoint: deriveNames(env).vaultBlobEndpoint,
+      awsSecretArn: props.listerSecretArn,
+      validityDays: az.sasValidityDays,
+      rotationDays: az.sasRotationDays,
+      access: "lister",
+    });
+    // The credentials must not be issued before the container (and its WORM policy) exist.
     this.writerCredential.node.addDependency(this.vault.immutabilityPolicy);
+    this.listerCredential.node.addDependency(this.vault.immutabilityPolicy);
+
+    this.audit = new VaultAuditTrail(this, "audit", {
+      workspaceName: `log-${az.storageAccountName}`,
+      resourceGroupName: rg.name,
+      location: rg.location,
+      storageAccountId: this.storage.account.id,
+      retentionDays: az.auditLogRetentionDays,
+      tags: env.tags,
+    });
 
     new TerraformOutput(this, "storage_account_name", { value: this.storage.account.name });
     new TerraformOutput(this, "vault_container", { value: this.vault.container.name });
     new TerraformOutput(this, "blob_endpoint", { value: this.storage.account.primaryBlobEndpoint });
+    new TerraformOutput(this, "audit_log_workspace_id", { value: this.audit.workspace.id, description: "Log Analytics workspace holding the vault's StorageRead/Write/Delete logs" });
   }
 }

@@ -21,6 +21,7 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
     env,
     allowedIps: aws.network.natEips.map((eip) => eip.publicIp),
     vaultSecretArn: aws.vaultSecret.arn,
+    listerSecretArn: aws.vaultListerSecret.arn,
   });
   for (const stack of [aws, azure]) Aspects.of(stack).add(new SecurityPolicyAspect());
   return { aws, azure };

@@ -6,12 +6,15 @@ import type { BufferedQueue } from "../messaging/buffered-queue";
 import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
 import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import { VaultReconciler } from "./vault-reconciler";
 
 export interface TranscriptVaultPipelineProps {
   readonly ctx: PipelineContext;
   readonly config: TranscriptVaultPipelineConfig;
   /** ARN of the secret holding the vault writer SAS (delivered by the Azure stack). */
   readonly vaultSecretArn: string;
+  /** ARN of the secret holding the vault's list-only SAS (delivered by the Azure stack). */
+  readonly listerSecretArn: string;
 }
 
 /**
@@ -22,6 +25,8 @@ export class TranscriptVaultPipeline extends Construct {
   public readonly route: EventRoute;
   public readonly buffer: BufferedQueue;
   public readonly archiver: PipelineFunction;
+  /** Deployed unless `reconciler.enabled` is false. */
+  public readonly reconciler?: VaultReconciler;
 
   constructor(scope: Construct, id: string, props: TranscriptVaultPipelineProps) {
     super(scope, id);
@@ -50,11 +55,26 @@ export class TranscriptVaultPipeline extends Construct {
       environment: {
         ...genesysEnvironment(ctx),
         AZURE_VAULT_SECRET_ARN: props.vaultSecretArn,
+        AZURE_VAULT_LISTER_SECRET_ARN: props.listerSecretArn,
         MAX_EVENT_BYTES: String(config.maxEventBytes),
+        TIME_GUARD_MS: String(config.timeGuardSeconds * 1000),
       },
-      statements: [readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"), readSecret(props.vaultSecretArn, "ReadVaultWriterSecret")],
+      statements: [
+        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(props.vaultSecretArn, "ReadVaultWriterSecret"),
+        readSecret(props.listerSecretArn, "ReadVaultListerSecret"),
+      ],
       vpc: ctx.vpc,
     });
     this.archiver.consume(this.buffer, config, ctx.kmsKeyArn);
+
+    if (config.reconciler.enabled) {
+      this.reconciler = new VaultReconciler(this, "reconciler", {
+        ctx,
+        config: config.reconciler,
+        archiverQueue: this.buffer,
+        listerSecretArn: props.listerSecretArn,
+      });
+    }
   }
 }

@@ -45,6 +45,11 @@ describe("invalid configuration names the environment and the field", () => {
     ["unknown replication type", { azure: { replicationType: "XRS" as never } }, /azure\.replicationType must be one of LRS, ZRS/],
     ["log retention CloudWatch does not offer", { aws: { logRetentionDays: 10 } }, /aws\.logRetentionDays must be one of CloudWatch's values/],
     ["container name with double hyphen", { azure: { containerName: "my--vault" } }, /azure\.containerName/],
+    ["audit log retention Log Analytics does not offer", { azure: { auditLogRetentionDays: 7 } }, /environment "dev": azure\.auditLogRetentionDays must be an integer from 30 to 730 \(Log Analytics retention\) \(got 7\)/],
+    ["reconciler schedule that is not an EventBridge expression", { pipelines: { transcriptVault: { reconciler: { schedule: "0 3 * * *" } } } }, /pipelines\.transcriptVault\.reconciler\.schedule must be an EventBridge schedule expression/],
+    ["reconciler budget above the Genesys rate limit", { pipelines: { transcriptVault: { reconciler: { requestsPerMinute: 500 } } } }, /reconciler\.requestsPerMinute must be an integer from 1 to 300/],
+    ["reconciler page size above 100", { pipelines: { transcriptVault: { reconciler: { pageSize: 250 } } } }, /reconciler\.pageSize must be an integer from 1 to 100/],
+    ["time guard as long as the archiver timeout", { pipelines: { transcriptVault: { timeGuardSeconds: 120 } } }, /pipelines\.transcriptVault\.timeGuardSeconds must be an integer from 1 to 899 and below timeoutSeconds \(120\)/],
   ];
   test.each(cases)("%s", (_label, override, message) => {
     const problems = problemsWith(dev, override);

@@ -121,7 +121,7 @@ describe("idempotency table", () => {
 describe("secrets", () => {
   test("every secret is encrypted with the environment key and has no value in the AWS stack", () => {
     const secrets = Object.values(resourcesOf(aws, "aws_secretsmanager_secret")) as any[];
-    expect(secrets.map((s) => s.name).sort()).toEqual(["gcv-dev/azure-vault-writer", "gcv-dev/genesys-client", "gcv-dev/webhook-shared-secret"]);
+    expect(secrets.map((s) => s.name).sort()).toEqual(["gcv-dev/azure-vault-lister", "gcv-dev/azure-vault-writer", "gcv-dev/genesys-client", "gcv-dev/webhook-shared-secret"]);
     for (const s of secrets) expect(s.kms_key_id).toMatch(/aws_kms_key/);
     expect(synthesized).not.toHaveResource(SecretsmanagerSecretVersion);
     expect(synthesized).toHaveResource(SecretsmanagerSecret);

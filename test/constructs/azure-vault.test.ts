@@ -68,30 +68,56 @@ describe("vault container", () => {
   });
 });
 
-describe("writer credential", () => {
-  test("is a container SAS that can create and write only, over HTTPS", () => {
-    const sas = onlyResource({ resource: dev.data } as any, "azurerm_storage_account_blob_container_sas");
-    expect(sas.permissions).toEqual({ create: true, write: true, add: false, read: false, list: false, delete: false });
-    expect(sas.https_only).toBe(true);
+/** The resource of `type` whose construct path contains `/<part>/`. */
+const ofCredential = (part: "writer" | "lister", type: string, stack: any = dev) =>
+  Object.values((stack.resource ?? {})[type] ?? {}).find((r: any) => r["//"].metadata.path.includes(`/${part}/`)) as any;
+
+describe("writer and lister credentials", () => {
+  test("the writer SAS can create and write only, the lister SAS can list only; both over HTTPS", () => {
+    const data = { resource: dev.data };
+    expect(ofCredential("writer", "azurerm_storage_account_blob_container_sas", data).permissions).toEqual({ create: true, write: true, add: false, read: false, list: false, delete: false });
+    expect(ofCredential("lister", "azurerm_storage_account_blob_container_sas", data).permissions).toEqual({ create: false, write: false, add: false, read: false, list: true, delete: false });
+    for (const part of ["writer", "lister"] as const) expect(ofCredential(part, "azurerm_storage_account_blob_container_sas", data).https_only).toBe(true);
   });
 
-  test("expires sasValidityDays after each rotation, and rotation is a time_rotating resource", () => {
-    const sas = onlyResource({ resource: dev.data } as any, "azurerm_storage_account_blob_container_sas");
-    expect(sas.start).toMatch(/^\$\{time_rotating\.[\w-]+\.rfc3339\}$/);
-    expect(sas.expiry).toMatch(/^\$\{timeadd\(time_rotating\.[\w-]+\.rfc3339, "720h"\)\}$/);
-    expect(onlyResource(dev, "time_rotating").rotation_days).toBe(14);
+  test("each expires sasValidityDays after its rotation, and rotation is a time_rotating resource", () => {
+    for (const part of ["writer", "lister"] as const) {
+      const sas = ofCredential(part, "azurerm_storage_account_blob_container_sas", { resource: dev.data });
+      expect(sas.start).toMatch(/^\$\{time_rotating\.[\w-]+\.rfc3339\}$/);
+      expect(sas.expiry).toMatch(/^\$\{timeadd\(time_rotating\.[\w-]+\.rfc3339, "720h"\)\}$/);
+      expect(ofCredential(part, "time_rotating").rotation_days).toBe(14);
+    }
   });
 
-  test("is delivered into the AWS stack's secret through a write-only argument", () => {
-    const version = onlyResource(dev, "aws_secretsmanager_secret_version");
-    expect(version.secret_string).toBeUndefined();
-    expect(version.secret_string_wo).toContain("data.azurerm_storage_account_blob_container_sas.");
-    expect(version.secret_id).toMatch(/terraform_remote_state\.cross-stack-reference-input-dev-aws\.outputs\./);
-    expect(version.secret_string_wo_version).toMatch(/parseint\(formatdate\("YYYYMMDDhhmm", time_rotating/);
+  test("each is delivered into its own AWS secret through a write-only argument", () => {
+    const ids = new Set<string>();
+    for (const part of ["writer", "lister"] as const) {
+      const version = ofCredential(part, "aws_secretsmanager_secret_version");
+      expect(version.secret_string).toBeUndefined();
+      expect(version.secret_string_wo).toContain("data.azurerm_storage_account_blob_container_sas.");
+      expect(version.secret_id).toMatch(/terraform_remote_state\.cross-stack-reference-input-dev-aws\.outputs\./);
+      expect(version.secret_string_wo_version).toMatch(/parseint\(formatdate\("YYYYMMDDhhmm", time_rotating/);
+      ids.add(version.secret_id);
+    }
+    expect(ids.size).toBe(2);
   });
 
   test("account SAS policy flags tokens valid longer than the configured validity", () => {
     expect(onlyResource(dev, "azurerm_storage_account").sas_policy).toEqual({ expiration_period: "30.00:00:00", expiration_action: "Log" });
+  });
+});
+
+describe("audit trail", () => {
+  test("the blob service sends StorageRead, StorageWrite and StorageDelete to the environment's Log Analytics workspace", () => {
+    const setting = onlyResource(dev, "azurerm_monitor_diagnostic_setting");
+    expect(setting.target_resource_id).toMatch(/^\$\{azurerm_storage_account\.[\w-]+\.id\}\/blobServices\/default$/);
+    expect(setting.log_analytics_workspace_id).toMatch(/^\$\{azurerm_log_analytics_workspace\.[\w-]+\.id\}$/);
+    expect(setting.enabled_log).toEqual([{ category: "StorageRead" }, { category: "StorageWrite" }, { category: "StorageDelete" }]);
+  });
+
+  test("logs are kept per environment (dev 30 days, prod 365) and the workspace takes no shared keys", () => {
+    expect(onlyResource(dev, "azurerm_log_analytics_workspace")).toMatchObject({ retention_in_days: 30, sku: "PerGB2018", local_authentication_enabled: false });
+    expect(onlyResource(prod, "azurerm_log_analytics_workspace").retention_in_days).toBe(365);
   });
 });
 

@@ -1,0 +1,106 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { Construct } from "constructs";
+import type { VaultReconcilerConfig } from "../../config/types";
+import { bundleFunction } from "../../lib/bundling";
+import { PipelineFunction } from "../compute/pipeline-function";
+import type { BufferedQueue } from "../messaging/buffered-queue";
+import { thresholdAlarm } from "../observability/metric-alarm";
+import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+
+export interface VaultReconcilerProps {
+  readonly ctx: PipelineContext;
+  readonly config: VaultReconcilerConfig;
+  /** The archiver's queue: missing conversations are re-enqueued here (send only). */
+  readonly archiverQueue: BufferedQueue;
+  /** ARN of the secret holding the list-only SAS (existence, never content). */
+  readonly listerSecretArn: string;
+}
+
+/** CloudWatch namespace of the reconciler's EMF metrics. */
+export function reconcilerMetricsNamespace(prefix: string): string {
+  return `${prefix}/vault`;
+}
+
+/**
+ * The scheduled completeness check of the vault: a Lambda in the private subnets
+ * (the Azure firewall admits only the NAT EIPs) run by an EventBridge schedule. It
+ * may read the Genesys and lister secrets and send to the archiver's queue, nothing
+ * else. An alarm fires when a conversation is still missing after its backfill.
+ */
+export class VaultReconciler extends Construct {
+  public readonly fn: PipelineFunction;
+  public readonly schedule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: VaultReconcilerProps) {
+    super(scope, id);
+    const { ctx, config } = props;
+    const name = `${ctx.prefix}-vault-reconciler`;
+    const namespace = reconcilerMetricsNamespace(ctx.prefix);
+
+    this.fn = new PipelineFunction(this, "function", {
+      functionName: name,
+      description: "Checks that every ended MESSAGE conversation has a vault manifest; re-enqueues the missing ones",
+      packageZip: bundleFunction("vault-reconciler").packageZip,
+      ...functionBasics(ctx),
+      timeoutSeconds: config.timeoutSeconds,
+      memoryMb: config.memoryMb,
+      // One run at a time: two would spend the Genesys budget twice and enqueue the same backfills.
+      reservedConcurrency: 1,
+      environment: {
+        ...genesysEnvironment(ctx),
+        AZURE_VAULT_LISTER_SECRET_ARN: props.listerSecretArn,
+        ARCHIVER_QUEUE_URL: props.archiverQueue.queue.url,
+        DRY_RUN: String(config.dryRun),
+        RECONCILE_WINDOW_HOURS: String(config.windowHours),
+        RECONCILE_SETTLE_MINUTES: String(config.settleMinutes),
+        RECONCILE_SLICE_MINUTES: String(config.sliceMinutes),
+        RECONCILE_REQUESTS_PER_MINUTE: String(config.requestsPerMinute),
+        RECONCILE_PAGE_SIZE: String(config.pageSize),
+        TIME_GUARD_MS: "30000",
+        POWERTOOLS_METRICS_NAMESPACE: namespace,
+      },
+      statements: [
+        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(props.listerSecretArn, "ReadVaultListerSecret"),
+        { Sid: "BackfillIntoArchiverQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: props.archiverQueue.queue.arn },
+        // The queue is encrypted with the environment key: sending needs a data key.
+        { Sid: "EncryptBackfills", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: ctx.kmsKeyArn },
+      ],
+      vpc: ctx.vpc,
+    });
+
+    this.schedule = new CloudwatchEventRule(this, "schedule", {
+      name,
+      description: `Vault reconciliation: ${config.schedule}`,
+      scheduleExpression: config.schedule,
+      state: "ENABLED",
+    });
+    new CloudwatchEventTarget(this, "target", {
+      rule: this.schedule.name,
+      targetId: "reconciler",
+      arn: this.fn.arn,
+      retryPolicy: { maximumEventAgeInSeconds: 3_600, maximumRetryAttempts: 3 },
+    });
+    new LambdaPermission(this, "invoke-permission", {
+      statementId: "ScheduleInvokesReconciler",
+      action: "lambda:InvokeFunction",
+      functionName: this.fn.fn.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: this.schedule.arn,
+    });
+
+    thresholdAlarm(this, "missing-after-backfill", {
+      alarmName: `${name}-missing-after-backfill`,
+      description: "Conversations are still missing from the vault after their backfill was archived: see the reconciler's and archiver's ERROR logs",
+      namespace,
+      metricName: "MissingAfterBackfill",
+      dimensions: { service: name },
+      statistic: "Maximum",
+      threshold: 0,
+      periodSeconds: 3_600,
+      alarmTopicArn: ctx.alarmTopicArn,
+    });
+  }
+}
