@@ -198,6 +198,12 @@ export interface VaultReconcilerConfig {
   readonly settleMinutes: number;
   /** Length of each analytics query interval the window is cut into, in minutes (1-1440). */
   readonly sliceMinutes: number;
+  /**
+   * How long a messaging conversation may stay open before it ends in the window, in hours (1-336):
+   * the details query finds only conversations that started on a day its interval touches, so the
+   * first interval reaches this far back. Longer-open conversations are not found.
+   */
+  readonly lookbackHours: number;
   /** The reconciler's share of the Genesys rate budget, in requests per minute (1-300). */
   readonly requestsPerMinute: number;
   /** Analytics page size (1-100). */

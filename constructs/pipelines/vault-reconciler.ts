@@ -56,6 +56,7 @@ export class VaultReconciler extends Construct {
         RECONCILE_WINDOW_HOURS: String(config.windowHours),
         RECONCILE_SETTLE_MINUTES: String(config.settleMinutes),
         RECONCILE_SLICE_MINUTES: String(config.sliceMinutes),
+        RECONCILE_LOOKBACK_HOURS: String(config.lookbackHours),
         RECONCILE_REQUESTS_PER_MINUTE: String(config.requestsPerMinute),
         RECONCILE_PAGE_SIZE: String(config.pageSize),
         TIME_GUARD_MS: "30000",

@@ -16,6 +16,7 @@
  * | TIME_GUARD_MS               | Start no new record, attachment or page when less than this remains of the invocation | 10000 |
  * | RECONCILE_WINDOW_HOURS      | Reconciler: conversations that ended in the last this-many hours (before the settle time) | 24 |
  * | RECONCILE_SETTLE_MINUTES    | Reconciler: leave out conversations that ended this recently (the archiver may still be on them) | 60 |
+ * | RECONCILE_LOOKBACK_HOURS    | Reconciler: how long before the window a conversation ending in it may have started | 24 |
  * | RECONCILE_SLICE_MINUTES     | Reconciler: length of each analytics query interval the window is cut into | 60 |
  * | RECONCILE_REQUESTS_PER_MINUTE | Reconciler: its share of the Genesys rate budget (analytics requests per minute) | 60 |
  * | RECONCILE_PAGE_SIZE         | Reconciler: analytics page size | 100 |
@@ -58,6 +59,7 @@ export const ENVIRONMENT_VARIABLES = {
   RECONCILE_WINDOW_HOURS: { default: "24" },
   RECONCILE_SETTLE_MINUTES: { default: "60" },
   RECONCILE_SLICE_MINUTES: { default: "60" },
+  RECONCILE_LOOKBACK_HOURS: { default: "24" },
   RECONCILE_REQUESTS_PER_MINUTE: { default: "60" },
   RECONCILE_PAGE_SIZE: { default: "100" },
   ARCHIVER_QUEUE_URL: { default: undefined },

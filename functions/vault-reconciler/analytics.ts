@@ -6,8 +6,10 @@
  *   `paging {pageSize, pageNumber}` (default page size 25), `segmentFilters` / `conversationFilters`;
  * - response `AnalyticsConversationQueryResponse`: `{conversations?: [{conversationId,
  *   conversationStart, conversationEnd?, ...}], totalHits}`;
- * - results include conversations that started on a day touched by the interval and were
- *   active in it, so slices overlap: results are deduplicated and filtered on conversationEnd;
+ * - results include only conversations that started on a day touched by the interval (and were
+ *   active in it): a conversation that started before the window would be missed, so the first
+ *   slice's interval starts `lookbackMs` earlier (the longest a conversation may stay open);
+ *   results are deduplicated and filtered on conversationEnd;
  * - paging may not go past 100,000 results (400): a slice with more hits is split in two.
  */
 import type { GenesysClient } from "../shared/genesys-client";
@@ -45,6 +47,8 @@ export interface FindOptions {
   /** [start, end) of conversationEnd, epoch ms. */
   window: { start: number; end: number };
   sliceMs: number;
+  /** How long before the window a conversation ending in it may have started. */
+  lookbackMs: number;
   pageSize: number;
   pacer: Pacer;
   guard: TimeGuard;
@@ -62,6 +66,8 @@ export async function findEndedConversations(opts: FindOptions): Promise<FoundCo
   let requests = 0;
   const slices: Array<[number, number]> = [];
   for (let from = opts.window.start; from < opts.window.end; from += opts.sliceMs) slices.push([from, Math.min(from + opts.sliceMs, opts.window.end)]);
+  // Conversations still open at the window start are active in the first slice: reach back to the day they started.
+  if (slices.length) slices[0]![0] -= opts.lookbackMs;
 
   while (slices.length) {
     const [from, to] = slices.shift()!;

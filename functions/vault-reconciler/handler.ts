@@ -6,7 +6,8 @@
  *    [now - RECONCILE_SETTLE_MINUTES - RECONCILE_WINDOW_HOURS, now - RECONCILE_SETTLE_MINUTES),
  *    `now` being the scheduled time (so consecutive runs tile time). A manual invocation
  *    may pass `{"window": {"start": ISO, "end": ISO}, "dryRun": true}`.
- * 2. Expected: the analytics details query, paged, within RECONCILE_REQUESTS_PER_MINUTE
+ * 2. Expected: the analytics details query (first interval reaching RECONCILE_LOOKBACK_HOURS
+ *    back, for conversations open at the window start), paged, within RECONCILE_REQUESTS_PER_MINUTE
  *    (its share of the Genesys rate budget); 429s are waited out (Retry-After).
  * 3. Archived: `transcripts/<id>/manifest.json` exists, checked with the list-only SAS
  *    (it proves existence, it cannot read or change content).
@@ -87,6 +88,7 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard): Promise<Recon
     genesys,
     window,
     sliceMs: intEnv("RECONCILE_SLICE_MINUTES") * 60_000,
+    lookbackMs: intEnv("RECONCILE_LOOKBACK_HOURS") * 3_600_000,
     pageSize: intEnv("RECONCILE_PAGE_SIZE"),
     pacer: new Pacer(intEnv("RECONCILE_REQUESTS_PER_MINUTE")),
     guard,

@@ -121,7 +121,8 @@ describe("vault reconciler", () => {
     expect(calls.map((c) => [c.status, (c.body as any).paging.pageNumber])).toEqual([[200, 1], [429, 2], [200, 2], [200, 3]]);
     expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(1000);
     expect(calls[0]!.body).toEqual({
-      interval: `${iso(WINDOW_START)}/${iso(WINDOW_END)}`,
+      // Reaching back RECONCILE_LOOKBACK_HOURS (24): the query finds only conversations that started on a day it touches.
+      interval: `${iso(WINDOW_START - 24 * 3_600_000)}/${iso(WINDOW_END)}`,
       order: "asc",
       orderBy: "conversationStart",
       paging: { pageSize: 100, pageNumber: 1 },
@@ -157,13 +158,15 @@ describe("vault reconciler", () => {
     expect(emittedMetrics()).toEqual({ Expected: 0, Archived: 0, Missing: 0, MissingAfterBackfill: 0, Backfilled: 0 });
   });
 
-  test("dry run reports the missing conversations and enqueues nothing", async () => {
-    const start = Date.parse("2024-03-01T00:00:00Z");
-    const conversations = endedInWindow(3, start, start + 3_600_000);
+  test("dry run reports the missing conversations (also one opened the day before) and enqueues nothing", async () => {
+    const start = Date.parse("2024-03-01T00:30:00Z");
+    // Opened on the previous day, ended inside the window: found only because the first interval reaches back.
+    const overnight: AnalyticsConversation = { conversationId: randomUUID(), conversationStart: "2024-02-29T20:00:00.000Z", conversationEnd: iso(start + 60_000), mediaType: "message" };
+    const conversations = [...endedInWindow(3, start, start + 3_600_000), overnight];
     genesys.addAnalyticsConversations(conversations);
     const sent = queued().length;
     const report = await reconcile({ window: { start: iso(start), end: iso(start + 3_600_000) }, dryRun: true });
-    expect(report).toMatchObject({ dryRun: true, expected: 3, missing: 3, backfilled: 0 });
+    expect(report).toMatchObject({ dryRun: true, expected: 4, missing: 4, backfilled: 0 });
     expect(report.missingIds.sort()).toEqual(conversations.map((c) => c.conversationId).sort());
     expect(queued()).toHaveLength(sent);
   });
