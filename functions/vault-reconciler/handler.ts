@@ -19,6 +19,7 @@
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { RestError } from "@azure/storage-blob";
 import { booleanEnv, intEnv, requireEnv } from "../shared/config";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext } from "../shared/lambda-types";
@@ -97,12 +98,11 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard): Promise<Recon
 
   const missing: Array<{ conversationId: string; end: number; backfilledBefore: boolean }> = [];
   const ids = [...ended.keys()];
-  const container = () => lister!.container();
   await pool(ids, CHECK_CONCURRENCY, async (conversationId) => {
     guard.check(`vault check of ${conversationId}`);
     const end = ended.get(conversationId)!;
-    if (await exists(await container(), `transcripts/${conversationId}/manifest.json`)) return;
-    missing.push({ conversationId, end, backfilledBefore: await exists(await container(), backfillEventBlob(conversationId, end)) });
+    if (await exists(lister!, `transcripts/${conversationId}/manifest.json`)) return;
+    missing.push({ conversationId, end, backfilledBefore: await exists(lister!, backfillEventBlob(conversationId, end)) });
   });
   missing.sort((a, b) => a.end - b.end);
   const missingAfterBackfill = missing.filter((m) => m.backfilledBefore);
@@ -185,9 +185,20 @@ async function enqueue(queueUrl: string, batch: Array<{ conversationId: string; 
   }
 }
 
-async function exists(container: import("@azure/storage-blob").ContainerClient, name: string): Promise<boolean> {
-  const page = await container.listBlobsFlat({ prefix: name }).byPage({ maxPageSize: 1 }).next();
-  return !page.done && page.value.segment.blobItems.some((b) => b.name === name);
+/** Whether blob `name` exists (one List Blobs call); a 403 re-reads the credential once (it may have been rotated). */
+async function exists(access: ContainerAccess, name: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const container = await access.container({ refresh: attempt > 1 });
+    try {
+      const page = await container.listBlobsFlat({ prefix: name }).byPage({ maxPageSize: 1 }).next();
+      return !page.done && page.value.segment.blobItems.some((b) => b.name === name);
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 403 && attempt === 1) continue;
+      const url = new URL(container.url);
+      const reason = error instanceof RestError ? `HTTP ${error.statusCode ?? "no response"} ${error.code ?? ""}` : String(error);
+      throw new Error(`listing ${url.host}${url.pathname}/${name} with ${access.describe()} failed: ${reason}`.trim(), { cause: error });
+    }
+  }
 }
 
 async function pool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
