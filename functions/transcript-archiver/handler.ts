@@ -29,14 +29,13 @@
  * conversation against a 300 requests/minute budget.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import type { Logger } from "@aws-lambda-powertools/logger";
 import { createHash } from "node:crypto";
 import { intEnv, vaultSettings } from "../shared/config";
 import { InvalidEventError, parseEnvelope, type GenesysEvent } from "../shared/envelope";
 import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
-import { correlatedLogger, errorFields, logger } from "../shared/logger";
+import { errorFields, lazyCorrelatedLogger, logger, type CorrelatedLog } from "../shared/logger";
 import { TimeGuard } from "../shared/time-guard";
 import { safeFileName, Vault, VaultIntegrityError, type ListedBlob } from "./vault";
 
@@ -118,7 +117,7 @@ async function archiveRecord(
     return;
   }
   const conversationId = event.conversationId!;
-  const log = correlatedLogger({ eventId: event.id, conversationId, sqsMessageId: record.messageId });
+  const log = lazyCorrelatedLogger({ eventId: event.id, conversationId, sqsMessageId: record.messageId });
   try {
     const meta = { conversationid: conversationId, topic: event.topicName, eventtime: event.eventTime.toISOString(), eventid: event.id };
     const { outcome } = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, Buffer.from(record.body, "utf8"), meta);
@@ -134,7 +133,7 @@ async function archiveRecord(
   }
 }
 
-function archiveTranscriptOnce(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: Logger, guard: TimeGuard): Promise<number> {
+function archiveTranscriptOnce(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: CorrelatedLog, guard: TimeGuard): Promise<number> {
   if (archivedTranscripts.has(conversationId)) return Promise.resolve(0);
   let work = transcriptsInFlight.get(conversationId);
   if (!work) {
@@ -157,7 +156,7 @@ interface ManifestEntry {
   sha256: string;
 }
 
-async function archiveTranscript(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: Logger, guard: TimeGuard): Promise<number> {
+async function archiveTranscript(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: CorrelatedLog, guard: TimeGuard): Promise<number> {
   const base = `transcripts/${conversationId}`;
   const manifestName = `${base}/manifest.json`;
   // What an earlier attempt left (list-only credential: names, sizes, stored hashes).
@@ -262,7 +261,7 @@ async function quarantine(record: SqsRecord, vault: Vault, reason: string): Prom
   const date = Number.isFinite(sent) && sent > 0 ? new Date(sent) : new Date();
   const messageId = safeFileName(record.messageId ?? "unknown");
   const name = `quarantine/${datePath(date)}/${messageId}.json`;
-  const log = correlatedLogger({ sqsMessageId: record.messageId });
+  const log = lazyCorrelatedLogger({ sqsMessageId: record.messageId });
   const document = {
     reason,
     messageId: record.messageId,
