@@ -74,6 +74,8 @@ export interface Fault {
   bytesPerSecond?: number;
   /** Media only: the fault waits for a request of this media id (others pass untouched). */
   mediaId?: string;
+  /** Media only: send no Content-Length (chunked), so only the bytes received tell the size. */
+  chunked?: boolean;
   /** Delay before answering, in ms. */
   delayMs?: number;
 }
@@ -608,7 +610,7 @@ export class GenesysFake {
     const abortAfter = fault?.abortAfterBytes;
     const full = attachmentContent(media.id, media.size);
     const content = fault?.truncateTo !== undefined ? full.subarray(0, fault.truncateTo) : full;
-    res.writeHead(200, { "content-type": media.mediaType ?? "image/png", "content-length": String(content.length) });
+    res.writeHead(200, { "content-type": media.mediaType ?? "image/png", ...(fault?.chunked ? {} : { "content-length": String(content.length) }) });
     const limit = abortAfter ?? content.length;
     let offset = 0;
     const CHUNK = 64 * 1024;
@@ -774,7 +776,7 @@ function matchRoute(method: string, path: string): { name: GenesysRoute; params:
 const PRESIGNED_LIFETIME_SECONDS = 300;
 
 function isMediaFault(fault: Fault): boolean {
-  return fault.abortAfterBytes !== undefined || fault.truncateTo !== undefined || fault.bytesPerSecond !== undefined;
+  return fault.abortAfterBytes !== undefined || fault.truncateTo !== undefined || fault.bytesPerSecond !== undefined || fault.chunked !== undefined;
 }
 
 function defaultCode(status: number): string {

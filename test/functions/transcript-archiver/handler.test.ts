@@ -308,19 +308,32 @@ describe("integrity and completeness", () => {
 
   test("a short download (200 with fewer bytes than the transcript's contentLength) fails the record and commits nothing; the retry completes it", async () => {
     const conversationId = randomUUID();
-    const size = 5 * 1024 * 1024;
+    const size = 600_000; // the 5 MiB case in production; smaller here so a loaded machine cannot time the retry out
     genesys.addConversation(conversationId, [{ messageText: "receipt", attachments: [{ id: "short-att", name: "receipt.pdf", size }] }]);
     genesys.failNext("media", [{ truncateTo: 14 }]);
     const record = sqsRecord(JSON.stringify(customerEndEvent({ conversationId })));
     const errors = await errorLogsOf(archiver, async () => expect(failedIds(await invoke([record]))).toEqual([record.messageId]));
 
     expect((await listBlobs(`transcripts/${conversationId}/`)).map((b) => b.name)).toEqual([`transcripts/${conversationId}/transcript.json`]);
-    expect(errors).toMatch(/announces 14 bytes, the transcript says 5242880/);
+    expect(errors).toMatch(/announces 14 bytes, the transcript says 600000/);
 
     expect((await invoke([record])).batchItemFailures).toEqual([]);
     const attachment = `transcripts/${conversationId}/attachments/short-att/receipt.pdf`;
     expect(sha256(await readBlob(attachment))).toBe(sha256(attachmentContent("short-att", size)));
     expect((await listBlobs(manifestOf(conversationId))).length).toBe(1);
+  });
+
+  test("a short chunked download (no Content-Length) is caught by the bytes received and commits nothing", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "chunked", attachments: [{ id: "chunked-att", name: "c.bin", size: 300_000 }] }]);
+    genesys.failNext("media", [{ truncateTo: 100_000, chunked: true }]);
+    const record = sqsRecord(JSON.stringify(customerEndEvent({ conversationId })));
+
+    const errors = await errorLogsOf(archiver, async () => expect(failedIds(await invoke([record]))).toEqual([record.messageId]));
+
+    expect(errors).toContain(`download for transcripts/${conversationId}/attachments/chunked-att/c.bin delivered 100000 of 300000 bytes; nothing committed`);
+    expect(await listBlobs(`transcripts/${conversationId}/attachments/`)).toEqual([]);
+    expect(await listBlobs(manifestOf(conversationId))).toEqual([]);
   });
 
   test("an earlier blob that conflicts with the transcript (a stored short attachment) fails loudly and no manifest is written", async () => {
