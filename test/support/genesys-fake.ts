@@ -206,9 +206,8 @@ export class GenesysFake {
   tokensIssued = 0;
   /** Conversations the analytics details query searches. */
   readonly analyticsConversations: AnalyticsConversation[] = [];
-  /** Pre-signed URLs issued so far, and the last one expired by expirePresignedUrls. */
-  private presignedIssued = 0;
-  private presignedExpiredUpTo = 0;
+  /** X-Amz-Expires of the pre-signed URLs the fake issues (0: expired on arrival). */
+  presignedLifetimeSeconds = 300;
 
   private readonly clients: Array<{ clientId: string; clientSecret: string }>;
   private readonly tokens = new Map<string, TokenState>();
@@ -268,11 +267,6 @@ export class GenesysFake {
   /** Requests of one route (convenience for assertions). */
   requestsOf(route: GenesysRoute): RecordedRequest[] {
     return this.requests.filter((r) => r.route === route);
-  }
-
-  /** Makes every pre-signed URL issued so far answer 403 "Request has expired" (URLs issued later work). */
-  expirePresignedUrls(): void {
-    this.presignedExpiredUpTo = this.presignedIssued;
   }
 
   /** Revokes every issued token (next use answers 401 bad.credentials). */
@@ -425,7 +419,8 @@ export class GenesysFake {
     }
     const signedAt = url.searchParams.get("X-Amz-Date") ?? "";
     const signedAtMs = Date.parse(`${signedAt.slice(0, 4)}-${signedAt.slice(4, 6)}-${signedAt.slice(6, 11)}:${signedAt.slice(11, 13)}:${signedAt.slice(13)}`);
-    if (Number(url.searchParams.get("n")) <= this.presignedExpiredUpTo || signedAtMs + PRESIGNED_LIFETIME_SECONDS * 1000 < this.now()) {
+    const lifetime = Number(url.searchParams.get("X-Amz-Expires"));
+    if (!(signedAtMs + lifetime * 1000 > this.now())) {
       res.writeHead(403, { "content-type": "application/xml" }).end("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
       return;
     }
@@ -597,9 +592,9 @@ export class GenesysFake {
   private serveMedia(res: http.ServerResponse, id: string, media: FakeAttachment | undefined, viaApi: boolean): void {
     if (!media) return this.error(res, 404, "not.found", `media ${id} not found`);
     if (viaApi && media.presigned) {
-      // S3-style pre-signed URL: signed now, valid for PRESIGNED_LIFETIME_SECONDS.
+      // S3-style pre-signed URL: signed now, valid for presignedLifetimeSeconds (403 "Request has expired" after).
       const signedAt = new Date(this.now()).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-      const query = `X-Amz-Date=${signedAt}&X-Amz-Expires=${PRESIGNED_LIFETIME_SECONDS}&n=${++this.presignedIssued}&signature=${signatureOf(id)}`;
+      const query = `X-Amz-Date=${signedAt}&X-Amz-Expires=${this.presignedLifetimeSeconds}&signature=${signatureOf(id)}`;
       res.writeHead(302, { location: `${this.presignedBaseUrl}/blobs/${encodeURIComponent(id)}?${query}` }).end();
       return;
     }
@@ -771,9 +766,6 @@ function matchRoute(method: string, path: string): { name: GenesysRoute; params:
   }
   return undefined;
 }
-
-/** Validity of the fake's pre-signed media URLs (S3's X-Amz-Expires). */
-const PRESIGNED_LIFETIME_SECONDS = 300;
 
 function isMediaFault(fault: Fault): boolean {
   return fault.abortAfterBytes !== undefined || fault.truncateTo !== undefined || fault.bytesPerSecond !== undefined || fault.chunked !== undefined;

@@ -140,6 +140,9 @@ describe("vault reconciler", () => {
     const names: string[] = [];
     for await (const blob of vault.listBlobsFlat({ prefix: `transcripts/${missing.conversationId}/` })) names.push(blob.name);
     expect(names.sort()).toEqual([`transcripts/${missing.conversationId}/attachments/lost-att/lost.png`, `transcripts/${missing.conversationId}/manifest.json`, `transcripts/${missing.conversationId}/transcript.json`]);
+    // The backfill's own event blob is where the reconciler looks to tell "missing after backfill".
+    const marker = `events/${missing.conversationEnd!.slice(0, 10).replace(/-/g, "/")}/${missing.conversationId}/reconciler-${missing.conversationId}.json`;
+    expect(await vault.getBlockBlobClient(marker).exists()).toBe(true);
 
     // The next run finds nothing missing and enqueues nothing more.
     const again = await reconcile();
