@@ -243,7 +243,7 @@ export class Vault {
           // Not replayable: the next operation gets the re-read credential.
           void access.container({ refresh: true }).catch(() => undefined);
         }
-        throw this.explain(error, access, container, name, operation, refresh);
+        throw this.explain(error, access, container, name, operation, attempt > 1);
       }
     }
   }
@@ -265,7 +265,7 @@ export class Vault {
       if (error.statusCode === 409) return new VaultError(`Azure Blob ${operation} of ${where}: 409 ${code}`, 409, { cause: error });
       if (error.statusCode === 403) {
         return new VaultError(
-          `Azure Blob ${operation} of ${where} refused: 403 ${code}${reread ? ", again after re-reading" : ""} ${access.describe()}; check that SAS's permissions and expiry (re-apply <env>-azure to rotate it) and the storage firewall`,
+          `Azure Blob ${operation} of ${where} refused: 403 ${code}${reread ? ", again after re-reading" : " by"} ${access.describe()}${reread ? "" : " (re-read for the next attempt)"}; check that SAS's permissions and expiry (re-apply <env>-azure to rotate it) and the storage firewall`,
           403,
           { cause: error },
         );
