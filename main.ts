@@ -3,7 +3,8 @@ import { loadEnvironments, type EnvironmentOverrides } from "./config/load";
 import { ConfigError } from "./config/validate";
 import { addEnvironment } from "./stacks/environment";
 
-// One App, two stacks per environment: `<env>-aws` and `<env>-azure`.
+// One App; per environment `<env>-aws` and `<env>-azure`, plus `<env>-genesys` and
+// `<env>-genesys-actions` where the Genesys side is managed as code (stacks/environment.ts).
 const app = new App();
 try {
   const contextOverrides = app.node.tryGetContext("environments") as EnvironmentOverrides | undefined;

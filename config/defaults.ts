@@ -1,5 +1,5 @@
-import type { EnvironmentConfig, EnvironmentInput, PipelinesConfig } from "./types";
-import { deepMerge } from "./merge";
+import type { EnvironmentConfig, EnvironmentInput, GenesysStackConfig, PipelinesConfig } from "./types";
+import { deepMerge, isPlainObject } from "./merge";
 
 /** Pipeline settings used where an environment leaves them out (documented in the README). */
 export const PIPELINE_DEFAULTS: PipelinesConfig = {
@@ -70,7 +70,52 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
   },
 };
 
-/** Fills in pipeline defaults; everything else must be given. */
+/** The Genesys side stays manual unless an environment opts in. */
+export const GENESYS_STACK_DEFAULTS: GenesysStackConfig = {
+  enabled: false,
+  // Genesys' own default lifetime (24 h).
+  accessTokenValiditySeconds: 86_400,
+};
+
+/** Operational settings used where an environment leaves them out. */
+export const OPERATIONS_DEFAULTS = {
+  /** genesys.maxSilenceMinutes */
+  maxSilenceMinutes: 60,
+  /** azure.sasExpiryWarningDays */
+  sasExpiryWarningDays: 7,
+} as const;
+
+/** Environments whose alarms must reach someone: they cannot set aws.alarmSubscriptionOptOut. */
+export const ALARM_SUBSCRIPTION_REQUIRED = ["staging", "prod"] as const;
+
+/** Fills in pipeline and Genesys-stack defaults; everything else must be given. */
 export function applyDefaults(env: EnvironmentInput): EnvironmentConfig {
-  return { ...env, pipelines: deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {}) };
+  return { ...env, pipelines: deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {}), genesysStack: deepMerge(GENESYS_STACK_DEFAULTS, env.genesysStack ?? {}) };
+}
+
+/**
+ * A list in the config replaces the default list whole (lists are never merged).
+ * Returns one warning per default list the environment replaces while leaving
+ * default entries out, naming them, so that dropping a default is never silent.
+ * @example replacedDefaultLists({ ...env, pipelines: { transcriptVault: { topics: ["v2.conversations.{id}.transcription"] } } })
+ * // ['pipelines.transcriptVault.topics replaces the default list and leaves out "v2.detail.events.conversation.{id}.customer.end"; ...']
+ */
+export function replacedDefaultLists(env: EnvironmentInput): string[] {
+  const warnings: string[] = [];
+  const walk = (defaults: unknown, given: unknown, path: string): void => {
+    if (Array.isArray(defaults)) {
+      if (!Array.isArray(given)) return;
+      const kept = new Set(given.map((g) => JSON.stringify(g)));
+      const dropped = defaults.filter((d) => !kept.has(JSON.stringify(d)));
+      if (dropped.length) {
+        warnings.push(
+          `${path} replaces the default list and leaves out ${dropped.map((d) => JSON.stringify(d)).join(", ")}; lists are not merged, so list every entry you want (defaults included)`,
+        );
+      }
+      return;
+    }
+    if (isPlainObject(defaults) && isPlainObject(given)) for (const key of Object.keys(defaults)) walk(defaults[key], given[key], `${path}.${key}`);
+  };
+  walk(PIPELINE_DEFAULTS, env.pipelines, "pipelines");
+  return warnings;
 }

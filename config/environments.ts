@@ -15,6 +15,20 @@ const common = {
 } as const;
 
 /**
+ * Remote state of the samples that must not keep local state (staging, prod).
+ * Placeholders, like the account ids: they only need to be well-formed for synth,
+ * tests and `npm run plan:offline` (which plans with a throwaway local state).
+ * Before the first deploy, point them at your own state bucket and storage
+ * account (docs/operations.md, "State").
+ */
+function sampleBackends(env: string) {
+  return {
+    aws: { bucket: `gcv-tfstate-example-${env}` },
+    azure: { resourceGroupName: "rg-genesys-vault-tfstate", storageAccountName: `gcvtfstate${env.slice(0, 4)}7f3a`, containerName: "tfstate" },
+  };
+}
+
+/**
  * Sample sync rule and webhook action: the contact-center backend's Auto Scaling
  * group drives org-wide messaging capacity in Genesys, and a Genesys workflow
  * drives the provisioned capacity of an orders table.
@@ -61,15 +75,23 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       logRetentionDays: 14,
       archiveRetentionDays: 7,
       secretRecoveryWindowDays: 7,
+      deployerRoleArns: ["arn:aws:iam::111111111111:role/gcv-deploy"],
       deletionProtection: false,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
+      // A sandbox: alarms reach no one, on purpose (staging and prod cannot do this).
+      alarmSubscriptionOptOut: true,
     },
-    genesys: { ...common.genesys, eventSourceSuffix: "vault-dev" },
+    // A quiet dev org sends nothing for hours: no silence alarm.
+    genesys: { ...common.genesys, eventSourceSuffix: "vault-dev", maxSilenceMinutes: 0 },
     azure: {
       location: "westeurope",
       resourceGroupName: "rg-genesys-vault-dev",
       storageAccountName: "gcvaultdev7f3a",
       replicationType: "LRS",
       containerName: "vault",
+      // Dev uses the federated identity too: the same trust path as prod, and no key in dev state.
+      writerAuth: "federated",
       softDeleteRetentionDays: 7,
       immutabilityDays: 1,
       immutabilityLocked: false,
@@ -81,6 +103,17 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
     },
     tags: { ...common.tags, environment: "dev" },
     pipelines: samplePipelines("dev"),
+    // dev manages the Genesys side as code; staging and prod keep the manual setup.
+    // The workflow id is a placeholder: set the trigger once the workflow exists (docs/genesys-as-code.md).
+    genesysStack: {
+      enabled: true,
+      webhookTrigger: {
+        workflowId: "7b2e4c1d-9a3f-4e5b-8c6d-1f2a3b4c5d6e",
+        topicName: "v2.detail.events.conversation.{id}.acd.start",
+        matchCriteria: [{ jsonPath: "mediaType", operator: "Equal", value: "MESSAGE" }],
+        eventTtlSeconds: 60,
+      },
+    },
   },
   {
     name: "staging",
@@ -93,15 +126,20 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       logRetentionDays: 30,
       archiveRetentionDays: 14,
       secretRecoveryWindowDays: 7,
+      deployerRoleArns: ["arn:aws:iam::222222222222:role/gcv-deploy"],
       deletionProtection: false,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-222222222222.tokens.sts.global.api.aws",
+      alarmEmail: "genesys-vault-alerts-staging@example.com",
     },
-    genesys: { ...common.genesys, eventSourceSuffix: "vault-staging" },
+    genesys: { ...common.genesys, eventSourceSuffix: "vault-staging", maxSilenceMinutes: 240 },
     azure: {
       location: "westeurope",
       resourceGroupName: "rg-genesys-vault-staging",
       storageAccountName: "gcvaultstg7f3a",
       replicationType: "ZRS",
       containerName: "vault",
+      writerAuth: "federated",
       softDeleteRetentionDays: 14,
       immutabilityDays: 7,
       immutabilityLocked: false,
@@ -112,6 +150,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       auditLogRetentionDays: 90,
     },
     tags: { ...common.tags, environment: "staging" },
+    backends: sampleBackends("staging"),
     pipelines: samplePipelines("staging"),
   },
   {
@@ -125,7 +164,13 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       logRetentionDays: 365,
       archiveRetentionDays: 30,
       secretRecoveryWindowDays: 30,
+      deployerRoleArns: ["arn:aws:iam::333333333333:role/gcv-deploy"],
       deletionProtection: true,
+      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-333333333333.tokens.sts.global.api.aws",
+      alarmEmail: "genesys-vault-alerts@example.com",
+      // An incident tool's SNS integration (pages the on-call engineer).
+      alarmHttpsEndpoint: "https://alerts.example.com/integrations/sns/genesys-vault-prod",
     },
     genesys: { ...common.genesys, eventSourceSuffix: "vault-prod" },
     azure: {
@@ -134,6 +179,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       storageAccountName: "gcvaultprod7f3a",
       replicationType: "RAGZRS",
       containerName: "vault",
+      writerAuth: "federated",
       softDeleteRetentionDays: 30,
       immutabilityDays: 2555,
       immutabilityLocked: true,
@@ -144,6 +190,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       auditLogRetentionDays: 365,
     },
     tags: { ...common.tags, environment: "prod" },
+    backends: sampleBackends("prod"),
     pipelines: samplePipelines("prod"),
   },
 ];

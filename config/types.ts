@@ -30,6 +30,10 @@ export type GenesysRegionDomain = (typeof GENESYS_REGION_DOMAINS)[number];
 export const AZURE_REPLICATION_TYPES = ["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] as const;
 export type AzureReplicationType = (typeof AZURE_REPLICATION_TYPES)[number];
 
+/** How the archiver authenticates to the vault (docs/security.md compares them). */
+export const VAULT_WRITER_AUTH_MODES = ["federated", "sas"] as const;
+export type VaultWriterAuth = (typeof VAULT_WRITER_AUTH_MODES)[number];
+
 /** Where a stack keeps its Terraform state. */
 export interface S3BackendConfig {
   /** State bucket (must exist, versioned and encrypted). */
@@ -69,12 +73,33 @@ export interface AwsConfig {
   readonly logRetentionDays: number;
   /** EventBridge archive retention in days (0 = indefinitely). */
   readonly archiveRetentionDays: number;
-  /** Optional e-mail subscribed to the alarm topic. @default no subscription */
+  /** E-mail subscribed to the alarm topic (SNS asks the address to confirm). @default no e-mail subscription */
   readonly alarmEmail?: string;
+  /**
+   * HTTPS endpoint subscribed to the alarm topic (an incident tool's SNS integration URL).
+   * The URL is kept in SNS and in Terraform state. @default no HTTPS subscription
+   */
+  readonly alarmHttpsEndpoint?: string;
+  /**
+   * Accept that alarms reach no one: needed when neither alarmEmail nor alarmHttpsEndpoint
+   * is set. Refused for staging and prod. @default false
+   */
+  readonly alarmSubscriptionOptOut?: boolean;
   /** Days Secrets Manager waits before deleting a secret (7-30). */
   readonly secretRecoveryWindowDays: number;
+  /**
+   * IAM roles that deploy the stacks and put secret values (CI deploy role, break-glass admin).
+   * Each secret's resource policy denies every principal but these and the secret's readers.
+   */
+  readonly deployerRoleArns: readonly string[];
   /** Protect the DynamoDB tables from deletion. */
   readonly deletionProtection: boolean;
+  /**
+   * Issuer URL of the account's IAM outbound identity federation (https, as returned by
+   * `aws iam enable-outbound-web-identity-federation`). Required when `azure.writerAuth`
+   * is `federated`: the vault's Entra application trusts tokens from exactly this issuer.
+   */
+  readonly outboundIdentityIssuer?: string;
 }
 
 export const INTERFACE_ENDPOINT_SERVICES = ["secretsmanager", "states", "sqs", "logs", "sts", "kms"] as const;
@@ -87,6 +112,11 @@ export interface GenesysConfig {
   readonly regionDomain: GenesysRegionDomain;
   /** `eventSourceSuffix` of the Amazon EventBridge Source integration. */
   readonly eventSourceSuffix: string;
+  /**
+   * Alarm when the Genesys bus matches no event for this many minutes (5-1440, a multiple
+   * of 5); 0 turns the alarm off (a quiet dev org). @default 60
+   */
+  readonly maxSilenceMinutes?: number;
 }
 
 export interface AzureConfig {
@@ -110,6 +140,13 @@ export interface AzureConfig {
   readonly coolAfterDays: number;
   /** Move blobs to the archive tier this many days after creation (> coolAfterDays). */
   readonly archiveAfterDays: number;
+  /**
+   * `federated`: the archiver's IAM role gets an Entra ID token through outbound identity
+   * federation; no key or SAS exists anywhere (needs `aws.outboundIdentityIssuer`).
+   * `sas`: fallback for accounts that cannot enable outbound federation; a container SAS
+   * signed with the account key, delivered through the AWS secret. @default "federated"
+   */
+  readonly writerAuth?: VaultWriterAuth;
   /** Validity of the AWS writer's SAS token in days (> sasRotationDays). */
   readonly sasValidityDays: number;
   /** A re-apply after this many days issues a fresh SAS token. */
@@ -119,6 +156,39 @@ export interface AzureConfig {
    * blob service) in the environment's Log Analytics workspace, in days (30-730).
    */
   readonly auditLogRetentionDays: number;
+  /**
+   * Alarm when the writer SAS expires within this many days (1 to sasValidityDays -
+   * sasRotationDays - 1, so a token rotated on time never alarms). @default 7
+   */
+  readonly sasExpiryWarningDays?: number;
+}
+
+/** A Process Automation trigger that starts the workflow calling the webhook data action. */
+export interface WebhookTriggerConfig {
+  /** Id of the Architect workflow (a UUID) the trigger starts; the workflow itself is not managed here. */
+  readonly workflowId: string;
+  /** Topic that fires the trigger, with `{id}` placeholders, e.g. `v2.detail.events.conversation.{id}.customer.end`. */
+  readonly topicName: string;
+  /** Conditions on the event (all must hold). @default none: every event of the topic */
+  readonly matchCriteria?: readonly { readonly jsonPath: string; readonly operator: string; readonly value?: string; readonly values?: readonly string[] }[];
+  /** Older events do not fire the trigger (>= 10). @default the provider's default */
+  readonly eventTtlSeconds?: number;
+}
+
+/** The Genesys side as code (`<env>-genesys` and `<env>-genesys-actions`); off: the manual setup in docs/pipelines.md. */
+export interface GenesysStackConfig {
+  /** Manage the EventBridge integration, per-pipeline roles and OAuth clients, and the webhook data action with Terraform. */
+  readonly enabled: boolean;
+  /**
+   * Permissions (`domain:entity:action`) added to a pipeline's role beyond the
+   * verified minimum, e.g. for the interaction processor's participant-attribute
+   * update, whose permission the Genesys docs do not list. @default none
+   */
+  readonly additionalPermissions?: { readonly transcriptVault?: readonly string[]; readonly interaction?: readonly string[]; readonly configSync?: readonly string[] };
+  /** Lifetime of the pipelines' access tokens in seconds (300-172800). */
+  readonly accessTokenValiditySeconds: number;
+  /** Process Automation trigger for the webhook workflow. @default none */
+  readonly webhookTrigger?: WebhookTriggerConfig;
 }
 
 export interface BackendsConfig {
@@ -139,10 +209,15 @@ export interface EnvironmentConfig {
   readonly backends?: BackendsConfig;
   /** Per-pipeline tunables; see config/defaults.ts for what is used when left out. */
   readonly pipelines: PipelinesConfig;
+  /** The Genesys side as code; disabled by default (manual setup). */
+  readonly genesysStack: GenesysStackConfig;
 }
 
 /** What a user writes: like EnvironmentConfig, with every pipeline setting optional. */
-export type EnvironmentInput = Omit<EnvironmentConfig, "pipelines"> & { readonly pipelines?: DeepPartial<PipelinesConfig> };
+export type EnvironmentInput = Omit<EnvironmentConfig, "pipelines" | "genesysStack"> & {
+  readonly pipelines?: DeepPartial<PipelinesConfig>;
+  readonly genesysStack?: Partial<GenesysStackConfig>;
+};
 
 import type { SyncRule } from "../functions/shared/sync-rules";
 import type { WebhookAction } from "../functions/shared/webhook-actions";
@@ -155,6 +230,8 @@ export interface DerivedNames {
   readonly vaultBlobEndpoint: string;
   /** Prefix for AWS resource names, e.g. `gcv-dev`. */
   readonly awsPrefix: string;
+  /** `azure.writerAuth` with its default applied. */
+  readonly vaultWriterAuth: VaultWriterAuth;
 }
 
 /** Type helper for the sample file: a deep partial override per environment. */

@@ -1,9 +1,15 @@
+import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients";
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
+import { ALARM_SUBSCRIPTION_REQUIRED } from "./defaults";
+import { CONVERSATION_TOPICS } from "./genesys-topics";
+import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
+import { closestMatch } from "../functions/shared/suggest";
 import {
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,
   INTERFACE_ENDPOINT_SERVICES,
+  VAULT_WRITER_AUTH_MODES,
   type DerivedNames,
   type EnvironmentConfig,
   type QueueConsumerConfig,
@@ -27,6 +33,8 @@ const CONTAINER = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/;
 const EVENT_SOURCE_SUFFIX = /^[A-Za-z0-9._-]{1,64}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** An IAM role ARN (any partition, optional path). */
+const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 
 /** Parses `a.b.c.d/n` into a 32-bit base and prefix length, or undefined. */
 export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
@@ -53,10 +61,15 @@ function isPrivate(base: number, prefix: number): boolean {
 /** Smallest subnet we carve: a /28 is the smallest AWS allows. */
 const MIN_SUBNET_PREFIX = 28;
 
-/** Bits added to the VPC prefix so that 2 subnets per AZ (public + private) fit. */
-export function subnetNewBits(azCount: number): number {
-  return Math.ceil(Math.log2(Math.max(2, azCount * 2)));
-}
+/**
+ * Bits added to the VPC prefix for every subnet, whatever the AZ count: 16 equal
+ * slots, public subnets in slots 0-5 and private ones in 8-13 (one of each per AZ,
+ * up to the 6 AZs allowed). Fixed, so adding AZs never moves an existing subnet.
+ */
+export const SUBNET_NEW_BITS = 4;
+
+/** Environments whose names start like this must keep their state in remote backends. */
+export const REMOTE_STATE_REQUIRED = /^(prod|stag)/;
 
 type Check = (ok: boolean, field: string, message: string) => void;
 
@@ -75,6 +88,7 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     if (!ok) problems.push(`${label}: ${field} ${message}`);
   };
 
+  for (const problem of unknownKeys(env, ENVIRONMENT_SPEC)) problems.push(`${label}: ${problem}`);
   check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
 
   const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
@@ -94,14 +108,12 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   } else {
     check(isPrivate(cidr.base, cidr.prefix), "aws.vpcCidr", `must be inside a private (RFC 1918) range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16${got(aws.vpcCidr)}`);
     check(cidr.prefix >= 16, "aws.vpcCidr", `must be /16 or smaller (AWS maximum)${got(aws.vpcCidr)}`);
-    if (intIn(aws.azCount, 1, 6)) {
-      const subnetPrefix = cidr.prefix + subnetNewBits(aws.azCount);
-      check(
-        subnetPrefix <= MIN_SUBNET_PREFIX,
-        "aws.vpcCidr",
-        `is too small for ${aws.azCount * 2} subnets (public + private per AZ): they would be /${subnetPrefix}, AWS needs /${MIN_SUBNET_PREFIX} or larger${got(aws.vpcCidr)}`,
-      );
-    }
+    const subnetPrefix = cidr.prefix + SUBNET_NEW_BITS;
+    check(
+      subnetPrefix <= MIN_SUBNET_PREFIX,
+      "aws.vpcCidr",
+      `is too small: every subnet is 1/16 of the VPC (room for 6 AZs, so adding AZs never moves a subnet) and would be /${subnetPrefix}; AWS needs /${MIN_SUBNET_PREFIX} or larger, so the VPC must be /${MIN_SUBNET_PREFIX - SUBNET_NEW_BITS} or larger${got(aws.vpcCidr)}`,
+    );
   }
   check(
     Number.isInteger(aws.natGateways) && aws.natGateways >= 1 && aws.natGateways <= (aws.azCount ?? 0),
@@ -115,13 +127,33 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   check(LOG_RETENTION.includes(aws.logRetentionDays), "aws.logRetentionDays", `must be one of CloudWatch's values ${LOG_RETENTION.join(", ")}${got(aws.logRetentionDays)}`);
   check(intIn(aws.archiveRetentionDays, 0, 36500), "aws.archiveRetentionDays", `must be an integer from 0 (forever) to 36500${got(aws.archiveRetentionDays)}`);
   check(intIn(aws.secretRecoveryWindowDays, 7, 30), "aws.secretRecoveryWindowDays", `must be an integer from 7 to 30${got(aws.secretRecoveryWindowDays)}`);
+  const deployers = aws.deployerRoleArns;
+  check(
+    Array.isArray(deployers) && deployers.length >= 1 && deployers.length <= 10,
+    "aws.deployerRoleArns",
+    `must list 1 to 10 IAM role ARNs that deploy the stacks (each secret's resource policy admits only them and its readers)${got(deployers)}`,
+  );
+  for (const arn of Array.isArray(deployers) ? deployers : []) {
+    check(typeof arn === "string" && IAM_ROLE_ARN.test(arn), "aws.deployerRoleArns", `must hold IAM role ARNs like arn:aws:iam::123456789012:role/deploy${got(arn)}`);
+  }
   check(typeof aws.deletionProtection === "boolean", "aws.deletionProtection", `must be true or false${got(aws.deletionProtection)}`);
   if (aws.alarmEmail !== undefined) check(EMAIL.test(aws.alarmEmail), "aws.alarmEmail", `must be an e-mail address${got(aws.alarmEmail)}`);
+  if (aws.outboundIdentityIssuer !== undefined) {
+    check(isIssuerUrl(aws.outboundIdentityIssuer), "aws.outboundIdentityIssuer", `must be an https URL without query or fragment, as returned by \`aws iam enable-outbound-web-identity-federation\`${got(aws.outboundIdentityIssuer)}`);
+  }
+  problems.push(...validateAlarmSubscriptions(env).map((p) => `${label}: ${p}`));
 
   const g = env.genesys ?? ({} as EnvironmentConfig["genesys"]);
   check(typeof g.orgId === "string" && UUID.test(g.orgId), "genesys.orgId", `must be the Genesys Cloud organization id (a UUID)${got(g.orgId)}`);
   check((GENESYS_REGION_DOMAINS as readonly string[]).includes(g.regionDomain), "genesys.regionDomain", `must be a Genesys Cloud region domain (${GENESYS_REGION_DOMAINS.join(", ")})${got(g.regionDomain)}`);
   check(typeof g.eventSourceSuffix === "string" && EVENT_SOURCE_SUFFIX.test(g.eventSourceSuffix), "genesys.eventSourceSuffix", `must be 1-64 letters, digits, '.', '_' or '-'${got(g.eventSourceSuffix)}`);
+  if (g.maxSilenceMinutes !== undefined) {
+    check(
+      g.maxSilenceMinutes === 0 || (intIn(g.maxSilenceMinutes, 5, 1440) && g.maxSilenceMinutes % 5 === 0),
+      "genesys.maxSilenceMinutes",
+      `must be 0 (no silence alarm) or a multiple of 5 from 5 to 1440 (CloudWatch evaluates at most one day)${got(g.maxSilenceMinutes)}`,
+    );
+  }
 
   const az = env.azure ?? ({} as EnvironmentConfig["azure"]);
   if (az.subscriptionId !== undefined) check(UUID.test(az.subscriptionId), "azure.subscriptionId", `must be a UUID${got(az.subscriptionId)}`);
@@ -143,6 +175,14 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     "azure.archiveAfterDays",
     `must be an integer greater than coolAfterDays (${az.coolAfterDays})${got(az.archiveAfterDays)}`,
   );
+  check(
+    az.writerAuth === undefined || (VAULT_WRITER_AUTH_MODES as readonly string[]).includes(az.writerAuth),
+    "azure.writerAuth",
+    `must be one of ${VAULT_WRITER_AUTH_MODES.join(", ")}${got(az.writerAuth)}`,
+  );
+  if ((az.writerAuth ?? "federated") === "federated" && aws.outboundIdentityIssuer === undefined) {
+    check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerUrl it returns, or set azure.writerAuth to "sas"');
+  }
   check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${got(az.sasRotationDays)}`);
   check(
     intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays > az.sasRotationDays,
@@ -151,6 +191,14 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   );
 
   check(intIn(az.auditLogRetentionDays, 30, 730), "azure.auditLogRetentionDays", `must be an integer from 30 to 730 (Log Analytics retention)${got(az.auditLogRetentionDays)}`);
+  if (az.sasExpiryWarningDays !== undefined) {
+    const most = az.sasValidityDays - az.sasRotationDays - 1;
+    check(
+      intIn(az.sasExpiryWarningDays, 1, Math.max(1, most)) && most >= 1,
+      "azure.sasExpiryWarningDays",
+      `must be an integer from 1 to sasValidityDays - sasRotationDays - 1 (${most}), so a token replaced on schedule never alarms${got(az.sasExpiryWarningDays)}`,
+    );
+  }
 
   check(
     env.tags !== null && typeof env.tags === "object" && Object.entries(env.tags).every(([k, v]) => typeof v === "string" && k.length > 0 && k.length <= 128 && v.length <= 256),
@@ -159,8 +207,17 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   );
 
   problems.push(...validatePipelines(env, label));
+  problems.push(...validateGenesysStack(env, label));
 
   const b = env.backends;
+  if (typeof env.name === "string" && REMOTE_STATE_REQUIRED.test(env.name)) {
+    const missing = (["aws", "azure"] as const).filter((side) => !b?.[side]).map((side) => `backends.${side}`);
+    check(
+      missing.length === 0,
+      missing.join(" and "),
+      `must be set: "${env.name}" keeps its state remotely (names starting with prod or stag), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`,
+    );
+  }
   if (b?.aws) check(typeof b.aws.bucket === "string" && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.aws.bucket), "backends.aws.bucket", `must be an S3 bucket name${got(b.aws.bucket)}`);
   if (b?.azure) {
     check(STORAGE_ACCOUNT.test(b.azure.storageAccountName ?? ""), "backends.azure.storageAccountName", `must be 3-24 lowercase letters and digits${got(b.azure.storageAccountName)}`);
@@ -168,6 +225,39 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     check(RESOURCE_GROUP.test(b.azure.resourceGroupName ?? ""), "backends.azure.resourceGroupName", `must be a valid resource group name${got(b.azure.resourceGroupName)}`);
   }
   return problems;
+}
+
+/** Alarms must reach a person: an e-mail or HTTPS subscription, or (outside staging and prod) an explicit opt-out. */
+function validateAlarmSubscriptions(env: EnvironmentConfig): string[] {
+  const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
+  const problems: string[] = [];
+  if (aws.alarmHttpsEndpoint !== undefined && !isHttpsUrl(aws.alarmHttpsEndpoint)) {
+    problems.push(`aws.alarmHttpsEndpoint must be an https:// URL${got(aws.alarmHttpsEndpoint)}`);
+  }
+  const optOut = aws.alarmSubscriptionOptOut;
+  if (optOut !== undefined && typeof optOut !== "boolean") problems.push(`aws.alarmSubscriptionOptOut must be true or false${got(optOut)}`);
+  const subscribed = aws.alarmEmail !== undefined || aws.alarmHttpsEndpoint !== undefined;
+  const mustSubscribe = (ALARM_SUBSCRIPTION_REQUIRED as readonly string[]).includes(env.name);
+  if (optOut === true && mustSubscribe) {
+    problems.push(`aws.alarmSubscriptionOptOut cannot be true for ${env.name}: its alarms must reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`);
+  } else if (optOut === true && subscribed) {
+    problems.push("aws.alarmSubscriptionOptOut is true but a subscription is configured: remove one of them");
+  } else if (optOut !== true && !subscribed) {
+    problems.push(
+      `needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint${mustSubscribe ? "" : " (or, outside staging and prod, aws.alarmSubscriptionOptOut: true)"}`,
+    );
+  }
+  return problems;
+}
+
+function isHttpsUrl(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname.length > 0 && !/\s/.test(value);
+  } catch {
+    return false;
+  }
 }
 
 /** Validates all environments (plus cross-environment rules) and throws one ConfigError listing every problem. */
@@ -189,7 +279,19 @@ export function deriveNames(env: EnvironmentConfig): DerivedNames {
     partnerEventSourceName: `aws.partner/genesys.com/cloud/${env.genesys.orgId}/${env.genesys.eventSourceSuffix}`,
     vaultBlobEndpoint: `https://${env.azure.storageAccountName}.blob.core.windows.net`,
     awsPrefix: `gcv-${env.name}`,
+    vaultWriterAuth: env.azure.writerAuth ?? "federated",
   };
+}
+
+/** An https URL with a host and no credentials, query or fragment (an OIDC issuer). */
+function isIssuerUrl(value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname !== "" && !url.username && !url.password && !url.search && !url.hash && !value.includes("#") && !value.includes("?");
+  } catch {
+    return false;
+  }
 }
 
 const TOPIC = /^v2\.[A-Za-z0-9_.{}-]+$/;
@@ -207,11 +309,17 @@ function validateQueueConsumer(c: QueueConsumerConfig | undefined, field: string
 }
 
 function validateTopics(topics: readonly string[] | undefined, field: string, check: Check): void {
-  check(
-    Array.isArray(topics) && topics.length > 0 && topics.every((t) => typeof t === "string" && TOPIC.test(t)),
-    field,
-    `must be a non-empty list of Genesys topics such as v2.conversations.{id}.transcription${got(topics)}`,
-  );
+  if (!Array.isArray(topics) || topics.length === 0) {
+    return check(false, field, `must be a non-empty list of Genesys topics such as v2.conversations.{id}.transcription${got(topics)}`);
+  }
+  topics.forEach((topic, i) => {
+    if (typeof topic === "string" && CONVERSATION_TOPICS.includes(topic)) return;
+    const match = typeof topic === "string" ? closestMatch(topic, CONVERSATION_TOPICS) : undefined;
+    const hint = match ? `did you mean "${match}"?` : `see docs/pipelines.md#topics for the list`;
+    check(false, `${field}[${i}]`, `is not a Genesys conversation topic the pipelines can consume; ${hint}${got(topic)}`);
+  });
+  const dupes = topics.filter((t, i) => topics.indexOf(t) !== i);
+  check(dupes.length === 0, field, `lists a topic twice${got(dupes)}`);
 }
 
 function validatePipelines(env: EnvironmentConfig, label: string): string[] {
@@ -270,5 +378,49 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   check(intIn(wh.maxClockSkewSeconds, 0, 86400), "pipelines.webhook.maxClockSkewSeconds", `must be an integer from 0 to 86400${got(wh.maxClockSkewSeconds)}`);
   check(intIn(wh.timeoutSeconds, 1, 29), "pipelines.webhook.timeoutSeconds", `must be an integer from 1 to 29 (the HTTP API integration limit is 30 s)${got(wh.timeoutSeconds)}`);
   check(intIn(wh.memoryMb, 128, 10240), "pipelines.webhook.memoryMb", `must be an integer from 128 to 10240${got(wh.memoryMb)}`);
+  return problems;
+}
+
+/** `domain:entity:action`, as Genesys names permissions (e.g. `routing:queue:edit`). */
+const GENESYS_PERMISSION = /^[A-Za-z][A-Za-z0-9_-]*:[A-Za-z*][A-Za-z0-9_*-]*:[A-Za-z*][A-Za-z0-9_*-]*$/;
+
+function validateGenesysStack(env: EnvironmentConfig, label: string): string[] {
+  const problems: string[] = [];
+  const check: Check = (ok, field, message) => {
+    if (!ok) problems.push(`${label}: ${field} ${message}`);
+  };
+  const g = env.genesysStack;
+  if (!g) return [`${label}: genesysStack is missing`];
+  check(typeof g.enabled === "boolean", "genesysStack.enabled", `must be true or false${got(g.enabled)}`);
+  check(intIn(g.accessTokenValiditySeconds, 300, 172_800), "genesysStack.accessTokenValiditySeconds", `must be an integer from 300 to 172800 (5 min to 48 h, the Genesys limits)${got(g.accessTokenValiditySeconds)}`);
+  for (const [pipeline, perms] of Object.entries(g.additionalPermissions ?? {})) {
+    const field = `genesysStack.additionalPermissions.${pipeline}`;
+    check(["transcriptVault", "interaction", "configSync"].includes(pipeline), field, "names no pipeline that calls Genesys; use transcriptVault, interaction or configSync");
+    check(
+      Array.isArray(perms) && perms.every((p) => typeof p === "string" && GENESYS_PERMISSION.test(p) && !p.startsWith("*")),
+      field,
+      `must be a list of Genesys permissions written domain:entity:action, such as routing:queue:view${got(perms)}`,
+    );
+  }
+  const t = g.webhookTrigger;
+  if (t) {
+    check(typeof t.workflowId === "string" && UUID.test(t.workflowId), "genesysStack.webhookTrigger.workflowId", `must be the id (a UUID) of the Architect workflow to start${got(t.workflowId)}`);
+    check(typeof t.topicName === "string" && TOPIC.test(t.topicName), "genesysStack.webhookTrigger.topicName", `must be a Genesys topic such as v2.detail.events.conversation.{id}.customer.end${got(t.topicName)}`);
+    check(
+      t.matchCriteria === undefined ||
+        (Array.isArray(t.matchCriteria) && t.matchCriteria.every((m) => typeof m?.jsonPath === "string" && m.jsonPath.length > 0 && typeof m.operator === "string" && m.operator.length > 0)),
+      "genesysStack.webhookTrigger.matchCriteria",
+      `must be a list of { jsonPath, operator, value? or values? }${got(t.matchCriteria)}`,
+    );
+    if (t.eventTtlSeconds !== undefined) check(intIn(t.eventTtlSeconds, 10, 86_400 * 4), "genesysStack.webhookTrigger.eventTtlSeconds", `must be an integer of at least 10 (the provider's minimum) and at most 345600${got(t.eventTtlSeconds)}`);
+    check(g.enabled !== true || (env.pipelines?.webhook?.actions?.length ?? 0) > 0, "genesysStack.webhookTrigger", "needs webhook actions: without pipelines.webhook.actions there is no receiver for its workflow to call");
+  }
+  if (g.enabled === true) {
+    check(
+      env.genesys?.regionDomain === undefined || GENESYS_PROVIDER_REGIONS[env.genesys.regionDomain] !== undefined,
+      "genesysStack.enabled",
+      `cannot be true for region domain ${env.genesys?.regionDomain}: the genesyscloud provider has no region for it; keep the manual setup`,
+    );
+  }
   return problems;
 }

@@ -3,7 +3,9 @@ export interface PolicyStatement {
   readonly Sid?: string;
   readonly Effect: "Allow" | "Deny";
   readonly Principal?: "*" | Readonly<Record<string, string | readonly string[]>>;
-  readonly Action: string | readonly string[];
+  /** What is allowed or denied; a Deny may name what it does not cover with `NotAction` instead. */
+  readonly Action?: string | readonly string[];
+  readonly NotAction?: string | readonly string[];
   /** Omitted only in trust policies, which must not have one. */
   readonly Resource?: string | readonly string[];
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | boolean | readonly string[]>>>>;
@@ -17,6 +19,21 @@ export interface PolicyStatement {
  */
 export function policyDocument(...statements: PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/**
+ * Use of a KMS key only through the AWS services that encrypt on the caller's behalf
+ * (`kms:ViaService`): a leaked credential cannot call KMS directly to decrypt data.
+ * @example keyUseVia("DecryptQueueMessages", keyArn, "kms:Decrypt", "eu-west-1", ["sqs"])
+ */
+export function keyUseVia(sid: string, keyArn: string, actions: string | readonly string[], region: string, services: readonly string[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: actions,
+    Resource: keyArn,
+    Condition: { StringEquals: { "kms:ViaService": services.map((service) => `${service}.${region}.amazonaws.com`) } },
+  };
 }
 
 /** Denies any request to a resource that is not made over TLS. */

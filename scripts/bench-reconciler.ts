@@ -15,7 +15,7 @@ import { startAzurite } from "../test/support/azurite";
 import { startGenesysFake, type AnalyticsConversation } from "../test/support/genesys-fake";
 import { startBundle } from "../test/support/invoke-bundle";
 import { startSecretsFake } from "../test/support/secrets-fake";
-import { startSqsFake } from "../test/support/sqs-fake";
+import { startSqsFake } from "../test/support/sqs-sender-fake";
 
 const CONVERSATIONS = 10_000;
 const MISSING = 10;

@@ -4,11 +4,14 @@
 // only linux binaries of @swc/core or unrs-resolver). npm install skips such
 // packages silently, but `npm ci` then refuses the lockfile ("Missing: ... from
 // lock file"). Each added entry carries os/cpu/libc, so npm installs it only on
-// its own platform and fetches it from the registry there.
+// its own platform and fetches it from the registry there, and the registry's
+// `resolved` URL and `integrity` hash (asked with `npm view <name>@<version> dist`),
+// so that install is verified like every other package.
 //
 // Run after `npm install` whenever package-lock.json changed:
 //   node scripts/complete-lockfile.mjs        (writes package-lock.json)
-//   node scripts/complete-lockfile.mjs --check (exit 1 if entries are missing)
+//   node scripts/complete-lockfile.mjs --check (exit 1 if entries or hashes are missing; no network)
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,17 +71,40 @@ if (unknown.length) {
   console.error(`complete-lockfile: cannot tell the platform of:\n  ${unknown.join("\n  ")}`);
   process.exit(2);
 }
+
+/** Entries (added now or earlier) that npm would fetch without verifying them. */
+const unverified = Object.entries(packages).filter(([at, meta]) => at && !meta.link && !meta.inBundle && !meta.integrity);
+
+/** The registry's tarball URL and integrity hash of one version. */
+function registryDist(name, version) {
+  const out = execFileSync("npm", ["view", `${name}@${version}`, "dist", "--json"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const dist = JSON.parse(out);
+  if (typeof dist?.integrity !== "string" || !dist.integrity.startsWith("sha512-") || typeof dist.tarball !== "string") {
+    throw new Error(`complete-lockfile: the registry has no sha512 integrity for ${name}@${version}`);
+  }
+  return { resolved: dist.tarball, integrity: dist.integrity };
+}
+
 if (process.argv.includes("--check")) {
-  if (added.length) {
-    console.error(`complete-lockfile: package-lock.json lacks ${added.length} platform entries; run node scripts/complete-lockfile.mjs`);
+  if (added.length || unverified.length) {
+    if (added.length) console.error(`complete-lockfile: package-lock.json lacks ${added.length} platform entries`);
+    if (unverified.length) console.error(`complete-lockfile: ${unverified.length} entries have no integrity hash: ${unverified.map(([at]) => at).join(", ")}`);
+    console.error("run node scripts/complete-lockfile.mjs");
     process.exit(1);
   }
-  console.log("complete-lockfile: package-lock.json is complete");
-} else if (added.length) {
+  console.log("complete-lockfile: package-lock.json is complete and every entry has an integrity hash");
+} else if (added.length || unverified.length) {
+  for (const [at, meta] of Object.entries(packages)) {
+    if (!at || meta.link || meta.inBundle || meta.integrity) continue;
+    const name = at.slice(at.lastIndexOf("node_modules/") + "node_modules/".length);
+    // Keep npm's key order within an entry: version, resolved, integrity, then the rest.
+    const { version, ...rest } = meta;
+    packages[at] = { version, ...registryDist(name, version), ...rest };
+  }
   // Keep npm's key order (sorted) so diffs stay small.
   lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
   writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
-  console.log(`complete-lockfile: added ${added.length} entries:\n  ${added.join("\n  ")}`);
+  console.log(`complete-lockfile: added ${added.length} entries and ${unverified.length} integrity hashes${added.length ? `:\n  ${added.join("\n  ")}` : ""}`);
 } else {
   console.log("complete-lockfile: nothing to add");
 }

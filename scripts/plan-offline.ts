@@ -1,6 +1,7 @@
 /**
- * `npm run plan:offline`: synthesizes every stack, then runs `terraform init`
- * and `terraform plan` for each `*-aws` stack against a local filesystem mirror
+ * `npm run plan:offline`: synthesizes the selected environments (`GCV_ENVIRONMENTS`,
+ * default all) into a fresh folder, then runs `terraform init` and `terraform plan`
+ * for each `*-aws` stack of that synthesis against a local filesystem mirror
  * of the AWS provider, with dummy credentials and no network. Prints each
  * plan's resource count. Azure stacks are not planned (no azurerm mirror):
  * synth and the test suite check them.
@@ -13,9 +14,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
+import { awsStacksOf } from "./synth-output";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const OUT = path.join(ROOT, "cdktf.out");
 const PROVIDER = "registry.terraform.io/hashicorp/aws";
 
 function awsProviderVersion(): string {
@@ -68,10 +69,17 @@ function main(): void {
   }
   console.log(`terraform ${tf}; AWS provider ${version} from mirror ${mirror}`);
 
-  // Synthesize the program exactly as `npm run synth` does.
-  execFileSync(process.execPath, ["--disable-warning=DEP0044", path.join(ROOT, "scripts/run-ts.mjs"), path.join(ROOT, "main.ts")], { cwd: ROOT, stdio: "inherit" });
-
   const work = mkdtempSync(path.join(tmpdir(), "gcv-plan-"));
+  // Synthesize the program as `npm run synth` does (GCV_ENVIRONMENTS and GCV_CONFIG_FILE
+  // included), into a fresh folder: only the stacks of this synthesis are planned, never
+  // folders an earlier synth left in cdktf.out.
+  const outdir = path.join(work, "cdktf.out");
+  execFileSync(process.execPath, ["--disable-warning=DEP0044", path.join(ROOT, "scripts/run-ts.mjs"), path.join(ROOT, "main.ts")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, CDKTF_OUTDIR: outdir },
+  });
+
   const cliConfig = path.join(work, "terraform.rc");
   writeFileSync(
     cliConfig,
@@ -90,13 +98,14 @@ function main(): void {
   };
   delete env.TF_PLUGIN_CACHE_DIR;
 
-  const stacksDir = path.join(OUT, "stacks");
-  const stacks = readdirSync(stacksDir).filter((s) => s.endsWith("-aws")).sort();
-  if (stacks.length === 0) throw new Error(`no *-aws stacks in ${stacksDir}`);
+  const stacksDir = path.join(outdir, "stacks");
+  const stacks = awsStacksOf(outdir);
+  if (stacks.length === 0) throw new Error(`the synthesis wrote no *-aws stacks (GCV_ENVIRONMENTS=${process.env.GCV_ENVIRONMENTS ?? ""})`);
+  console.log(`planning ${stacks.join(", ")}`);
   let failed = 0;
   for (const stack of stacks) {
     // Plan a copy: the offline override (which drops the account guard) must never
-    // sit in cdktf.out, where a later `cdktf diff` or `deploy` would pick it up.
+    // sit in a synthesized stack, where a later `cdktf diff` or `deploy` would pick it up.
     const dir = path.join(work, stack);
     cpSync(path.join(stacksDir, stack), dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}.terraform`) });
     // An override file: offline-only provider flags and a throwaway local backend,

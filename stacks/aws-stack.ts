@@ -1,12 +1,17 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { OPERATIONS_DEFAULTS } from "../config/defaults";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
 import { IdempotencyTable } from "../constructs/data/idempotency-table";
 import { GenesysEventBus } from "../constructs/ingress/genesys-event-bus";
 import { NatEgress } from "../constructs/network/nat-egress";
 import { AlarmTopic } from "../constructs/observability/alarm-topic";
+import { GenesysSilenceAlarm } from "../constructs/observability/genesys-silence-alarm";
+import { OperationsDashboard } from "../constructs/observability/operations-dashboard";
+import type { OpsInventory } from "../constructs/observability/ops-inventory";
+import { VaultCredentialExpiryMonitor } from "../constructs/observability/vault-credential-expiry";
 import { ConfigSyncPipeline } from "../constructs/pipelines/config-sync";
 import { InteractionProcessingPipeline } from "../constructs/pipelines/interaction-processing";
 import { TranscriptVaultPipeline } from "../constructs/pipelines/transcript-vault";
@@ -16,6 +21,7 @@ import { EncryptionKey } from "../constructs/security/encryption-key";
 import { ExternallySetSecret } from "../constructs/security/externally-set-secret";
 import { partitionOf } from "../lib/iam";
 import { configureBackend } from "./backends";
+import { opsInventoryOf } from "./ops-inventory";
 
 export interface AwsStackProps {
   readonly env: EnvironmentConfig;
@@ -24,11 +30,11 @@ export interface AwsStackProps {
 /** `<env>-aws`: the Genesys ingress, the pipelines and the NAT egress that Azure trusts. */
 export class AwsStack extends TerraformStack {
   public readonly env: EnvironmentConfig;
+  public readonly partition: string;
   public readonly key: EncryptionKey;
   public readonly network: NatEgress;
   public readonly eventBus: GenesysEventBus;
   public readonly idempotencyTable: IdempotencyTable;
-  public readonly genesysSecret: ExternallySetSecret;
   public readonly vaultSecret: ExternallySetSecret;
   public readonly vaultListerSecret: ExternallySetSecret;
   public readonly alarmTopic: AlarmTopic;
@@ -38,6 +44,13 @@ export class AwsStack extends TerraformStack {
   public readonly configSync?: ConfigSyncPipeline;
   /** Deployed when the environment has webhook actions. */
   public readonly webhook?: WebhookReceiver;
+  /** Deployed while the vault writer credential is a SAS (it expires). */
+  public readonly credentialExpiry?: VaultCredentialExpiryMonitor;
+  /** Alarms when Genesys stops sending; not deployed when genesys.maxSilenceMinutes is 0. */
+  public readonly genesysSilence?: GenesysSilenceAlarm;
+  public readonly dashboard: OperationsDashboard;
+  /** Names the ops CLI and the runbook use (also the output `ops_inventory`). */
+  public readonly inventory: OpsInventory;
 
   constructor(scope: Construct, id: string, props: AwsStackProps) {
     super(scope, id);
@@ -45,7 +58,7 @@ export class AwsStack extends TerraformStack {
     const names = deriveNames(env);
     const p = names.awsPrefix;
     const { accountId, region } = env.aws;
-    const partition = partitionOf(region);
+    const partition = (this.partition = partitionOf(region));
     configureBackend(this, env, "aws");
 
     new AwsProvider(this, "aws", {
@@ -83,24 +96,26 @@ export class AwsStack extends TerraformStack {
       deletionProtection: env.aws.deletionProtection,
     });
 
-    this.genesysSecret = new ExternallySetSecret(this, "genesys-client-secret", {
-      name: `${p}/genesys-client`,
-      description: "Genesys Cloud OAuth client credentials as JSON {clientId, clientSecret}; set outside Terraform",
-      kmsKeyArn,
-      recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
-    });
     this.vaultSecret = new ExternallySetSecret(this, "vault-writer-secret", {
       name: `${p}/azure-vault-writer`,
-      description: "Create/write-only SAS for the Azure vault container; delivered and rotated by the Azure stack",
+      description:
+        names.vaultWriterAuth === "federated"
+          ? "Coordinates of the Azure vault (endpoint, container, tenant id, client id; no credential); delivered by the Azure stack"
+          : "Create/write-only SAS for the Azure vault container; delivered and rotated by the Azure stack",
       kmsKeyArn,
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: env.aws.deployerRoleArns,
     });
 
     this.vaultListerSecret = new ExternallySetSecret(this, "vault-lister-secret", {
       name: `${p}/azure-vault-lister`,
-      description: "List-only SAS for the Azure vault container (proves existence, cannot read or change content); delivered and rotated by the Azure stack",
+      description:
+        names.vaultWriterAuth === "federated"
+          ? "Coordinates of the reconciler's list-only Azure identity (endpoint, container, tenant id, client id; no credential); delivered by the Azure stack"
+          : "List-only SAS for the Azure vault container (proves existence, cannot read or change content); delivered and rotated by the Azure stack",
       kmsKeyArn,
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: env.aws.deployerRoleArns,
     });
 
     this.alarmTopic = new AlarmTopic(this, "alarms", {
@@ -108,6 +123,7 @@ export class AwsStack extends TerraformStack {
       kmsKeyArn,
       accountId,
       email: env.aws.alarmEmail,
+      httpsEndpoint: env.aws.alarmHttpsEndpoint,
     });
 
     const ctx: PipelineContext = {
@@ -119,7 +135,6 @@ export class AwsStack extends TerraformStack {
       kmsKeyArn,
       alarmTopicArn: this.alarmTopic.arn,
       eventBusName: this.eventBus.name,
-      genesysSecretArn: this.genesysSecret.arn,
       vpc: { subnetIds: this.network.privateSubnetIds, securityGroupIds: [this.network.lambdaSecurityGroup.id] },
       idempotencyTableArn: this.idempotencyTable.arn,
       idempotencyTableName: this.idempotencyTable.name,
@@ -129,6 +144,7 @@ export class AwsStack extends TerraformStack {
       config: env.pipelines.transcriptVault,
       vaultSecretArn: this.vaultSecret.arn,
       listerSecretArn: this.vaultListerSecret.arn,
+      writerAuth: names.vaultWriterAuth,
     });
     this.interaction = new InteractionProcessingPipeline(this, "interaction", { ctx, config: env.pipelines.interaction });
     if (env.pipelines.configSync.rules.length > 0) {
@@ -140,14 +156,49 @@ export class AwsStack extends TerraformStack {
       new TerraformOutput(this, "webhook_secret_arn", { value: this.webhook.sharedSecret.arn });
     }
 
+    // A SAS writer expires: its expiry is watched. A federated writer has no expiring
+    // credential and needs no monitor.
+    if (names.vaultWriterAuth === "sas") {
+      this.credentialExpiry = new VaultCredentialExpiryMonitor(this, "vault-credential-expiry", {
+        ctx,
+        vaultSecretArn: this.vaultSecret.arn,
+        warningDays: env.azure.sasExpiryWarningDays ?? OPERATIONS_DEFAULTS.sasExpiryWarningDays,
+      });
+    }
+    const maxSilenceMinutes = env.genesys.maxSilenceMinutes ?? OPERATIONS_DEFAULTS.maxSilenceMinutes;
+    if (maxSilenceMinutes > 0) {
+      this.genesysSilence = new GenesysSilenceAlarm(this, "genesys-silence", {
+        alarmName: `${p}-genesys-silent`,
+        eventBusName: this.eventBus.name,
+        ruleNames: [this.transcriptVault.route.rule.name, this.interaction.route.rule.name],
+        maxSilenceMinutes,
+        alarmTopicArn: this.alarmTopic.arn,
+      });
+    }
+
+    this.inventory = opsInventoryOf(this);
+    this.dashboard = new OperationsDashboard(this, "dashboard", { dashboardName: `${p}-operations`, inventory: this.inventory });
+    new TerraformOutput(this, "ops_inventory", {
+      value: this.inventory,
+      description: "Names of queues, DLQs, rules, archive, workflow and functions, for `npm run ops`",
+    });
+
     new TerraformOutput(this, "nat_public_ips", {
       value: this.network.natEips.map((e) => e.publicIp),
       description: "Egress IPs of the pipeline Lambdas: the Azure vault's only allowed sources",
     });
     new TerraformOutput(this, "event_bus_name", { value: this.eventBus.name });
     new TerraformOutput(this, "event_bus_arn", { value: this.eventBus.arn });
-    new TerraformOutput(this, "genesys_client_secret_arn", { value: this.genesysSecret.arn });
+    // One Genesys OAuth client per pipeline, each in its own secret.
+    const genesysSecrets = { transcript_vault: this.transcriptVault.genesysSecret, interaction: this.interaction.genesysSecret, config_sync: this.configSync?.genesysSecret };
+    for (const [pipeline, secret] of Object.entries(genesysSecrets)) {
+      if (secret) new TerraformOutput(this, `genesys_${pipeline}_secret_arn`, { value: secret.arn });
+    }
     new TerraformOutput(this, "vault_writer_secret_arn", { value: this.vaultSecret.arn });
     new TerraformOutput(this, "vault_lister_secret_arn", { value: this.vaultListerSecret.arn });
+    new TerraformOutput(this, "archiver_role_arn", {
+      value: this.transcriptVault.archiver.role.arn,
+      description: "Subject of the archiver's web identity tokens: the vault's Entra application trusts exactly this role",
+    });
   }
 }

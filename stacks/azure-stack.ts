@@ -1,50 +1,69 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { dependable, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
-import { VaultContainer } from "../constructs/vault/vault-container";
 import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
+import { VaultContainer } from "../constructs/vault/vault-container";
 import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
 import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
+import { VaultWriterIdentity } from "../constructs/vault/vault-writer-identity";
 import { configureBackend } from "./backends";
 
 export interface AzureStackProps {
   readonly env: EnvironmentConfig;
   /** NAT Elastic IPs of the same environment's AWS stack (cross-stack references). */
   readonly allowedIps: string[];
-  /** ARN of the AWS secret that receives the vault writer credential (cross-stack reference). */
+  /** ARN of the AWS secret that receives the vault coordinates or SAS (cross-stack reference). */
   readonly vaultSecretArn: string;
   /** ARN of the AWS secret that receives the list-only credential (cross-stack reference). */
   readonly listerSecretArn: string;
+  /** ARN of the archiver's IAM role, the subject the federated credential trusts (cross-stack reference). */
+  readonly archiverRoleArn: string;
 }
 
-/** `<env>-azure`: the immutable vault, trusting only the AWS stack's NAT egress IPs. */
+/**
+ * `<env>-azure`: the immutable vault, trusting only the AWS stack's NAT egress IPs and,
+ * in `federated` mode, only the AWS archiver role's identity (no key or SAS exists).
+ */
 export class AzureStack extends TerraformStack {
   public readonly storage: VaultStorageAccount;
   public readonly vault: VaultContainer;
-  public readonly writerCredential: VaultWriterCredential;
-  public readonly listerCredential: VaultWriterCredential;
+  /** `sas` mode: the SAS issued with the account key. */
+  public readonly writerCredential?: VaultWriterCredential;
+  /** `sas` mode: the list-only SAS of the reconciler and the archiver's checks. */
+  public readonly listerCredential?: VaultWriterCredential;
   public readonly audit: VaultAuditTrail;
+  /** `federated` mode: the archiver's Entra identity and its create-only role. */
+  public readonly writerIdentity?: VaultWriterIdentity;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
     const { env } = props;
     const az = env.azure;
+    const names = deriveNames(env);
+    const federated = names.vaultWriterAuth === "federated";
     configureBackend(this, env, "azure");
 
     new AzurermProvider(this, "azurerm", {
-      features: [{}],
+      // Manage storage through Azure Resource Manager only: azurerm would otherwise read the
+      // account's queue and static-website properties over the data plane on every refresh,
+      // which the firewall refuses from CI and which would need a data-plane role (and, with
+      // Shared Key off, an Entra one) for whoever plans.
+      features: [{ storage: [{ dataPlaneAvailable: false }] }],
       subscriptionId: az.subscriptionId,
       // Register only the resource providers this stack uses (not ~70 by default).
       resourceProviderRegistrations: "none",
       resourceProvidersToRegister: ["Microsoft.Storage", "Microsoft.OperationalInsights", "Microsoft.Insights"],
+      // Data-plane calls use Entra ID, never the account key: planning reads no key.
       storageUseAzuread: true,
     });
-    new TimeProvider(this, "time", {});
+    if (federated) new AzureadProvider(this, "azuread", {});
+    if (!federated) new TimeProvider(this, "time", {});
     // Only to deliver the writer credential into the AWS secret.
     new AwsProvider(this, "aws", {
       region: env.aws.region,
@@ -60,6 +79,7 @@ export class AzureStack extends TerraformStack {
       replicationType: az.replicationType,
       allowedIps: props.allowedIps,
       softDeleteRetentionDays: az.softDeleteRetentionDays,
+      sharedKeyAccess: !federated,
       maxSasValidityDays: az.sasValidityDays,
       tags: env.tags,
     });
@@ -71,26 +91,42 @@ export class AzureStack extends TerraformStack {
       coolAfterDays: az.coolAfterDays,
       archiveAfterDays: az.archiveAfterDays,
     });
-    this.writerCredential = new VaultWriterCredential(this, "writer", {
-      connectionString: this.storage.account.primaryConnectionString,
-      containerName: this.vault.container.name,
-      blobEndpoint: deriveNames(env).vaultBlobEndpoint,
-      awsSecretArn: props.vaultSecretArn,
-      validityDays: az.sasValidityDays,
-      rotationDays: az.sasRotationDays,
-    });
-    this.listerCredential = new VaultWriterCredential(this, "lister", {
-      connectionString: this.storage.account.primaryConnectionString,
-      containerName: this.vault.container.name,
-      blobEndpoint: deriveNames(env).vaultBlobEndpoint,
-      awsSecretArn: props.listerSecretArn,
-      validityDays: az.sasValidityDays,
-      rotationDays: az.sasRotationDays,
-      access: "lister",
-    });
-    // The credentials must not be issued before the container (and its WORM policy) exist.
-    this.writerCredential.node.addDependency(this.vault.immutabilityPolicy);
-    this.listerCredential.node.addDependency(this.vault.immutabilityPolicy);
+    if (federated) {
+      this.writerIdentity = new VaultWriterIdentity(this, "writer-identity", {
+        name: `${names.awsPrefix}-vault-writer`,
+        issuer: env.aws.outboundIdentityIssuer!,
+        subjectRoleArn: props.archiverRoleArn,
+        roleDefinitionScope: rg.id,
+        containerResourceManagerId: this.vault.container.id,
+        blobEndpoint: names.vaultBlobEndpoint,
+        containerName: this.vault.container.name,
+        awsSecretArn: props.vaultSecretArn,
+      });
+      // The writer must not be able to create blobs before the WORM policy protects them
+      // (depends_on: construct-level addDependency does not reach the Terraform JSON).
+      this.writerIdentity.assignment.dependsOn = [dependable(this.vault.immutabilityPolicy)];
+    } else {
+      this.writerCredential = new VaultWriterCredential(this, "writer", {
+        connectionString: this.storage.account.primaryConnectionString,
+        containerName: this.vault.container.name,
+        blobEndpoint: names.vaultBlobEndpoint,
+        awsSecretArn: props.vaultSecretArn,
+        validityDays: az.sasValidityDays,
+        rotationDays: az.sasRotationDays,
+      });
+      this.listerCredential = new VaultWriterCredential(this, "lister", {
+        connectionString: this.storage.account.primaryConnectionString,
+        containerName: this.vault.container.name,
+        blobEndpoint: names.vaultBlobEndpoint,
+        awsSecretArn: props.listerSecretArn,
+        validityDays: az.sasValidityDays,
+        rotationDays: az.sasRotationDays,
+        access: "lister",
+      });
+      // The credentials must not be issued before the container (and its WORM policy) exist.
+      this.writerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
+      this.listerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
+    }
 
     this.audit = new VaultAuditTrail(this, "audit", {
       workspaceName: `log-${az.storageAccountName}`,

@@ -3,11 +3,18 @@ import type { EnvironmentConfig } from "../config/types";
 
 /**
  * Local state unless the environment names a backend: S3 (encrypted, with
- * S3-native locking) for `<env>-aws`, azurerm (Entra ID auth) for `<env>-azure`.
+ * S3-native locking) for `<env>-aws` and the Genesys stacks, azurerm (Entra ID
+ * auth) for `<env>-azure`.
  * Separate state per stack keeps the vault's state out of AWS.
  */
-export function configureBackend(stack: TerraformStack, env: EnvironmentConfig, side: "aws" | "azure"): void {
+export function configureBackend(stack: TerraformStack, env: EnvironmentConfig, side: "aws" | "azure" | "genesys" | "genesys-actions"): void {
   const stackName = `${env.name}-${side}`;
+  if (side.startsWith("genesys") && env.backends?.aws) {
+    // The Genesys stacks keep their state beside the AWS stack's, under their own keys.
+    const b = env.backends.aws;
+    new S3Backend(stack, { bucket: b.bucket, key: `${env.name}/${side}.tfstate`, region: b.region ?? env.aws.region, encrypt: true, kmsKeyId: b.kmsKeyId }).addOverride("use_lockfile", true);
+    return;
+  }
   if (side === "aws" && env.backends?.aws) {
     const b = env.backends.aws;
     const backend = new S3Backend(stack, {

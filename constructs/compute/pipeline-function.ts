@@ -5,7 +5,7 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import type { QueueConsumerConfig } from "../../config/types";
-import { policyDocument, serviceTrustPolicy, type PolicyStatement } from "../../lib/iam";
+import { keyUseVia, policyDocument, serviceTrustPolicy, type PolicyStatement } from "../../lib/iam";
 import type { BufferedQueue } from "../messaging/buffered-queue";
 import { EncryptedLogGroup } from "../observability/encrypted-log-group";
 import { thresholdAlarm } from "../observability/metric-alarm";
@@ -20,6 +20,7 @@ export interface PipelineFunctionProps {
   /** The deployment package: a zip holding the esbuild bundle `index.mjs` (see lib/bundling.ts). */
   readonly packageZip: string;
   readonly accountId: string;
+  readonly region: string;
   readonly kmsKeyArn: string;
   readonly logRetentionDays: number;
   readonly timeoutSeconds: number;
@@ -32,6 +33,8 @@ export interface PipelineFunctionProps {
   readonly vpc?: { readonly subnetIds: string[]; readonly securityGroupIds: string[] };
   /** Alarm topic for function errors. */
   readonly alarmTopicArn: string;
+  /** CloudWatch namespace of the function's business metrics (one per environment). */
+  readonly metricsNamespace: string;
   /** Reserved concurrency. @default unreserved */
   readonly reservedConcurrency?: number;
 }
@@ -55,9 +58,11 @@ export class PipelineFunction extends Construct {
   public readonly role: IamRole;
   public readonly logGroup: EncryptedLogGroup;
   public readonly arn: string;
+  private readonly region: string;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
+    this.region = props.region;
     this.logGroup = new EncryptedLogGroup(this, "logs", {
       name: `/aws/lambda/${props.functionName}`,
       kmsKeyArn: props.kmsKeyArn,
@@ -73,8 +78,9 @@ export class PipelineFunction extends Construct {
       name: "least-privilege",
       policy: policyDocument(
         { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${this.logGroup.arn}:*` },
-        // Environment variables are encrypted with the environment key.
-        { Sid: "DecryptOwnConfiguration", Effect: "Allow", Action: "kms:Decrypt", Resource: props.kmsKeyArn },
+        // Environment variables, the secrets it reads and the items of its tables are encrypted with
+        // the environment key; only those services may decrypt with it for this role.
+        keyUseVia("DecryptOwnConfiguration", props.kmsKeyArn, "kms:Decrypt", props.region, ["lambda", "secretsmanager", "dynamodb"]),
         ...props.statements,
         ...(props.vpc ? [VPC_ENI_STATEMENT] : []),
       ),
@@ -99,6 +105,7 @@ export class PipelineFunction extends Construct {
       environment: {
         variables: {
           POWERTOOLS_SERVICE_NAME: props.functionName,
+          POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
           ...props.environment,
         },
       },
@@ -127,6 +134,7 @@ export class PipelineFunction extends Construct {
    * can push the function and everything behind it.
    */
   consume(queue: BufferedQueue, config: Pick<QueueConsumerConfig, "batchSize" | "batchWindowSeconds" | "maxConcurrency">, kmsKeyArn: string): LambdaEventSourceMapping {
+    const region = this.region;
     new IamRolePolicy(this, "consume-policy", {
       role: this.role.id,
       name: "consume-queue",
@@ -137,7 +145,7 @@ export class PipelineFunction extends Construct {
           Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
           Resource: queue.queue.arn,
         },
-        { Sid: "DecryptQueueMessages", Effect: "Allow", Action: "kms:Decrypt", Resource: kmsKeyArn },
+        keyUseVia("DecryptQueueMessages", kmsKeyArn, "kms:Decrypt", region, ["sqs"]),
       ),
     });
     return new LambdaEventSourceMapping(this, "queue-source", {

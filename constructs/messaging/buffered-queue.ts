@@ -50,8 +50,13 @@ export class BufferedQueue extends Construct {
     this.queue = new SqsQueue(this, "queue", {
       name: name(props.name),
       fifoQueue: fifo || undefined,
-      // FIFO: deduplicate by content within 5 minutes when the sender gives no id.
+      // FIFO: deduplicate by content within 5 minutes when the sender gives no id, but only
+      // within a message group: two targets (groups) may legitimately receive byte-identical
+      // events, e.g. one Auto Scaling event routed to two Genesys objects, and a queue-wide
+      // scope would drop the second as a duplicate.
       contentBasedDeduplication: fifo || undefined,
+      deduplicationScope: fifo ? "messageGroup" : undefined,
+      fifoThroughputLimit: fifo ? "perMessageGroupId" : undefined,
       kmsMasterKeyId: props.kmsKeyArn,
       kmsDataKeyReusePeriodSeconds: 300,
       messageRetentionSeconds: MAX_RETENTION_SECONDS,
@@ -70,7 +75,7 @@ export class BufferedQueue extends Construct {
 
     thresholdAlarm(this, "dlq-not-empty", {
       alarmName: `${props.name}-dlq-not-empty`,
-      description: `Messages in the dead-letter queue of ${props.name}: inspect and redrive`,
+      description: `Messages in the dead-letter queue of ${props.name}: find the cause in the consumer's logs, fix it, then \`npm run ops -- redrive ${name(`${props.name}-dlq`)} --env <env>\` (docs/operations.md, "DLQ not empty")`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: this.deadLetterQueue.name },

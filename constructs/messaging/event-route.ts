@@ -86,7 +86,7 @@ export class EventRoute extends Construct {
     });
     thresholdAlarm(this, "delivery-dlq-not-empty", {
       alarmName: `${props.ruleName}-delivery-failed`,
-      description: `EventBridge could not deliver events of ${props.ruleName} to its queue; they wait in the delivery DLQ`,
+      description: `EventBridge could not deliver events of ${props.ruleName} to its queue; they wait in the delivery DLQ. Fix the queue or its policy, then replay the period (docs/operations.md, "delivery failed")`,
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: this.deliveryDeadLetterQueue.name },

@@ -10,6 +10,8 @@ export interface AlarmTopicProps {
   readonly accountId: string;
   /** E-mail subscribed to alarms. @default no subscription */
   readonly email?: string;
+  /** HTTPS endpoint subscribed to alarms (it must confirm the subscription). @default no subscription */
+  readonly httpsEndpoint?: string;
 }
 
 /** The SNS topic every alarm of the environment notifies: encrypted, TLS only, published to by CloudWatch of this account. */
@@ -37,6 +39,9 @@ export class AlarmTopic extends Construct {
     });
     if (props.email) {
       new SnsTopicSubscription(this, "email", { topicArn: this.topic.arn, protocol: "email", endpoint: props.email });
+    }
+    if (props.httpsEndpoint) {
+      new SnsTopicSubscription(this, "https", { topicArn: this.topic.arn, protocol: "https", endpoint: props.httpsEndpoint });
     }
   }
 }

@@ -5,10 +5,12 @@ import type { ConfigSyncPipelineConfig } from "../../config/types";
 import { SCALING_DETAIL_TYPES } from "../../functions/config-sync/triggers";
 import { syncRoutes } from "../../functions/shared/sync-rules";
 import { bundleFunction } from "../../lib/bundling";
+import { keyUseVia } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { BufferedQueue } from "../messaging/buffered-queue";
 import { EventRoute } from "../messaging/event-route";
-import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import type { ExternallySetSecret } from "../security/externally-set-secret";
+import { functionBasics, genesysClientSecret, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface ConfigSyncPipelineProps {
   readonly ctx: PipelineContext;
@@ -35,6 +37,8 @@ export class ConfigSyncPipeline extends Construct {
   public readonly routes: EventRoute[] = [];
   public readonly auditTable: DynamodbTable;
   public readonly syncFunction: PipelineFunction;
+  /** This pipeline's Genesys OAuth client (`gcv-<env>/genesys-config-sync`). */
+  public readonly genesysSecret: ExternallySetSecret;
 
   constructor(scope: Construct, id: string, props: ConfigSyncPipelineProps) {
     super(scope, id);
@@ -99,6 +103,7 @@ export class ConfigSyncPipeline extends Construct {
       deletionProtectionEnabled: ctx.env.aws.deletionProtection,
     });
 
+    this.genesysSecret = genesysClientSecret(this, ctx, "config-sync");
     this.syncFunction = new PipelineFunction(this, "sync", {
       functionName: name,
       description: "Keeps Genesys routing configuration in step with AWS capacity; writes only on change",
@@ -107,13 +112,13 @@ export class ConfigSyncPipeline extends Construct {
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
-        ...genesysEnvironment(ctx),
+        ...genesysEnvironment(ctx, this.genesysSecret.arn),
         SYNC_RULES: JSON.stringify(config.rules),
         AUDIT_TABLE_NAME: this.auditTable.name,
         DRY_RUN: String(config.dryRun),
       },
       statements: [
-        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"),
         // Describe calls have no resource-level permissions: AWS requires "*".
         { Sid: "CountInServiceInstances", Effect: "Allow", Action: "autoscaling:DescribeAutoScalingGroups", Resource: "*" },
         {
@@ -122,7 +127,7 @@ export class ConfigSyncPipeline extends Construct {
           Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
           Resource: this.auditTable.arn,
         },
-        { Sid: "EncryptAuditRecords", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptAuditRecords", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["dynamodb"]),
       ],
       vpc: ctx.vpc,
     });

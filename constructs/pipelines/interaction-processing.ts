@@ -6,7 +6,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { Construct } from "constructs";
 import type { InteractionPipelineConfig } from "../../config/types";
 import { bundleFunction } from "../../lib/bundling";
-import { denyInsecureTransport, LOG_DELIVERY_ACTIONS, policyDocument, serviceTrustPolicy } from "../../lib/iam";
+import { denyInsecureTransport, keyUseVia, LOG_DELIVERY_ACTIONS, policyDocument, serviceTrustPolicy } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { interactionStateMachineDefinition } from "../interaction/state-machine-definition";
 import { MAX_RETENTION_SECONDS, type BufferedQueue } from "../messaging/buffered-queue";
@@ -14,7 +14,8 @@ import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
 import { EncryptedLogGroup } from "../observability/encrypted-log-group";
 import { thresholdAlarm } from "../observability/metric-alarm";
-import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import type { ExternallySetSecret } from "../security/externally-set-secret";
+import { functionBasics, genesysClientSecret, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface InteractionProcessingPipelineProps {
   readonly ctx: PipelineContext;
@@ -34,6 +35,8 @@ export class InteractionProcessingPipeline extends Construct {
   public readonly failureQueue: SqsQueue;
   public readonly dispatcher: PipelineFunction;
   public readonly processor: PipelineFunction;
+  /** This pipeline's Genesys OAuth client (`gcv-<env>/genesys-interaction`). */
+  public readonly genesysSecret: ExternallySetSecret;
   public readonly stateMachine: SfnStateMachine;
   public readonly stateMachineRole: IamRole;
 
@@ -65,7 +68,7 @@ export class InteractionProcessingPipeline extends Construct {
     });
     thresholdAlarm(this, "failures-not-empty", {
       alarmName: `${name}-failures-not-empty`,
-      description: "Interaction events the workflow could not apply; each message holds the event, error and cause",
+      description: "Interaction events the workflow could not apply; each message holds the event, error and cause: `npm run ops -- failures list --env <env>`, then `failures retry` (docs/operations.md)",
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: this.failureQueue.name },
@@ -74,6 +77,7 @@ export class InteractionProcessingPipeline extends Construct {
       alarmTopicArn: ctx.alarmTopicArn,
     });
 
+    this.genesysSecret = genesysClientSecret(this, ctx, "interaction");
     this.processor = new PipelineFunction(this, "processor", {
       functionName: `${ctx.prefix}-interaction-processor`,
       description: "Applies one conversation event to Genesys (participant attributes), idempotently",
@@ -82,19 +86,19 @@ export class InteractionProcessingPipeline extends Construct {
       timeoutSeconds: config.processorTimeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
-        ...genesysEnvironment(ctx),
+        ...genesysEnvironment(ctx, this.genesysSecret.arn),
         IDEMPOTENCY_TABLE_NAME: ctx.idempotencyTableName,
         INTERACTION_ATTRIBUTE_PREFIX: config.attributePrefix,
       },
       statements: [
-        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"),
         {
           Sid: "UseIdempotencyRecords",
           Effect: "Allow",
           Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
           Resource: ctx.idempotencyTableArn,
         },
-        { Sid: "EncryptIdempotencyRecords", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptIdempotencyRecords", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["dynamodb"]),
       ],
       vpc: ctx.vpc,
       reservedConcurrency: config.processorConcurrency,
@@ -117,7 +121,7 @@ export class InteractionProcessingPipeline extends Construct {
         { Sid: "InvokeTheProcessor", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [this.processor.arn, `${this.processor.arn}:*`] },
         { Sid: "SendToTheFailureQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.failureQueue.arn },
         // The failure queue, execution data and logs are encrypted with the environment key.
-        { Sid: "UseTheEnvironmentKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: ctx.kmsKeyArn },
+        keyUseVia("UseTheEnvironmentKey", ctx.kmsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt"], ctx.region, ["sqs", "states"]),
         {
           // CloudWatch Logs delivery for Step Functions: AWS only accepts "*" for these actions.
           Sid: "DeliverExecutionLogsAwsRequiresWildcardResource",
@@ -139,7 +143,9 @@ export class InteractionProcessingPipeline extends Construct {
           taskTimeoutSeconds: config.processorTimeoutSeconds + 30,
         }),
       ),
-      loggingConfiguration: { level: "ERROR", includeExecutionData: true, logDestination: `${executionLogs.arn}:*` },
+      // No execution data in the logs: it is the interaction event (customer data). The failure queue
+      // keeps each failed event with its error and cause, and the execution history keeps the rest.
+      loggingConfiguration: { level: "ERROR", includeExecutionData: false, logDestination: `${executionLogs.arn}:*` },
       encryptionConfiguration: { type: "CUSTOMER_MANAGED_KMS_KEY", kmsKeyId: ctx.kmsKeyArn, kmsDataKeyReusePeriodSeconds: 300 },
       tracingConfiguration: { enabled: false },
     });
@@ -166,7 +172,7 @@ export class InteractionProcessingPipeline extends Construct {
       statements: [
         { Sid: "StartThisWorkflowOnly", Effect: "Allow", Action: "states:StartExecution", Resource: this.stateMachine.arn },
         // Execution input is encrypted with the environment key.
-        { Sid: "EncryptExecutionInput", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptExecutionInput", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["states"]),
       ],
     });
     this.dispatcher.consume(this.buffer, config, ctx.kmsKeyArn);

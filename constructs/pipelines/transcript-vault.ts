@@ -1,20 +1,23 @@
 import { Construct } from "constructs";
-import type { TranscriptVaultPipelineConfig } from "../../config/types";
+import type { TranscriptVaultPipelineConfig, VaultWriterAuth } from "../../config/types";
 import { bundleFunction } from "../../lib/bundling";
 import { PipelineFunction } from "../compute/pipeline-function";
 import type { BufferedQueue } from "../messaging/buffered-queue";
 import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
-import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import type { ExternallySetSecret } from "../security/externally-set-secret";
+import { functionBasics, genesysClientSecret, genesysEnvironment, getWebIdentityTokenForAzure, readSecret, type PipelineContext } from "./pipeline-context";
 import { VaultReconciler } from "./vault-reconciler";
 
 export interface TranscriptVaultPipelineProps {
   readonly ctx: PipelineContext;
   readonly config: TranscriptVaultPipelineConfig;
-  /** ARN of the secret holding the vault writer SAS (delivered by the Azure stack). */
+  /** ARN of the secret holding the vault coordinates (and, in `sas` mode, the SAS), delivered by the Azure stack. */
   readonly vaultSecretArn: string;
   /** ARN of the secret holding the vault's list-only SAS (delivered by the Azure stack). */
   readonly listerSecretArn: string;
+  /** How the archiver authenticates to the vault. */
+  readonly writerAuth: VaultWriterAuth;
 }
 
 /**
@@ -27,6 +30,8 @@ export class TranscriptVaultPipeline extends Construct {
   public readonly archiver: PipelineFunction;
   /** Deployed unless `reconciler.enabled` is false. */
   public readonly reconciler?: VaultReconciler;
+  /** This pipeline's Genesys OAuth client (`gcv-<env>/genesys-transcript-vault`). */
+  public readonly genesysSecret: ExternallySetSecret;
 
   constructor(scope: Construct, id: string, props: TranscriptVaultPipelineProps) {
     super(scope, id);
@@ -45,6 +50,7 @@ export class TranscriptVaultPipeline extends Construct {
     this.route = intake.route;
     this.buffer = intake.buffer;
 
+    this.genesysSecret = genesysClientSecret(this, ctx, "transcript-vault");
     this.archiver = new PipelineFunction(this, "archiver", {
       functionName: `${ctx.prefix}-transcript-archiver`,
       description: "Archives Genesys events, messaging transcripts and attachments into the Azure vault (create-only)",
@@ -53,16 +59,18 @@ export class TranscriptVaultPipeline extends Construct {
       timeoutSeconds: config.timeoutSeconds,
       memoryMb: config.memoryMb,
       environment: {
-        ...genesysEnvironment(ctx),
+        ...genesysEnvironment(ctx, this.genesysSecret.arn),
         AZURE_VAULT_SECRET_ARN: props.vaultSecretArn,
         AZURE_VAULT_LISTER_SECRET_ARN: props.listerSecretArn,
+        AZURE_VAULT_AUTH: props.writerAuth,
         MAX_EVENT_BYTES: String(config.maxEventBytes),
         TIME_GUARD_MS: String(config.timeGuardSeconds * 1000),
       },
       statements: [
-        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"),
         readSecret(props.vaultSecretArn, "ReadVaultWriterSecret"),
         readSecret(props.listerSecretArn, "ReadVaultListerSecret"),
+        ...(props.writerAuth === "federated" ? [getWebIdentityTokenForAzure()] : []),
       ],
       vpc: ctx.vpc,
     });
@@ -74,6 +82,8 @@ export class TranscriptVaultPipeline extends Construct {
         config: config.reconciler,
         archiverQueue: this.buffer,
         listerSecretArn: props.listerSecretArn,
+        writerAuth: props.writerAuth,
+        genesysSecretArn: this.genesysSecret.arn,
       });
     }
   }

@@ -2,25 +2,28 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
-import type { VaultReconcilerConfig } from "../../config/types";
+import type { VaultReconcilerConfig, VaultWriterAuth } from "../../config/types";
+import { BUSINESS_METRICS, metricsNamespace } from "../../functions/shared/metric-names";
 import { bundleFunction } from "../../lib/bundling";
 import { PipelineFunction } from "../compute/pipeline-function";
 import type { BufferedQueue } from "../messaging/buffered-queue";
 import { thresholdAlarm } from "../observability/metric-alarm";
-import { functionBasics, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import { functionBasics, genesysEnvironment, getWebIdentityTokenForAzure, readSecret, type PipelineContext } from "./pipeline-context";
 
 export interface VaultReconcilerProps {
   readonly ctx: PipelineContext;
   readonly config: VaultReconcilerConfig;
   /** The archiver's queue: missing conversations are re-enqueued here (send only). */
   readonly archiverQueue: BufferedQueue;
-  /** ARN of the secret holding the list-only SAS (existence, never content). */
+  /**
+   * ARN of the secret of the reconciler's list-only vault credential (existence, never
+   * content): its coordinates (`federated`) or a list-only SAS (`sas`).
+   */
   readonly listerSecretArn: string;
-}
-
-/** CloudWatch namespace of the reconciler's EMF metrics. */
-export function reconcilerMetricsNamespace(prefix: string): string {
-  return `${prefix}/vault`;
+  /** How the reconciler authenticates to the vault (the environment's `azure.writerAuth`). */
+  readonly writerAuth: VaultWriterAuth;
+  /** The transcript-vault pipeline's Genesys OAuth client, whose role also grants the analytics query. */
+  readonly genesysSecretArn: string;
 }
 
 /**
@@ -37,7 +40,6 @@ export class VaultReconciler extends Construct {
     super(scope, id);
     const { ctx, config } = props;
     const name = `${ctx.prefix}-vault-reconciler`;
-    const namespace = reconcilerMetricsNamespace(ctx.prefix);
 
     this.fn = new PipelineFunction(this, "function", {
       functionName: name,
@@ -49,8 +51,9 @@ export class VaultReconciler extends Construct {
       // One run at a time: two would spend the Genesys budget twice and enqueue the same backfills.
       reservedConcurrency: 1,
       environment: {
-        ...genesysEnvironment(ctx),
+        ...genesysEnvironment(ctx, props.genesysSecretArn),
         AZURE_VAULT_LISTER_SECRET_ARN: props.listerSecretArn,
+        AZURE_VAULT_AUTH: props.writerAuth,
         ARCHIVER_QUEUE_URL: props.archiverQueue.queue.url,
         DRY_RUN: String(config.dryRun),
         RECONCILE_WINDOW_HOURS: String(config.windowHours),
@@ -60,14 +63,20 @@ export class VaultReconciler extends Construct {
         RECONCILE_REQUESTS_PER_MINUTE: String(config.requestsPerMinute),
         RECONCILE_PAGE_SIZE: String(config.pageSize),
         TIME_GUARD_MS: "30000",
-        POWERTOOLS_METRICS_NAMESPACE: namespace,
       },
       statements: [
-        readSecret(ctx.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(props.genesysSecretArn, "ReadGenesysClientSecret"),
         readSecret(props.listerSecretArn, "ReadVaultListerSecret"),
+        ...(props.writerAuth === "federated" ? [getWebIdentityTokenForAzure()] : []),
         { Sid: "BackfillIntoArchiverQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: props.archiverQueue.queue.arn },
         // The queue is encrypted with the environment key: sending needs a data key.
-        { Sid: "EncryptBackfills", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: ctx.kmsKeyArn },
+        {
+          Sid: "EncryptBackfills",
+          Effect: "Allow",
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: ctx.kmsKeyArn,
+          Condition: { StringEquals: { "kms:ViaService": [`sqs.${ctx.region}.amazonaws.com`] } },
+        },
       ],
       vpc: ctx.vpc,
     });
@@ -95,8 +104,8 @@ export class VaultReconciler extends Construct {
     thresholdAlarm(this, "missing-after-backfill", {
       alarmName: `${name}-missing-after-backfill`,
       description: "Conversations are still missing from the vault after their backfill was archived: see the reconciler's and archiver's ERROR logs",
-      namespace,
-      metricName: "MissingAfterBackfill",
+      namespace: metricsNamespace(ctx.env.name),
+      metricName: BUSINESS_METRICS.missingAfterBackfill,
       dimensions: { service: name },
       statistic: "Maximum",
       threshold: 0,

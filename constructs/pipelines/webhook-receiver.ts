@@ -2,11 +2,14 @@ import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
 import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
 import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage";
+import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
 import type { WebhookPipelineConfig } from "../../config/types";
+import { SCALABLE_DIMENSIONS, scalableTargetsOf } from "../../functions/shared/webhook-actions";
 import { bundleFunction } from "../../lib/bundling";
+import { keyUseVia } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { EncryptedLogGroup } from "../observability/encrypted-log-group";
 import { thresholdAlarm } from "../observability/metric-alarm";
@@ -17,6 +20,9 @@ export interface WebhookReceiverProps {
   readonly ctx: PipelineContext;
   readonly config: WebhookPipelineConfig;
 }
+
+/** Tag on the scalable targets the receiver may adjust; its value is the receiver's function name. */
+export const RECEIVER_TAG = "gcv:webhook-receiver";
 
 /** The one route Genesys calls. */
 export const WEBHOOK_ROUTE = "POST /genesys/events";
@@ -34,6 +40,8 @@ export class WebhookReceiver extends Construct {
   public readonly receiver: PipelineFunction;
   public readonly stateTable: DynamodbTable;
   public readonly sharedSecret: ExternallySetSecret;
+  /** One Application Auto Scaling target per configured table and managed dimension. */
+  public readonly scalableTargets: AppautoscalingTarget[];
   /** `https://<api>.execute-api.<region>.amazonaws.com/genesys/events` */
   public readonly endpointUrl: string;
 
@@ -47,6 +55,7 @@ export class WebhookReceiver extends Construct {
       description: 'Shared secret Genesys sends in the webhook header, as JSON {"sharedSecret", "previousSharedSecret"?}; set outside Terraform',
       kmsKeyArn: ctx.kmsKeyArn,
       recoveryWindowInDays: ctx.env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: ctx.env.aws.deployerRoleArns,
     });
     this.stateTable = new DynamodbTable(this, "state", {
       name: `${name}-state`,
@@ -58,9 +67,26 @@ export class WebhookReceiver extends Construct {
       deletionProtectionEnabled: ctx.env.aws.deletionProtection,
     });
 
+    const functionName = `${name}-receiver`;
     const actionTables = [...new Set(config.actions.map((a) => a.tableName))].sort();
+    // Capacity changes go through Application Auto Scaling: the receiver pins these targets
+    // (RegisterScalableTarget) and the service's own role changes the table. Created with the
+    // actions' widest bounds (registering moves the table's capacity into them); after that
+    // the receiver owns the range, so Terraform ignores it.
+    this.scalableTargets = scalableTargetsOf(config.actions).map(
+      (t) =>
+        new AppautoscalingTarget(this, `scaling-${t.tableName}-${t.scalableDimension.split(":")[2]}`, {
+          serviceNamespace: "dynamodb",
+          resourceId: `table/${t.tableName}`,
+          scalableDimension: t.scalableDimension,
+          minCapacity: t.min,
+          maxCapacity: t.max,
+          tags: { [RECEIVER_TAG]: functionName },
+          lifecycle: { ignoreChanges: ["min_capacity", "max_capacity"] },
+        }),
+    );
     this.receiver = new PipelineFunction(this, "receiver", {
-      functionName: `${name}-receiver`,
+      functionName,
       description: "Authenticates Genesys webhook calls and applies the configured, bounded AWS change once per event",
       packageZip: bundleFunction("webhook-receiver").packageZip,
       ...functionBasics(ctx),
@@ -79,14 +105,26 @@ export class WebhookReceiver extends Construct {
       statements: [
         readSecret(this.sharedSecret.arn, "ReadWebhookSharedSecret"),
         { Sid: "OrderEventsPerResource", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: this.stateTable.arn },
-        { Sid: "EncryptEventState", Effect: "Allow", Action: "kms:GenerateDataKey", Resource: ctx.kmsKeyArn },
+        keyUseVia("EncryptEventState", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["dynamodb"]),
         ...(actionTables.length
           ? [
+              // Read-only: billing mode, status and the capacity now.
+              { Sid: "DescribeTheConfiguredTables", Effect: "Allow" as const, Action: "dynamodb:DescribeTable", Resource: actionTables.map((t) => `arn:${ctx.partition}:dynamodb:${ctx.region}:${ctx.accountId}:table/${t}`) },
+              // The only write: the range of the scalable targets the stack registered for this
+              // receiver (tagged), for table throughput only. It cannot create targets (a new one has
+              // no tag), turn off deletion protection, change streams or encryption, or delete indexes.
               {
-                Sid: "AdjustOnlyTheConfiguredTables",
+                Sid: "PinOnlyThisReceiversTableThroughputTargets",
                 Effect: "Allow" as const,
-                Action: ["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
-                Resource: actionTables.map((t) => `arn:${ctx.partition}:dynamodb:${ctx.region}:${ctx.accountId}:table/${t}`),
+                Action: "application-autoscaling:RegisterScalableTarget",
+                Resource: `arn:${ctx.partition}:application-autoscaling:${ctx.region}:${ctx.accountId}:scalable-target/*`,
+                Condition: {
+                  StringEquals: {
+                    "application-autoscaling:service-namespace": "dynamodb",
+                    "application-autoscaling:scalable-dimension": Object.values(SCALABLE_DIMENSIONS),
+                    [`aws:ResourceTag/${RECEIVER_TAG}`]: functionName,
+                  },
+                },
               },
               // What the tables consume: capacity is never set below it. GetMetricData has no resource-level permissions.
               { Sid: "ReadTableConsumptionAwsRequiresWildcardResource", Effect: "Allow" as const, Action: "cloudwatch:GetMetricData", Resource: "*" },

@@ -27,7 +27,12 @@ export class EncryptionKey extends Construct {
   constructor(scope: Construct, id: string, props: EncryptionKeyProps) {
     super(scope, id);
     const { accountId, region, partition } = props;
-    const sameAccount = { StringEquals: { "aws:SourceAccount": accountId } };
+    // Service principals act for a resource of this account and region only (confused-deputy
+    // protection): aws:SourceArn names the calling resource's kind, account and region.
+    const from = (service: string, resource: string) => ({
+      StringEquals: { "aws:SourceAccount": accountId },
+      ArnLike: { "aws:SourceArn": `arn:${partition}:${service}:${region}:${accountId}:${resource}` },
+    });
     // In a key policy, Resource "*" means "this key": AWS requires that form.
     const statements: PolicyStatement[] = [
       {
@@ -38,6 +43,8 @@ export class EncryptionKey extends Construct {
         Resource: "*",
       },
       {
+        // CloudWatch Logs binds the key to the log group through the encryption context, the form its
+        // documentation gives for this statement: the context names this account's log groups.
         Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
         Effect: "Allow",
         Principal: { Service: `logs.${region}.amazonaws.com` },
@@ -51,7 +58,8 @@ export class EncryptionKey extends Construct {
         Principal: { Service: "events.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt*"],
         Resource: "*",
-        Condition: sameAccount,
+        // The bus and the rules delivering to encrypted queues.
+        Condition: from("events", "*"),
       },
       {
         Sid: "CloudWatchAlarmsPublishToEncryptedTopic",
@@ -59,7 +67,7 @@ export class EncryptionKey extends Construct {
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey"],
         Resource: "*",
-        Condition: sameAccount,
+        Condition: from("cloudwatch", "alarm:*"),
       },
     ];
 

@@ -14,7 +14,12 @@ export interface VaultStorageAccountProps {
   readonly allowedIps: string[];
   /** Soft-delete retention for blobs and containers, in days. */
   readonly softDeleteRetentionDays: number;
-  /** Longest SAS validity the account accepts without logging a policy violation, in days. */
+  /**
+   * Allow Shared Key authorization (and so account-key SAS). Only the `sas` writer mode needs
+   * it; with `false`, every data request must carry an Entra ID token.
+   */
+  readonly sharedKeyAccess: boolean;
+  /** Longest SAS validity the account accepts without logging a policy violation, in days (`sas` mode). */
   readonly maxSasValidityDays: number;
   readonly tags: Record<string, string>;
 }
@@ -45,8 +50,9 @@ export class VaultStorageAccount extends Construct {
       defaultToOauthAuthentication: true, // portal uses Entra ID, not the account key
       localUserEnabled: false, // no SFTP/local users (default true)
       sftpEnabled: false,
-      // Needed to sign the writer's service SAS; the key never leaves Azure state.
-      sharedAccessKeyEnabled: true,
+      // Only the `sas` writer mode signs with the key; otherwise Shared Key is refused outright
+      // (Microsoft's guidance: https://learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent).
+      sharedAccessKeyEnabled: props.sharedKeyAccess,
       // Must stay enabled for the IP allowlist to apply; default-deny below does the restricting.
       publicNetworkAccessEnabled: true,
       networkRules: {
@@ -54,10 +60,7 @@ export class VaultStorageAccount extends Construct {
         ipRules: props.allowedIps,
         bypass: ["None"], // default AzureServices: no trusted-service exception
       },
-      sasPolicy: {
-        expirationPeriod: `${props.maxSasValidityDays}.00:00:00`,
-        expirationAction: "Log",
-      },
+      sasPolicy: props.sharedKeyAccess ? { expirationPeriod: `${props.maxSasValidityDays}.00:00:00`, expirationAction: "Log" } : undefined,
       blobProperties: {
         versioningEnabled: true,
         changeFeedEnabled: true,

@@ -26,6 +26,7 @@ import { dynamoDocumentClient } from "../shared/dynamodb";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
+import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
 import { messageGroupIdOf, parseSyncRules, type SyncRule } from "../shared/sync-rules";
 import { ChangeAudit } from "./audit";
 import { ServingCapacity } from "./capacity";
@@ -89,6 +90,9 @@ export async function handler(event: SqsEvent, context: LambdaContext): Promise<
     processor,
     { context: context as never, skipGroupOnError: true, throwOnFullBatchFailure: false },
   );
+  countMetric(BUSINESS_METRICS.syncWrites, counts.applied);
+  countMetric(BUSINESS_METRICS.syncSkips, counts.unchanged + counts.cooldown + counts.dryRun + counts.alreadyApplied);
+  flushMetrics();
   logger.info("config sync batch done", {
     records: event.Records.length,
     failed: response.batchItemFailures.length,

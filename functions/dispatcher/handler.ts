@@ -22,6 +22,7 @@ import { InvalidEventError, parseEnvelope } from "../shared/envelope";
 import { executionNameFor, interactionEventIdentity } from "../shared/interaction-event";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
+import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
 
 /** Step Functions' limit on an execution input, in UTF-8 bytes. */
 const MAX_EXECUTION_INPUT_BYTES = 256 * 1024;
@@ -58,10 +59,12 @@ export async function dispatchRecord(record: SqsRecord, stateMachineArn: string)
   try {
     const started = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name, input }));
     eventLog.info("execution started", { executionArn: started.executionArn });
+    countMetric(BUSINESS_METRICS.executionsStarted);
     return "started";
   } catch (error) {
     if (error instanceof ExecutionAlreadyExists || (error as Error).name === "ExecutionAlreadyExists") {
       eventLog.info("duplicate delivery: the execution for this event already exists");
+      countMetric(BUSINESS_METRICS.duplicateDeliveries);
       return "duplicate";
     }
     eventLog.warn("StartExecution failed: SQS will deliver the record again", errorFields(error));
@@ -73,9 +76,11 @@ export async function dispatchRecord(record: SqsRecord, stateMachineArn: string)
 export const handler = async (event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> => {
   logger.addContext(context as never);
   const stateMachineArn = requireEnv("STATE_MACHINE_ARN");
-  return processPartialResponse(event as never, (record: SqsRecord) => dispatchRecord(record, stateMachineArn), processor, {
+  const response = await processPartialResponse(event as never, (record: SqsRecord) => dispatchRecord(record, stateMachineArn), processor, {
     context: context as never,
     // Report every record failed instead of throwing: same redelivery, clearer logs.
     throwOnFullBatchFailure: false,
-  }) as Promise<SqsBatchResponse>;
+  });
+  flushMetrics();
+  return response as SqsBatchResponse;
 };

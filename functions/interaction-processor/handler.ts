@@ -22,6 +22,7 @@ import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import { interactionEventIdentity } from "../shared/interaction-event";
 import type { LambdaContext } from "../shared/lambda-types";
 import { correlatedLogger, logger } from "../shared/logger";
+import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
 
 /** What is applied for one event (the idempotent unit). */
 export interface AttributeUpdate {
@@ -60,6 +61,8 @@ async function applyAttributes(update: AttributeUpdate, context: LambdaContext):
   const genesys = genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() });
   const path = `/api/v2/conversations/${encodeURIComponent(update.conversationId)}/participants/${encodeURIComponent(update.participantId)}/attributes`;
   await genesys.request("PATCH", path, { body: { attributes } });
+  // Counted here, not for a duplicate answered from the idempotency record.
+  countMetric(BUSINESS_METRICS.interactionsApplied);
   return { status: "applied", conversationId: update.conversationId, participantId: update.participantId, attributes };
 }
 
@@ -111,7 +114,7 @@ export const handler = async (event: unknown, context: LambdaContext): Promise<P
       eventTime: new Date(identity.eventTimeMs).toISOString(),
     },
     context,
-  );
+  ).finally(flushMetrics); // also when it throws: a 429 that fails the attempt is still counted
   log.info("participant attributes applied", { attributes: result.attributes });
   return result;
 };

@@ -11,7 +11,9 @@
  * | GENESYS_LOGIN_BASE_URL      | Override of `https://login.<domain>`                                    | derived from the domain    |
  * | GENESYS_SECRET_ARN          | Secret holding `{"clientId","clientSecret"}`                            | required where Genesys is called |
  * | GENESYS_REQUEST_TIMEOUT_MS  | Timeout of each Genesys request                                          | 10000                      |
- * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` | required by the archiver   |
+ * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` (sas) or `{"blobEndpoint","containerName","tenantId","clientId"}` (federated) | required by the archiver |
+ * | AZURE_VAULT_AUTH            | `federated` (Entra ID token from the role's AWS identity) or `sas`      | sas                        |
+ * | AZURE_AUTHORITY_HOST        | Entra ID authority for federated tokens (tests point it at a fake)      | https://login.microsoftonline.com |
  * | AZURE_VAULT_LISTER_SECRET_ARN | Secret holding a list-only SAS in the same shape (existence and metadata, never content) | required by the archiver and the reconciler |
  * | TIME_GUARD_MS               | Start no new record, attachment or page when less than this remains of the invocation | 10000 |
  * | RECONCILE_WINDOW_HOURS      | Reconciler: conversations that ended in the last this-many hours (before the settle time) | 24 |
@@ -21,7 +23,6 @@
  * | RECONCILE_REQUESTS_PER_MINUTE | Reconciler: its share of the Genesys rate budget (analytics requests per minute) | 60 |
  * | RECONCILE_PAGE_SIZE         | Reconciler: analytics page size | 100 |
  * | ARCHIVER_QUEUE_URL          | Reconciler: the archiver's queue, where missing conversations are re-enqueued | required by the reconciler |
- * | POWERTOOLS_METRICS_NAMESPACE | CloudWatch namespace of the EMF metrics (read by Powertools) | required where metrics are emitted |
  * | AZURE_REQUEST_TIMEOUT_MS    | Deadline of each Azure Blob operation, its retries included              | 20000                      |
  * | AZURE_MAX_TRIES             | Attempts per Azure Blob request (SDK retry policy)                       | 3                          |
  * | MAX_EVENT_BYTES             | Larger SQS bodies are quarantined, not processed                         | 1048576                    |
@@ -43,6 +44,7 @@
  * | WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS | Deadline of the CloudWatch read of a table's consumption, retries included (then 503) | 5000   |
  * | POWERTOOLS_SERVICE_NAME     | Service name in every log line (read by Powertools)                      | the function name          |
  * | LOG_LEVEL                   | DEBUG, INFO, WARN, ERROR (read by Powertools)                            | INFO                       |
+ * | POWERTOOLS_METRICS_NAMESPACE | Namespace of the business metrics (metrics.ts); unset: none emitted      | set by the stack: GenesysVault/<env> |
  * | AWS_ENDPOINT_URL_<SERVICE>  | AWS SDK endpoint override (tests point clients at local stand-ins)       | AWS endpoints              |
  */
 
@@ -63,6 +65,8 @@ export const ENVIRONMENT_VARIABLES = {
   RECONCILE_REQUESTS_PER_MINUTE: { default: "60" },
   RECONCILE_PAGE_SIZE: { default: "100" },
   ARCHIVER_QUEUE_URL: { default: undefined },
+  AZURE_VAULT_AUTH: { default: "sas" },
+  AZURE_AUTHORITY_HOST: { default: "https://login.microsoftonline.com" },
   AZURE_REQUEST_TIMEOUT_MS: { default: "20000" },
   AZURE_MAX_TRIES: { default: "3" },
   MAX_EVENT_BYTES: { default: "1048576" },
@@ -151,6 +155,19 @@ export interface VaultSettings {
   listerSecretArn?: string;
   requestTimeoutMs: number;
   maxTries: number;
+  auth: "federated" | "sas";
+  authorityHost: string;
+}
+
+/** Settings of the reconciler's list-only vault credential (same mode and limits as the writer's). */
+export function vaultListerSettings(env: Env = process.env): Omit<VaultSettings, "listerSecretArn"> {
+  return {
+    secretArn: requireEnv("AZURE_VAULT_LISTER_SECRET_ARN", env),
+    requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS", env),
+    maxTries: intEnv("AZURE_MAX_TRIES", env),
+    auth: vaultAuthEnv(env),
+    authorityHost: urlEnv("AZURE_AUTHORITY_HOST", env)!,
+  };
 }
 
 /** Reads and validates the Azure vault variables. */
@@ -160,7 +177,15 @@ export function vaultSettings(env: Env = process.env): VaultSettings {
     listerSecretArn: optionalEnv("AZURE_VAULT_LISTER_SECRET_ARN", env),
     requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS", env),
     maxTries: intEnv("AZURE_MAX_TRIES", env),
+    auth: vaultAuthEnv(env),
+    authorityHost: urlEnv("AZURE_AUTHORITY_HOST", env)!,
   };
+}
+
+function vaultAuthEnv(env: Env): "federated" | "sas" {
+  const value = optionalEnv("AZURE_VAULT_AUTH", env);
+  if (value === "federated" || value === "sas") return value;
+  throw new ConfigError(`environment variable AZURE_VAULT_AUTH must be "federated" or "sas", got "${value}"`);
 }
 
 function urlEnv(name: EnvironmentVariable, env: Env): string | undefined {

@@ -17,6 +17,7 @@
  * Error class names are matched by Step Functions Retry/Catch: keep them stable.
  */
 import { createHash } from "node:crypto";
+import { BUSINESS_METRICS, countMetric } from "./metrics";
 
 /** Options for {@link GenesysClient}. */
 export interface GenesysClientOptions {
@@ -265,9 +266,11 @@ export class GenesysClient {
         await response.body?.cancel();
         this.invalidate(token);
         reloggedIn = true;
+        countMetric(BUSINESS_METRICS.genesysRetries);
         continue;
       }
       if (response.status === 429) {
+        countMetric(BUSINESS_METRICS.genesysRateLimited);
         const retryAfterSeconds = retryAfterOf(response);
         await response.body?.cancel();
         const waitMs = retryAfterSeconds * 1000;
@@ -279,6 +282,7 @@ export class GenesysClient {
           );
         }
         rateLimited++;
+        countMetric(BUSINESS_METRICS.genesysRetries);
         await this.sleep(waitMs);
         continue;
       }
@@ -356,12 +360,14 @@ export class GenesysClient {
         body: "grant_type=client_credentials",
       });
       if (response.status === 429) {
+        countMetric(BUSINESS_METRICS.genesysRateLimited);
         const retryAfterSeconds = retryAfterOf(response);
         await response.body?.cancel();
         const remaining = this.options.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY;
         if (rateLimited >= this.maxRateLimitRetries || retryAfterSeconds * 1000 + RATE_LIMIT_MARGIN_MS > remaining) {
           throw new GenesysRateLimitedError(`Genesys login rate limited: retry after ${retryAfterSeconds}s`, retryAfterSeconds);
         }
+        countMetric(BUSINESS_METRICS.genesysRetries);
         await this.sleep(retryAfterSeconds * 1000);
         continue;
       }

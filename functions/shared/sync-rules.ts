@@ -16,6 +16,7 @@
  * };
  * desiredValue(rule, 3); // 6
  */
+import { closestMatch } from "./suggest";
 
 /** Media types of Genesys utilization (`/api/v2/routing/utilization`). */
 export const UTILIZATION_MEDIA_TYPES = ["call", "callback", "chat", "email", "message"] as const;
@@ -193,7 +194,9 @@ function validateTarget(target: unknown, at: string, errors: string[]): boolean 
 
 function checkKeys(value: Record<string, unknown>, allowed: string[], at: string, errors: string[]): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) errors.push(`${at}.${key} is not a known field (expected ${allowed.join(", ")})`);
+    if (allowed.includes(key)) continue;
+    const match = closestMatch(key, allowed);
+    errors.push(`${at}.${key} is not a known field (${match ? `did you mean "${match}"? ` : ""}expected ${allowed.join(", ")})`);
   }
 }
 

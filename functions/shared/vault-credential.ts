@@ -2,12 +2,18 @@
  * How a function gets an authenticated client for the Azure vault container: the
  * one seam between "which credential" and "what to do with the container".
  *
- * Today the credential is a container SAS read from a Secrets Manager secret
- * `{"blobEndpoint","containerName","sasToken","expiresOn"}` ({@link sasContainerAccess}).
- * Another credential kind (e.g. federated Entra ID) plugs in by implementing
- * {@link ContainerAccess}; callers (vault.ts, the reconciler) never see the secret.
+ * Two kinds, chosen by `AZURE_VAULT_AUTH` ({@link containerAccess}):
+ * - `federated` ({@link federatedContainerAccess}): the secret holds only the vault's
+ *   coordinates `{"blobEndpoint","containerName","tenantId","clientId"}`; tokens come from
+ *   the Lambda role's AWS identity (federated-credential.ts). What Azure lets the token do
+ *   is decided by the Entra application's role assignment (writer: add + write; lister:
+ *   blob read restricted to the List Blobs suboperation by an ABAC condition).
+ * - `sas` ({@link sasContainerAccess}): a container SAS read from a Secrets Manager secret
+ *   `{"blobEndpoint","containerName","sasToken","expiresOn"}`.
+ * Callers (vault.ts, the reconciler) never see the secret or the token.
  */
 import { AnonymousCredential, ContainerClient, newPipeline } from "@azure/storage-blob";
+import { federatedContainerClient } from "./federated-credential";
 import { getSecretFields, SecretError } from "./secrets";
 
 /** Yields the authenticated container client. */
@@ -19,6 +25,21 @@ export interface ContainerAccess {
   container(opts?: { refresh?: boolean }): Promise<ContainerClient>;
   /** Where the credential comes from and when it expires, for error messages (never its value). */
   describe(): string;
+  /** What to check after Azure refused the credential (403). */
+  remedy(): string;
+}
+
+/** Settings of {@link containerAccess}. */
+export interface ContainerAccessOptions extends SasContainerAccessOptions {
+  /** @default "sas" */
+  auth?: "federated" | "sas";
+  /** Entra ID authority (federated mode). @default https://login.microsoftonline.com */
+  authorityHost?: string;
+}
+
+/** The credential of `options.auth`'s kind, read from `options.secretArn`. */
+export function containerAccess(options: ContainerAccessOptions): ContainerAccess {
+  return options.auth === "federated" ? federatedContainerAccess(options) : sasContainerAccess(options);
 }
 
 /** Settings of {@link sasContainerAccess}. */
@@ -70,6 +91,46 @@ export function sasContainerAccess(options: SasContainerAccessOptions): Containe
     },
     describe() {
       return `the SAS in secret ${options.secretArn}${cached ? ` (expiresOn ${cached.expiresOn})` : ""}`;
+    },
+    remedy() {
+      return "check that SAS's permissions and expiry (re-apply <env>-azure to rotate it) and the storage firewall";
+    },
+  };
+}
+
+/**
+ * A federated identity whose coordinates are in Secrets Manager: the client fetches and
+ * refreshes its own tokens; a refusal re-reads the coordinates once (the application may
+ * have been re-created by a re-apply).
+ */
+export function federatedContainerAccess(options: SasContainerAccessOptions & { authorityHost?: string }): ContainerAccess {
+  let cached: { client: ContainerClient; key: string; clientId: string } | undefined;
+  let pending: Promise<ContainerClient> | undefined;
+  const { secretArn, requestTimeoutMs, maxTries, authorityHost } = options;
+
+  const load = async (forceFetch: boolean): Promise<ContainerClient> => {
+    const coordinates = await getSecretFields(secretArn, ["blobEndpoint", "containerName", "tenantId", "clientId"], { forceFetch });
+    const key = `${coordinates.blobEndpoint}|${coordinates.containerName}|${coordinates.tenantId}|${coordinates.clientId}`;
+    if (cached?.key === key) return cached.client;
+    const client = federatedContainerClient(
+      { ...coordinates, authorityHost },
+      { requestTimeoutMs, maxTries, retryOptions: { maxTries, tryTimeoutInMs: requestTimeoutMs, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 } },
+    );
+    cached = { client, key, clientId: coordinates.clientId };
+    return client;
+  };
+
+  return {
+    container({ refresh = false } = {}) {
+      if (!refresh && cached) return Promise.resolve(cached.client);
+      pending ??= load(refresh).finally(() => (pending = undefined));
+      return pending;
+    },
+    describe() {
+      return `the federated identity in secret ${secretArn}${cached ? ` (application ${cached.clientId})` : ""}`;
+    },
+    remedy() {
+      return "check the application's role assignment on the vault container and its federated credential's subject (the Lambda role's ARN; re-apply <env>-azure) and the storage firewall";
     },
   };
 }

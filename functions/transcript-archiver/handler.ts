@@ -36,8 +36,10 @@ import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
 import { errorFields, lazyCorrelatedLogger, logger, type CorrelatedLog } from "../shared/logger";
+import type { BusinessMetricName } from "../shared/metric-names";
+import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
 import { TimeGuard } from "../shared/time-guard";
-import { safeFileName, Vault, VaultIntegrityError, type ListedBlob } from "./vault";
+import { safeFileName, Vault, VaultIntegrityError, type ListedBlob, type WriteOutcome } from "./vault";
 
 /** Topic whose MESSAGE conversations get their transcript archived. */
 export const CUSTOMER_END_TOPIC = "v2.detail.events.conversation.{id}.customer.end";
@@ -96,6 +98,7 @@ export async function handler(event: SqsEvent, context: LambdaContext): Promise<
     return response as SqsBatchResponse;
   } finally {
     guard.dispose();
+    flushMetrics();
   }
 }
 
@@ -120,7 +123,9 @@ async function archiveRecord(
   const log = lazyCorrelatedLogger({ eventId: event.id, conversationId, sqsMessageId: record.messageId });
   try {
     const meta = { conversationid: conversationId, topic: event.topicName, eventtime: event.eventTime.toISOString(), eventid: event.id };
-    const { outcome } = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, Buffer.from(record.body, "utf8"), meta);
+    const body = Buffer.from(record.body, "utf8");
+    const { outcome } = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, body, meta);
+    countArchived(outcome, BUSINESS_METRICS.eventsArchived, body.length);
     log.info("event archived", { outcome, topic: event.detailType });
     if (event.detailType === CUSTOMER_END_TOPIC && event.eventBody.mediaType === "MESSAGE") {
       const attachments = await archiveTranscriptOnce(conversationId, event, vault, genesys(), log, guard);
@@ -195,7 +200,9 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
     entries.push(acceptEarlier(earlierTranscript, undefined));
   } else {
     const document = { conversationId, source: `GET /api/v2/conversations/${conversationId}/recordings`, recordings: archived };
-    const written = await vault.putBytes(transcriptName, Buffer.from(JSON.stringify(document, null, 2)), meta);
+    const transcript = Buffer.from(JSON.stringify(document, null, 2));
+    const written = await vault.putBytes(transcriptName, transcript, meta);
+    countArchived(written.outcome, BUSINESS_METRICS.transcriptsArchived, transcript.length);
     // A concurrent writer's transcript may differ harmlessly (e.g. media URL paths): list it as stored.
     entries.push(await entryOf(vault, transcriptName, written, undefined, base, false));
     log.info("transcript written", { outcome: written.outcome, attachments: downloads.length });
@@ -222,6 +229,7 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
       download.contentType ?? attachment.mediaType ?? "application/octet-stream",
       { length: announced ?? download.contentLength, md5Base64: download.contentMd5, signal: guard.signal },
     );
+    countArchived(written.outcome, BUSINESS_METRICS.attachmentsArchived, written.size);
     entries.push(await entryOf(vault, blobName, written, announced, base, true));
     log.info("attachment archived", { blobName, outcome: written.outcome, bytes: written.size });
   }
@@ -272,12 +280,20 @@ async function quarantine(record: SqsRecord, vault: Vault, reason: string): Prom
     body: record.body,
   };
   try {
-    const outcome = await vault.putBytes(name, Buffer.from(JSON.stringify(document)), { reason: reason.slice(0, 256), messageid: record.messageId });
+    const { outcome } = await vault.putBytes(name, Buffer.from(JSON.stringify(document)), { reason: reason.slice(0, 256), messageid: record.messageId });
+    if (outcome === "created") countMetric(BUSINESS_METRICS.recordsQuarantined);
     log.warn("malformed record quarantined", { reason, blobName: name, outcome });
   } catch (error) {
     log.error("quarantine write failed; SQS will retry the record", { reason, ...errorFields(error) });
     throw error;
   }
+}
+
+/** Counts a blob this invocation newly wrote (a duplicate delivery adds nothing). */
+function countArchived(outcome: WriteOutcome, metric: BusinessMetricName, bytes: number): void {
+  if (outcome !== "created") return;
+  countMetric(metric);
+  countMetric(BUSINESS_METRICS.bytesArchived, bytes, "Bytes");
 }
 
 /** `yyyy/mm/dd` in UTC. */

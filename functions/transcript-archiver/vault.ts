@@ -7,13 +7,16 @@
  *
  * Credentials come from {@link ContainerAccess} (shared/vault-credential.ts): the
  * writer (create + write only) and, for {@link Vault.list}, the lister (list only:
- * names, sizes and metadata, never content). After a 403 the credential is re-read
- * once (it may have been rotated). Failures name the blob, the host and path (never
- * the SAS) and the setting to look at.
+ * names, sizes and metadata, never content). Each is either federated (`auth:
+ * "federated"`, what environments deploy by default: an Entra ID token obtained with
+ * the Lambda role's AWS identity; the secret holds only the vault's coordinates) or a
+ * container SAS read from Secrets Manager. After a 403 the credential is re-read once
+ * (it may have been rotated). Failures name the blob, the host and path (never the
+ * SAS) and the setting to look at.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { RestError, type ContainerClient } from "@azure/storage-blob";
-import { sasContainerAccess, type ContainerAccess } from "../shared/vault-credential";
+import { containerAccess, type ContainerAccess } from "../shared/vault-credential";
 
 /** Blob metadata keys (lower case: Azure returns them lower-cased anyway). */
 export interface BlobMetadata {
@@ -50,21 +53,28 @@ export interface VaultOptions {
   requestTimeoutMs: number;
   /** Attempts per request (SDK retry policy). */
   maxTries: number;
-  /** The writer credential. @default a SAS from `secretArn` */
+  /** How the writer and the lister authenticate. @default "sas" */
+  auth?: "federated" | "sas";
+  /** Entra ID authority (federated mode). @default https://login.microsoftonline.com */
+  authorityHost?: string;
+  /** The writer credential. @default from `secretArn` in the `auth` mode */
   access?: ContainerAccess;
-  /** The lister credential. @default a SAS from `listerSecretArn` */
+  /** The lister credential. @default from `listerSecretArn` in the `auth` mode */
   lister?: ContainerAccess;
 }
 
 /** A vault operation failed: the message names the blob, the endpoint and the setting to check. */
 export class VaultError extends Error {
   override readonly name = "VaultError";
+  /** Azure's error code (`x-ms-error-code`), when Azure answered. */
+  readonly code?: string;
   constructor(
     message: string,
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    if (options?.cause instanceof RestError && options.cause.code) this.code = options.cause.code;
   }
 }
 
@@ -78,9 +88,9 @@ export class Vault {
   private readonly lister?: ContainerAccess;
 
   constructor(private readonly options: VaultOptions) {
-    const sdk = { requestTimeoutMs: options.requestTimeoutMs, maxTries: options.maxTries };
-    this.access = options.access ?? sasContainerAccess({ secretArn: options.secretArn, ...sdk });
-    this.lister = options.lister ?? (options.listerSecretArn ? sasContainerAccess({ secretArn: options.listerSecretArn, ...sdk }) : undefined);
+    const settings = { auth: options.auth, authorityHost: options.authorityHost, requestTimeoutMs: options.requestTimeoutMs, maxTries: options.maxTries };
+    this.access = options.access ?? containerAccess({ secretArn: options.secretArn, ...settings });
+    this.lister = options.lister ?? (options.listerSecretArn ? containerAccess({ secretArn: options.listerSecretArn, ...settings }) : undefined);
   }
 
   /** Writes a small blob (JSON, raw events) create-only, with its sha256 in metadata. */
@@ -265,7 +275,7 @@ export class Vault {
       if (error.statusCode === 409) return new VaultError(`Azure Blob ${operation} of ${where}: 409 ${code}`, 409, { cause: error });
       if (error.statusCode === 403) {
         return new VaultError(
-          `Azure Blob ${operation} of ${where} refused: 403 ${code}${reread ? ", again after re-reading" : " by"} ${access.describe()}${reread ? "" : " (re-read for the next attempt)"}; check that SAS's permissions and expiry (re-apply <env>-azure to rotate it) and the storage firewall`,
+          `Azure Blob ${operation} of ${where} refused: 403 ${code}${reread ? ", again after re-reading" : " by"} ${access.describe()}${reread ? "" : " (re-read for the next attempt)"}; ${access.remedy()}`,
           403,
           { cause: error },
         );

@@ -14,18 +14,19 @@
  * 4. Missing: re-enqueued into the archiver's queue as a synthetic `customer.end`
  *    (`id` = `reconciler-<conversationId>`, source `gcv.vault-reconciler`). Create-only
  *    writes make this idempotent. DRY_RUN=true only reports.
- * 5. Metrics (EMF): Expected, Archived, Missing, Backfilled, MissingAfterBackfill (missing
- *    although an earlier backfill of it was archived: its event blob exists; alarmed).
+ * 5. Metrics (EMF, the environment's namespace, shared/metric-names.ts): ConversationsExpected,
+ *    ConversationsArchived, ConversationsMissing, ConversationsBackfilled, MissingAfterBackfill
+ *    (missing although an earlier backfill of it was archived: its event blob exists; alarmed).
  */
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { RestError } from "@azure/storage-blob";
-import { booleanEnv, intEnv, requireEnv } from "../shared/config";
+import { booleanEnv, intEnv, requireEnv, vaultListerSettings } from "../shared/config";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext } from "../shared/lambda-types";
 import { errorFields, logger } from "../shared/logger";
+import { BUSINESS_METRICS, flushMetrics, tallyMetric } from "../shared/metrics";
 import { TimeGuard } from "../shared/time-guard";
-import { sasContainerAccess, type ContainerAccess } from "../shared/vault-credential";
+import { containerAccess, type ContainerAccess } from "../shared/vault-credential";
 import { findEndedConversations, Pacer } from "./analytics";
 
 /** What the schedule (EventBridge) or an operator sends. */
@@ -57,7 +58,6 @@ export const SYNTHETIC_SOURCE = "gcv.vault-reconciler";
 /** Vault existence checks in parallel. */
 const CHECK_CONCURRENCY = 16;
 
-const metrics = new Metrics();
 let lister: ContainerAccess | undefined;
 let sqs: SQSClient | undefined;
 
@@ -74,7 +74,7 @@ export async function handler(event: ReconcileEvent = {}, context: LambdaContext
     throw error;
   } finally {
     guard.dispose();
-    metrics.publishStoredMetrics();
+    flushMetrics();
   }
 }
 
@@ -82,7 +82,7 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard): Promise<Recon
   const window = windowOf(event);
   const dryRun = event.dryRun ?? booleanEnv("DRY_RUN");
   const queueUrl = requireEnv("ARCHIVER_QUEUE_URL");
-  lister ??= sasContainerAccess({ secretArn: requireEnv("AZURE_VAULT_LISTER_SECRET_ARN"), requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS"), maxTries: intEnv("AZURE_MAX_TRIES") });
+  lister ??= containerAccess(vaultListerSettings());
   const genesys = genesysClientFromEnv({ remainingTimeMs: () => guard.remainingMs() });
 
   const { ended, requests } = await findEndedConversations({
@@ -94,7 +94,7 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard): Promise<Recon
     pacer: new Pacer(intEnv("RECONCILE_REQUESTS_PER_MINUTE")),
     guard,
   });
-  metrics.addMetric("Expected", MetricUnit.Count, ended.size);
+  tallyMetric(BUSINESS_METRICS.conversationsExpected, ended.size);
 
   const missing: Array<{ conversationId: string; end: number; backfilledBefore: boolean }> = [];
   const ids = [...ended.keys()];
@@ -106,9 +106,9 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard): Promise<Recon
   });
   missing.sort((a, b) => a.end - b.end);
   const missingAfterBackfill = missing.filter((m) => m.backfilledBefore);
-  metrics.addMetric("Archived", MetricUnit.Count, ended.size - missing.length);
-  metrics.addMetric("Missing", MetricUnit.Count, missing.length);
-  metrics.addMetric("MissingAfterBackfill", MetricUnit.Count, missingAfterBackfill.length);
+  tallyMetric(BUSINESS_METRICS.conversationsArchived, ended.size - missing.length);
+  tallyMetric(BUSINESS_METRICS.conversationsMissing, missing.length);
+  tallyMetric(BUSINESS_METRICS.missingAfterBackfill, missingAfterBackfill.length);
   if (missingAfterBackfill.length) {
     logger.error("conversations still missing after a backfill was archived: the archiver cannot complete them (see its DLQ and VAULT INTEGRITY logs)", {
       conversationIds: missingAfterBackfill.slice(0, 100).map((m) => m.conversationId),
@@ -119,7 +119,7 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard): Promise<Recon
   if (!dryRun) {
     for (let i = 0; i < missing.length; i += 10) backfilled += await enqueue(queueUrl, missing.slice(i, i + 10));
   }
-  metrics.addMetric("Backfilled", MetricUnit.Count, backfilled);
+  tallyMetric(BUSINESS_METRICS.conversationsBackfilled, backfilled);
 
   return {
     window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },

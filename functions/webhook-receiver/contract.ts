@@ -31,6 +31,21 @@ export class InvalidWebhookError extends Error {
 }
 
 const FIELDS = ["eventId", "resourceId", "timestamp", "action", "signal"];
+/** Longest piece of caller input echoed back (in a 400 reason and the log). */
+export const MAX_ECHO_CHARS = 64;
+/** Most unknown field names listed. */
+const MAX_UNKNOWN_FIELDS = 5;
+
+/**
+ * Caller input made safe to echo: at most {@link MAX_ECHO_CHARS} characters, anything
+ * but letters, digits and `. _ : / -` replaced by `?` (no quotes, control characters or
+ * log-forging newlines), and the original length said when it was cut.
+ * @example echo("a\nb") // "a?b"
+ */
+export function echo(value: string): string {
+  const safe = value.slice(0, MAX_ECHO_CHARS).replace(/[^A-Za-z0-9._:/-]/g, "?");
+  return value.length > MAX_ECHO_CHARS ? `${safe}... (${value.length} characters)` : safe;
+}
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$/;
 const ISO_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 /** 2000-01-01: anything earlier is a unit mistake (seconds sent as milliseconds). */
@@ -49,7 +64,10 @@ export function parseWebhookEvent(body: unknown, nowMs: number, maxSkewMs: numbe
   const b = body as Record<string, unknown>;
   const problems: string[] = [];
   const unknown = Object.keys(b).filter((key) => !FIELDS.includes(key));
-  if (unknown.length) problems.push(`unknown field(s): ${unknown.join(", ")}`);
+  if (unknown.length) {
+    const more = unknown.length > MAX_UNKNOWN_FIELDS ? ` and ${unknown.length - MAX_UNKNOWN_FIELDS} more` : "";
+    problems.push(`unknown field(s): ${unknown.slice(0, MAX_UNKNOWN_FIELDS).map(echo).join(", ")}${more}`);
+  }
   for (const key of ["eventId", "resourceId"] as const) {
     if (typeof b[key] !== "string" || !ID_PATTERN.test(b[key] as string)) {
       problems.push(`${key} must be a string of 1-256 letters, digits or . _ : / - starting with a letter or digit`);

@@ -1,6 +1,7 @@
 /**
- * Per-resource event ordering, decided atomically by DynamoDB conditional writes
- * (never read-then-write). One item per `<action>#<resourceId>` in the state table:
+ * Event ordering per key, decided atomically by DynamoDB conditional writes (never
+ * read-then-write). The receiver keys by the table an action changes (`table#<name>`),
+ * so one item per table in the state table:
  *
  * | attribute     | meaning                                                        |
  * |---------------|----------------------------------------------------------------|
@@ -16,7 +17,7 @@
  *   the newest accepted one (equal timestamps: only a retry of that same, unfinished
  *   event), and no other event holds an unexpired claim. Stale, duplicate and
  *   concurrent events are refused by DynamoDB itself, so exactly one caller applies.
- * - apply happens only while holding the claim, so applies of one resource never overlap.
+ * - apply happens only while holding the claim, so applies for one key (table) never overlap.
  * - complete / release: conditional on still holding the claim, so a late writer can
  *   never overwrite a newer event's state.
  * Nothing is lost by a failure after the claim: a handled failure releases the claim as
@@ -26,7 +27,7 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed } from "../shared/dynamodb";
 
-/** State of one resource. */
+/** State of one key (a table). */
 export interface ResourceState {
   resourceKey: string;
   lastEventTime?: number;
@@ -57,7 +58,7 @@ export class EventOrder {
     private readonly leaseMs: number,
   ) {}
 
-  /** Tries to become the one caller that applies `event` for its resource. */
+  /** Tries to become the one caller that applies `event` for its key. */
   async claim(event: EventIdentity, nowMs: number): Promise<ClaimResult> {
     try {
       const result = await this.client.send(

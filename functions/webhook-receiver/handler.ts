@@ -7,9 +7,11 @@
  * 2. 413 if the body (decoded when base64) exceeds WEBHOOK_MAX_BODY_BYTES.
  * 3. 400 with the reason if the body is not JSON, breaks the contract or names an
  *    unknown action.
- * 4. Claim the event for its resource (event-order.ts): stale, equal-timestamp or
+ * 4. Claim the event for the table its action changes (event-order.ts): the table, not
+ *    the caller's resource, is the unit of ordering and cooldown, since the table has one
+ *    capacity whichever resource the signal came from. Stale, equal-timestamp or
  *    duplicate events answer 200 with `status` "stale"/"duplicate" and change nothing;
- *    an event arriving while another of its resource is being applied answers 409
+ *    an event arriving while another for the same table is being applied answers 409
  *    with Retry-After.
  * 5. Apply the action (table-capacity.ts), then record the outcome. A table that
  *    cannot change now, or CloudWatch not answering what the table consumes, answers
@@ -22,14 +24,16 @@ import { intEnv, requireEnv } from "../shared/config";
 import { dynamoDocumentClient } from "../shared/dynamodb";
 import type { LambdaContext } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
+import { WEBHOOK_DECISIONS } from "../shared/metric-names";
+import { BUSINESS_METRICS, countDimensioned } from "../shared/metrics";
 import { parseWebhookActions, DEFAULT_CAPACITY_COOLDOWN_SECONDS, type WebhookAction } from "../shared/webhook-actions";
-import { InvalidWebhookError, parseWebhookEvent } from "./contract";
+import { echo, InvalidWebhookError, parseWebhookEvent } from "./contract";
 import { EventOrder } from "./event-order";
 import { acceptedSecrets, matchesSharedSecret } from "./shared-secret";
 import { TableBusyError, TableCapacity } from "./table-capacity";
 import { ConsumptionUnavailableError, TableConsumptionReader } from "./table-consumption";
 
-/** Retry-After when DynamoDB refuses a change for now (update in progress, decrease quota). */
+/** Retry-After when a change cannot be made now (table updating, concurrent scaling change, throttling). */
 const TABLE_BUSY_RETRY_SECONDS = 60;
 /** Retry-After when CloudWatch could not be read (throttling, server errors clear quickly). */
 const CONSUMPTION_RETRY_SECONDS = 30;
@@ -82,9 +86,12 @@ export async function handler(request: HttpApiRequest, context: LambdaContext): 
   try {
     settings ??= loadSettings();
     capacity ??= new TableCapacity(new TableConsumptionReader(intEnv("WEBHOOK_CONSUMPTION_READ_TIMEOUT_MS")));
-    return await receive(request, settings, capacity, log);
+    const response = await receive(request, settings, capacity, log);
+    countDimensioned(BUSINESS_METRICS.webhookDecisions, "decision", decisionOf(response));
+    return response;
   } catch (error) {
     log.error("webhook failed", errorFields(error));
+    countDimensioned(BUSINESS_METRICS.webhookDecisions, "decision", "error");
     return respond(500, { status: "error", message: "internal error" });
   }
 }
@@ -122,16 +129,18 @@ async function receive(request: HttpApiRequest, s: Settings, tables: TableCapaci
     throw error;
   }
   const action = s.actions.get(event.action);
-  if (!action) return invalid(`action "${event.action}" is not configured (known: ${[...s.actions.keys()].join(", ") || "none"})`, log);
+  if (!action) return invalid(`action "${echo(event.action)}" is not configured (known: ${[...s.actions.keys()].join(", ") || "none"})`, log);
 
   log.appendKeys({ eventId: event.eventId, resourceId: event.resourceId, action: action.name });
-  const identity = { resourceKey: `${action.name}#${event.resourceId}`, eventId: event.eventId, timestampMs: event.timestampMs };
+  // One state item per table: N resources (or actions) driving one table share its ordering and
+  // its cooldown, so the table changes at most once per cooldown, not N times.
+  const identity = { resourceKey: tableStateKey(action.tableName), eventId: event.eventId, timestampMs: event.timestampMs };
   const claim = await s.order.claim(identity, now);
   if (!claim.claimed) {
     const eventTime = new Date(event.timestampMs).toISOString();
     const newest = claim.state?.lastEventTime !== undefined ? new Date(claim.state.lastEventTime).toISOString() : undefined;
     if (claim.reason === "busy") {
-      log.info("webhook deferred: another event of this resource is being applied", { eventTime, newestEventTime: newest });
+      log.info("webhook deferred: another event for this table is being applied", { eventTime, newestEventTime: newest });
       return respond(409, { status: "busy", retryAfterSeconds: claim.retryAfterSeconds }, { "retry-after": String(claim.retryAfterSeconds) });
     }
     log.info(`webhook dropped: ${claim.reason}`, { eventTime, newestEventTime: newest, outcome: claim.reason });
@@ -142,7 +151,7 @@ async function receive(request: HttpApiRequest, s: Settings, tables: TableCapaci
   const lastChangeAt = claim.previous?.lastChangeAt;
   if (lastChangeAt !== undefined && now - lastChangeAt < cooldownMs) {
     await s.order.complete(identity, "cooldown", Date.now(), undefined);
-    log.info("webhook accepted, no change: action is in its cooldown", { outcome: "cooldown", lastChangeAt: new Date(lastChangeAt).toISOString() });
+    log.info("webhook accepted, no change: the table is in its cooldown", { outcome: "cooldown", lastChangeAt: new Date(lastChangeAt).toISOString() });
     return respond(200, { status: "cooldown", nextChangeAfter: new Date(lastChangeAt + cooldownMs).toISOString() });
   }
 
@@ -173,6 +182,11 @@ async function receive(request: HttpApiRequest, s: Settings, tables: TableCapaci
   return respond(200, { status: result.outcome, readCapacityUnits: result.readCapacityUnits, writeCapacityUnits: result.writeCapacityUnits });
 }
 
+/** The state item of a table: its ordering and cooldown. */
+export function tableStateKey(tableName: string): string {
+  return `table#${tableName}`;
+}
+
 function retryLater(seconds: number): HttpApiResponse {
   return respond(503, { status: "retryLater", retryAfterSeconds: seconds }, { "retry-after": String(seconds) });
 }
@@ -185,6 +199,12 @@ function tooLarge(limit: number, log: Logger): HttpApiResponse {
 function invalid(reason: string, log: Logger): HttpApiResponse {
   log.warn("webhook refused: invalid payload", { reason });
   return respond(400, { status: "invalid", reason });
+}
+
+/** The `status` the caller got, one of a known few (never caller input: metric dimensions stay bounded). */
+function decisionOf(response: HttpApiResponse): string {
+  const status = (JSON.parse(response.body) as { status?: unknown }).status;
+  return (WEBHOOK_DECISIONS as readonly unknown[]).includes(status) ? String(status) : "other";
 }
 
 function respond(statusCode: number, body: Record<string, unknown>, headers: Record<string, string> = {}): HttpApiResponse {

@@ -3,6 +3,15 @@
  * from a webhook signal, within the action's bounds, never below what the table
  * consumes.
  *
+ * The change goes through Application Auto Scaling, not DynamoDB: the receiver pins
+ * the table's scalable target (registered by the stack, tagged for this receiver) to
+ * [target, target] with RegisterScalableTarget, and Application Auto Scaling moves the
+ * table's capacity into that range through its service-linked role. The receiver so
+ * holds no dynamodb:UpdateTable, which would also allow turning off deletion
+ * protection, changing streams or encryption and deleting indexes: its only write
+ * permission changes throughput. DescribeTable (read-only) still tells the billing
+ * mode, the status and the capacity now.
+ *
  * Consumption comes from CloudWatch (table-consumption.ts): the busiest minute of the
  * last `consumptionWindowMinutes` plus `consumptionHeadroomPercent` is each managed
  * dimension's floor, and targetCapacity (shared/webhook-actions.ts) never decreases
@@ -11,12 +20,14 @@
  * tables are left alone without asking CloudWatch. Global secondary indexes keep
  * their own capacity (not changed here).
  */
-import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   consumptionFloor,
   DEFAULT_CONSUMPTION_HEADROOM_PERCENT,
   DEFAULT_CONSUMPTION_WINDOW_MINUTES,
   DEFAULT_MAX_DECREASE_PERCENT,
+  SCALABLE_DIMENSIONS,
   targetCapacity,
   type AdjustTableCapacityAction,
 } from "../shared/webhook-actions";
@@ -40,16 +51,26 @@ export type CapacityOutcome =
       floors: ConsumptionFloors;
     };
 
-/** The table cannot take a change now (updating, or DynamoDB's decrease quota): retry later. */
+/** The table cannot take a change now (updating, a concurrent scaling change, throttling): retry later. */
 export class TableBusyError extends Error {
   override readonly name = "TableBusyError";
 }
+
+/** Errors after which the same change may succeed later. */
+const RETRYABLE_SCALING_ERRORS = new Set([
+  "ConcurrentUpdateException",
+  "LimitExceededException",
+  "InternalServiceException",
+  "ThrottlingException",
+  "TooManyRequestsException",
+]);
 
 /** Reads and changes table capacity. */
 export class TableCapacity {
   constructor(
     private readonly consumption: TableConsumptionReader,
     private readonly client: DynamoDBClient = new DynamoDBClient({}),
+    private readonly scaling: ApplicationAutoScalingClient = new ApplicationAutoScalingClient({}),
   ) {}
 
   /**
@@ -79,23 +100,40 @@ export class TableCapacity {
         ? targetCapacity(action.writeCapacity, signal, current.writeCapacityUnits, floors.writeCapacityUnits, maxDecrease)
         : current.writeCapacityUnits,
     };
-    // DynamoDB refuses an update that changes nothing.
     if (next.readCapacityUnits === current.readCapacityUnits && next.writeCapacityUnits === current.writeCapacityUnits) {
       return { outcome: "unchanged", ...current, floors };
     }
+    for (const dimension of ["readCapacityUnits", "writeCapacityUnits"] as const) {
+      if (next[dimension] !== current[dimension]) await this.pin(action.tableName, dimension, next[dimension]);
+    }
+    return { outcome: "applied", from: current, ...next, floors };
+  }
+
+  /** Pins one dimension's scalable target to [units, units]; Application Auto Scaling then moves the table there. */
+  private async pin(tableName: string, dimension: keyof typeof SCALABLE_DIMENSIONS, units: number): Promise<void> {
     try {
-      await this.client.send(
-        new UpdateTableCommand({
-          TableName: action.tableName,
-          ProvisionedThroughput: { ReadCapacityUnits: next.readCapacityUnits, WriteCapacityUnits: next.writeCapacityUnits },
+      await this.scaling.send(
+        new RegisterScalableTargetCommand({
+          ServiceNamespace: "dynamodb",
+          ResourceId: `table/${tableName}`,
+          ScalableDimension: SCALABLE_DIMENSIONS[dimension],
+          MinCapacity: units,
+          MaxCapacity: units,
         }),
       );
     } catch (error) {
-      if (error instanceof Error && (error.name === "ResourceInUseException" || error.name === "LimitExceededException")) {
-        throw new TableBusyError(`table ${action.tableName}: ${error.name}: ${error.message}`);
+      if (!(error instanceof Error)) throw error;
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (RETRYABLE_SCALING_ERRORS.has(error.name) || status === 429 || (status !== undefined && status >= 500)) {
+        throw new TableBusyError(`table ${tableName} ${SCALABLE_DIMENSIONS[dimension]}: ${error.name}: ${error.message}`);
+      }
+      if (error.name === "AccessDeniedException") {
+        throw new Error(
+          `table ${tableName} has no scalable target for ${SCALABLE_DIMENSIONS[dimension]} that this receiver may adjust: ` +
+            `the stack registers one per configured table and dimension (${error.name}: ${error.message})`,
+        );
       }
       throw error;
     }
-    return { outcome: "applied", from: current, ...next, floors };
   }
 }

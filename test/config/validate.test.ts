@@ -30,7 +30,7 @@ describe("invalid configuration names the environment and the field", () => {
   const cases: Array<[string, DeepPartial<EnvironmentConfig>, RegExp]> = [
     ["malformed Genesys org id", { genesys: { orgId: "my-org" } }, /environment "dev": genesys\.orgId must be .*UUID.*"my-org"/],
     ["public VPC CIDR", { aws: { vpcCidr: "54.10.0.0/20" } }, /environment "dev": aws\.vpcCidr must be inside a private \(RFC 1918\) range/],
-    ["VPC CIDR too small for the subnets", { aws: { vpcCidr: "10.40.0.0/27" } }, /environment "dev": aws\.vpcCidr is too small for 4 subnets/],
+    ["VPC CIDR too small for the subnets", { aws: { vpcCidr: "10.40.0.0/25" } }, /environment "dev": aws\.vpcCidr is too small: every subnet is 1\/16 of the VPC .* would be \/29; .* must be \/24 or larger/],
     ["VPC CIDR with host bits", { aws: { vpcCidr: "10.40.0.1/20" } }, /environment "dev": aws\.vpcCidr must be an IPv4 network address/],
     ["unknown Genesys region domain", { genesys: { regionDomain: "mypurecloud.fr" as never } }, /environment "dev": genesys\.regionDomain must be a Genesys Cloud region domain/],
     ["storage account name Azure would reject", { azure: { storageAccountName: "GCVault-Dev" } }, /environment "dev": azure\.storageAccountName must be 3-24 lowercase letters and digits/],
@@ -50,10 +50,39 @@ describe("invalid configuration names the environment and the field", () => {
     ["reconciler budget above the Genesys rate limit", { pipelines: { transcriptVault: { reconciler: { requestsPerMinute: 500 } } } }, /reconciler\.requestsPerMinute must be an integer from 1 to 300/],
     ["reconciler page size above 100", { pipelines: { transcriptVault: { reconciler: { pageSize: 250 } } } }, /reconciler\.pageSize must be an integer from 1 to 100/],
     ["time guard as long as the archiver timeout", { pipelines: { transcriptVault: { timeGuardSeconds: 120 } } }, /pipelines\.transcriptVault\.timeGuardSeconds must be an integer from 1 to 899 and below timeoutSeconds \(120\)/],
+    ["no deployer role (each secret would lock its deployer out)", { aws: { deployerRoleArns: [] } }, /environment "dev": aws\.deployerRoleArns must list 1 to 10 IAM role ARNs/],
+    ["a deployer that is not a role ARN", { aws: { deployerRoleArns: ["arn:aws:iam::111111111111:user/alice"] } }, /aws\.deployerRoleArns must hold IAM role ARNs .*user\/alice/],
+    ["unknown writer auth mode", { azure: { writerAuth: "key" as never } }, /environment "dev": azure\.writerAuth must be one of federated, sas \(got "key"\)/],
+    ["issuer over plain http", { aws: { outboundIdentityIssuer: "http://abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL .*enable-outbound-web-identity-federation/],
+    ["issuer that is not a URL", { aws: { outboundIdentityIssuer: "abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL/],
+    ["issuer with a query", { aws: { outboundIdentityIssuer: "https://abc.tokens.sts.global.api.aws?x=1" } }, /aws\.outboundIdentityIssuer must be an https URL without query/],
   ];
   test.each(cases)("%s", (_label, override, message) => {
     const problems = problemsWith(dev, override);
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  test("federated mode (the default) requires the outbound federation issuer", () => {
+    const { outboundIdentityIssuer: _dropped, ...aws } = dev.aws;
+    const problems = validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: undefined } });
+    expect(problems).toEqual([expect.stringMatching(/environment "dev": aws\.outboundIdentityIssuer is required when azure\.writerAuth is "federated" \(the default\).*enable-outbound-web-identity-federation/)]);
+    expect(deriveNames({ ...dev, azure: { ...dev.azure, writerAuth: undefined } }).vaultWriterAuth).toBe("federated");
+  });
+
+  test("sas mode needs no issuer", () => {
+    const { outboundIdentityIssuer: _dropped, ...aws } = dev.aws;
+    expect(validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: "sas" } })).toEqual([]);
+  });
+
+  test("the writer mode can come from GCV_<ENV>_AZURE_WRITER_AUTH, and a bad one is refused", () => {
+    expect(loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "sas" } }).find((e) => e.name === "dev")!.azure.writerAuth).toBe("sas");
+    expect(() => loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "keys" } })).toThrow(/environment "dev": azure\.writerAuth must be one of federated, sas \(got "keys"\)/);
+  });
+
+  test("the issuer can come from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER", () => {
+    const issuer = "https://4f1e2d3c-0000-4000-8000-000000000001.tokens.sts.global.api.aws";
+    const loaded = loadEnvironments({ env: { GCV_PROD_AWS_OUTBOUND_IDENTITY_ISSUER: issuer } }).find((e) => e.name === "prod")!;
+    expect(loaded.aws.outboundIdentityIssuer).toBe(issuer);
   });
 
   test("loading throws one ConfigError listing every problem", () => {
@@ -112,11 +141,106 @@ describe("pipeline settings", () => {
 
   const cases: Array<[string, DeepPartial<EnvironmentConfig>, RegExp]> = [
     ["concurrency below the SQS event source minimum", { pipelines: { transcriptVault: { maxConcurrency: 1 } } }, /pipelines\.transcriptVault\.maxConcurrency must be an integer from 2 to 1000/],
-    ["a topic that is not a Genesys topic", { pipelines: { interaction: { topics: ["conversation.end"] } } }, /pipelines\.interaction\.topics must be a non-empty list of Genesys topics/],
+    ["a topic that is not a Genesys topic", { pipelines: { interaction: { topics: ["conversation.end"] } } }, /pipelines\.interaction\.topics\[0\] is not a Genesys conversation topic .*\(got "conversation\.end"\)/],
+    ["an empty topic list", { pipelines: { interaction: { topics: [] } } }, /pipelines\.interaction\.topics must be a non-empty list of Genesys topics/],
     ["a Lambda timeout over 15 minutes", { pipelines: { interaction: { timeoutSeconds: 1200 } } }, /pipelines\.interaction\.timeoutSeconds must be an integer from 1 to 900/],
     ["a large batch without a batching window", { pipelines: { transcriptVault: { batchSize: 100, batchWindowSeconds: 0 } } }, /batchWindowSeconds must be at least 1 when batchSize is over 10/],
   ];
   test.each(cases)("%s", (_label, override, message) => {
     expect(problemsWith(dev, override)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+});
+
+describe("genesysStack (the Genesys side as code)", () => {
+  test("is off unless an environment opts in; the dev sample opts in", () => {
+    expect(prod.genesysStack).toEqual({ enabled: false, accessTokenValiditySeconds: 86400 });
+    expect(dev.genesysStack.enabled).toBe(true);
+  });
+
+  const trigger = dev.genesysStack.webhookTrigger!;
+  const cases: Array<[string, DeepPartial<EnvironmentConfig>, RegExp]> = [
+    ["enabled not a boolean", { genesysStack: { enabled: "yes" as never } }, /environment "dev": genesysStack\.enabled must be true or false \(got "yes"\)/],
+    ["token lifetime over 48 h", { genesysStack: { accessTokenValiditySeconds: 200000 } }, /genesysStack\.accessTokenValiditySeconds must be an integer from 300 to 172800/],
+    [
+      "a permission not written domain:entity:action",
+      { genesysStack: { additionalPermissions: { interaction: ["conversation participant edit"] } } },
+      /genesysStack\.additionalPermissions\.interaction must be a list of Genesys permissions written domain:entity:action/,
+    ],
+    ["a wildcard-domain permission", { genesysStack: { additionalPermissions: { configSync: ["*:*:*"] } } }, /genesysStack\.additionalPermissions\.configSync must be a list/],
+    ["permissions for a pipeline that does not call Genesys", { genesysStack: { additionalPermissions: { webhook: ["a:b:c"] } as never } }, /genesysStack\.additionalPermissions\.webhook names no pipeline that calls Genesys/],
+    ["a trigger workflow id that is not a UUID", { genesysStack: { webhookTrigger: { ...trigger, workflowId: "my-flow" } } }, /genesysStack\.webhookTrigger\.workflowId must be the id \(a UUID\)/],
+    ["a trigger topic that is not a topic", { genesysStack: { webhookTrigger: { ...trigger, topicName: "customer end" } } }, /genesysStack\.webhookTrigger\.topicName must be a Genesys topic/],
+    ["a trigger TTL under the provider minimum", { genesysStack: { webhookTrigger: { ...trigger, eventTtlSeconds: 5 } } }, /genesysStack\.webhookTrigger\.eventTtlSeconds must be an integer of at least 10/],
+    ["a trigger without webhook actions", { pipelines: { webhook: { actions: [] } } }, /genesysStack\.webhookTrigger needs webhook actions/],
+    ["a region domain the provider cannot manage", { genesys: { regionDomain: "mxc1.pure.cloud" } }, /genesysStack\.enabled cannot be true for region domain mxc1\.pure\.cloud/],
+  ];
+  test.each(cases)("%s", (_label, override, message) => {
+    expect(problemsWith(dev, override).join("\n")).toMatch(message);
+  });
+
+  test("GCV_<ENV>_GENESYS_STACK_ENABLED turns it on or off for one environment", () => {
+    const envs = loadEnvironments({ env: { GCV_PROD_GENESYS_STACK_ENABLED: "true", GCV_DEV_GENESYS_STACK_ENABLED: "false" } });
+    expect(envs.map((e) => [e.name, e.genesysStack.enabled])).toEqual([["dev", false], ["staging", false], ["prod", true]]);
+    expect(() => loadEnvironments({ env: { GCV_PROD_GENESYS_STACK_ENABLED: "yes" } })).toThrow('GCV_PROD_GENESYS_STACK_ENABLED must be true or false (got "yes")');
+  });
+
+  test("a region domain the provider cannot manage is fine while the stack is off", () => {
+    expect(problemsWith(prod, { genesys: { regionDomain: "mxc1.pure.cloud" } })).toEqual([]);
+  });
+});
+
+describe("alarm subscriptions and operational thresholds", () => {
+  const staging = applyDefaults(sampleEnvironments.find((e) => e.name === "staging")!);
+  const withoutSubscription = (env: EnvironmentConfig): EnvironmentConfig => ({ ...env, aws: { ...env.aws, alarmEmail: undefined, alarmHttpsEndpoint: undefined, alarmSubscriptionOptOut: undefined } });
+
+  test("the samples show both kinds: staging by e-mail, prod by e-mail and HTTPS, dev opted out explicitly", () => {
+    expect(staging.aws.alarmEmail).toMatch(/@/);
+    expect(prod.aws.alarmEmail).toMatch(/@/);
+    expect(prod.aws.alarmHttpsEndpoint).toMatch(/^https:\/\//);
+    expect(dev.aws.alarmSubscriptionOptOut).toBe(true);
+  });
+
+  test.each(["staging", "prod"])("%s without any subscription is refused", (name) => {
+    const env = withoutSubscription(name === "prod" ? prod : staging);
+    expect(validateEnvironment(env)).toEqual([`environment "${name}": needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint`]);
+  });
+
+  test.each(["staging", "prod"])("%s cannot opt out, even explicitly", (name) => {
+    const env = withoutSubscription(name === "prod" ? prod : staging);
+    expect(validateEnvironment({ ...env, aws: { ...env.aws, alarmSubscriptionOptOut: true } }).join("\n")).toMatch(
+      new RegExp(`environment "${name}": aws\\.alarmSubscriptionOptOut cannot be true for ${name}`),
+    );
+  });
+
+  test("any other environment needs a subscription or an explicit opt-out", () => {
+    const qa = withoutSubscription({ ...dev, name: "qa" });
+    expect(validateEnvironment(qa).join("\n")).toMatch(/environment "qa": needs an alarm subscription.*or, outside staging and prod, aws\.alarmSubscriptionOptOut: true/);
+    expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmSubscriptionOptOut: true } })).toEqual([]);
+    expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmHttpsEndpoint: "https://hooks.example.com/sns" } })).toEqual([]);
+  });
+
+  test("an HTTPS endpoint must be https, and opting out while subscribed is a contradiction", () => {
+    expect(problemsWith(prod, { aws: { alarmHttpsEndpoint: "http://alerts.example.com/sns" } }).join("\n")).toMatch(/aws\.alarmHttpsEndpoint must be an https:\/\/ URL \(got "http:/);
+    expect(problemsWith(dev, { aws: { alarmEmail: "ops@example.com" } }).join("\n")).toMatch(/aws\.alarmSubscriptionOptOut is true but a subscription is configured/);
+  });
+
+  test("the SAS expiry warning must leave room for on-time rotation", () => {
+    // validity 30, rotation 14: a token rotated on time still has 16 days; warning at 15 is the most.
+    expect(problemsWith(prod, { azure: { sasExpiryWarningDays: 15 } })).toEqual([]);
+    expect(problemsWith(prod, { azure: { sasExpiryWarningDays: 16 } }).join("\n")).toMatch(/azure\.sasExpiryWarningDays must be an integer from 1 to sasValidityDays - sasRotationDays - 1 \(15\).*\(got 16\)/);
+    expect(problemsWith(prod, { azure: { sasExpiryWarningDays: 0 } }).join("\n")).toMatch(/azure\.sasExpiryWarningDays/);
+  });
+
+  test("the Genesys silence window is 0 (off) or a multiple of 5 minutes up to a day", () => {
+    expect(problemsWith(prod, { genesys: { maxSilenceMinutes: 0 } })).toEqual([]);
+    expect(problemsWith(prod, { genesys: { maxSilenceMinutes: 1440 } })).toEqual([]);
+    for (const bad of [3, 62, 1445, -5]) {
+      expect(problemsWith(prod, { genesys: { maxSilenceMinutes: bad } }).join("\n")).toMatch(/genesys\.maxSilenceMinutes must be 0 \(no silence alarm\) or a multiple of 5 from 5 to 1440/);
+    }
+  });
+
+  test("GCV_<ENV>_ALARM_HTTPS_ENDPOINT sets the HTTPS subscription", () => {
+    const [env] = loadEnvironments({ env: { GCV_ENVIRONMENTS: "staging", GCV_STAGING_ALARM_HTTPS_ENDPOINT: "https://hooks.example.com/x" } });
+    expect(env!.aws.alarmHttpsEndpoint).toBe("https://hooks.example.com/x");
   });
 });

@@ -12,6 +12,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Testing } from "cdktf";
 import { planSubnets } from "../../constructs/network/subnet-plan";
+import { grants, refTo, statementsOfRole } from "../support/iam";
 import { onlyResource, resourcesOf, sampleEnv, synthEnvironments } from "../support/synth-app";
 
 const dev = sampleEnv("dev");
@@ -32,16 +33,50 @@ describe("encryption key", () => {
     const root = policy.Statement.find((s: any) => s.Principal?.AWS);
     expect(root.Principal.AWS).toBe("arn:aws:iam::111111111111:root");
   });
+
+  test("EventBridge and CloudWatch alarms may use it only for this account's and region's buses, rules and alarms (aws:SourceArn)", () => {
+    const policy = JSON.parse(onlyResource(aws, "aws_kms_key").policy);
+    const of = (service: string) => policy.Statement.find((s: any) => s.Principal?.Service === service).Condition;
+    expect(of("events.amazonaws.com")).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
+      ArnLike: { "aws:SourceArn": "arn:aws:events:eu-west-1:111111111111:*" },
+    });
+    expect(of("cloudwatch.amazonaws.com")).toEqual({
+      StringEquals: { "aws:SourceAccount": "111111111111" },
+      ArnLike: { "aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:*" },
+    });
+    // CloudWatch Logs is bound to this account's log groups through the encryption context.
+    expect(of("logs.eu-west-1.amazonaws.com")).toEqual({ ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111111111111:log-group:*" } });
+  });
+
+  test("every role's grant on the key is usable only through the AWS services that encrypt for it (kms:ViaService)", () => {
+    const key = refTo(aws, "aws_kms_key", () => true, "arn");
+    const grants = Object.values(resourcesOf(aws, "aws_iam_role_policy")).flatMap((p: any) =>
+      (JSON.parse(p.policy).Statement as any[]).filter((st) => st.Resource === key).map((st) => ({ role: p.role, ...st })),
+    );
+    expect(grants.length).toBeGreaterThan(10);
+    for (const grant of grants) {
+      expect([grant.Sid, [grant.Action].flat().every((a: string) => a.startsWith("kms:"))]).toEqual([grant.Sid, true]);
+      const via: string[] = grant.Condition?.StringEquals?.["kms:ViaService"] ?? [];
+      expect([grant.Sid, via.length > 0 && via.every((v) => /^(lambda|secretsmanager|dynamodb|sqs|states)\.eu-west-1\.amazonaws\.com$/.test(v))]).toEqual([grant.Sid, true]);
+    }
+    const viaOf = (sid: string) => [...new Set(grants.filter((g) => g.Sid === sid).flatMap((g) => g.Condition.StringEquals["kms:ViaService"]))].sort();
+    expect(viaOf("DecryptOwnConfiguration")).toEqual(["dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"]);
+    expect(viaOf("DecryptQueueMessages")).toEqual(["sqs.eu-west-1.amazonaws.com"]);
+    expect(viaOf("EncryptBackfills")).toEqual(["sqs.eu-west-1.amazonaws.com"]);
+    expect(viaOf("EncryptExecutionInput")).toEqual(["states.eu-west-1.amazonaws.com"]);
+    expect(viaOf("UseTheEnvironmentKey")).toEqual(["sqs.eu-west-1.amazonaws.com", "states.eu-west-1.amazonaws.com"]);
+  });
 });
 
 describe("network", () => {
   test("public and private subnets per AZ with non-overlapping literal CIDRs", () => {
     expect(planSubnets("10.40.0.0/20", ["eu-west-1a", "eu-west-1b"])).toEqual([
-      { az: "eu-west-1a", publicCidr: "10.40.0.0/22", privateCidr: "10.40.8.0/22" },
-      { az: "eu-west-1b", publicCidr: "10.40.4.0/22", privateCidr: "10.40.12.0/22" },
+      { az: "eu-west-1a", publicCidr: "10.40.0.0/24", privateCidr: "10.40.8.0/24" },
+      { az: "eu-west-1b", publicCidr: "10.40.1.0/24", privateCidr: "10.40.9.0/24" },
     ]);
     const cidrs = Object.values(resourcesOf(aws, "aws_subnet")).map((s: any) => s.cidr_block);
-    expect(cidrs.sort()).toEqual(["10.40.0.0/22", "10.40.12.0/22", "10.40.4.0/22", "10.40.8.0/22"]);
+    expect(cidrs.sort()).toEqual(["10.40.0.0/24", "10.40.1.0/24", "10.40.8.0/24", "10.40.9.0/24"]);
   });
 
   test("no subnet hands out public IPs on launch", () => {
@@ -121,10 +156,89 @@ describe("idempotency table", () => {
 describe("secrets", () => {
   test("every secret is encrypted with the environment key and has no value in the AWS stack", () => {
     const secrets = Object.values(resourcesOf(aws, "aws_secretsmanager_secret")) as any[];
-    expect(secrets.map((s) => s.name).sort()).toEqual(["gcv-dev/azure-vault-lister", "gcv-dev/azure-vault-writer", "gcv-dev/genesys-client", "gcv-dev/webhook-shared-secret"]);
+    expect(secrets.map((s) => s.name).sort()).toEqual([
+      "gcv-dev/azure-vault-lister",
+      "gcv-dev/azure-vault-writer",
+      "gcv-dev/genesys-config-sync",
+      "gcv-dev/genesys-interaction",
+      "gcv-dev/genesys-transcript-vault",
+      "gcv-dev/webhook-shared-secret",
+    ]);
     for (const s of secrets) expect(s.kms_key_id).toMatch(/aws_kms_key/);
     expect(synthesized).not.toHaveResource(SecretsmanagerSecretVersion);
     expect(synthesized).toHaveResource(SecretsmanagerSecret);
+  });
+});
+
+describe("one Genesys OAuth client per pipeline", () => {
+  const functions = Object.values(resourcesOf(aws, "aws_lambda_function")) as any[];
+  const genesysSecrets = Object.entries(resourcesOf(aws, "aws_secretsmanager_secret")).filter(([, s]: any) => s.name.startsWith("gcv-dev/genesys-"));
+  const callers = functions.filter((f) => f.environment?.variables?.GENESYS_SECRET_ARN);
+
+  test("each function that calls Genesys has its own secret, named for its pipeline", () => {
+    const secretOf = Object.fromEntries(callers.map((f) => [f.function_name, genesysSecrets.find(([id]) => f.environment.variables.GENESYS_SECRET_ARN === `\${aws_secretsmanager_secret.${id}.arn}`)?.[1].name]));
+    expect(secretOf).toEqual({
+      "gcv-dev-transcript-archiver": "gcv-dev/genesys-transcript-vault",
+      "gcv-dev-vault-reconciler": "gcv-dev/genesys-transcript-vault",
+      "gcv-dev-interaction-processor": "gcv-dev/genesys-interaction",
+      "gcv-dev-config-sync": "gcv-dev/genesys-config-sync",
+    });
+  });
+
+  test("no function may read another pipeline's Genesys secret (the archiver cannot act as config sync)", () => {
+    for (const f of functions) {
+      const readable = grants(statementsOfRole(aws, f.function_name))
+        .filter((g) => g.startsWith("Allow secretsmanager:GetSecretValue"))
+        .flatMap((g) => genesysSecrets.filter(([id]) => g.endsWith(`\${aws_secretsmanager_secret.${id}.arn}`)).map(([, s]: any) => s.name));
+      expect(readable).toEqual(f.environment?.variables?.GENESYS_SECRET_ARN ? [expect.stringMatching(/^gcv-dev\/genesys-/)] : []);
+    }
+  });
+});
+
+describe("secret resource policies", () => {
+  const secretArn = (name: string) => refTo(aws, "aws_secretsmanager_secret", (x) => x.name === name, "arn");
+  const roleArn = (name: string) => refTo(aws, "aws_iam_role", (r) => r.name === name, "arn");
+  const policyOf = (name: string) => {
+    const found = Object.values(resourcesOf(aws, "aws_secretsmanager_secret_policy")).filter((p: any) => p.secret_arn === secretArn(name)) as any[];
+    expect(found).toHaveLength(1);
+    expect(found[0].block_public_policy).toBe(true);
+    return JSON.parse(found[0].policy).Statement as any[];
+  };
+
+  test("every secret has one", () => {
+    const secrets = Object.values(resourcesOf(aws, "aws_secretsmanager_secret")).map((x: any) => x.name);
+    expect(secrets.length).toBeGreaterThanOrEqual(3);
+    for (const name of secrets) expect(policyOf(name).length).toBeGreaterThan(0);
+  });
+
+  test("each denies every principal but the roles granted to read it and the deployer, and lets its readers only read", () => {
+    const deployer = "arn:aws:iam::111111111111:role/gcv-deploy";
+    const expected: Record<string, string[]> = {
+      // The reconciler queries analytics with the transcript vault pipeline's client.
+      "gcv-dev/genesys-transcript-vault": ["gcv-dev-transcript-archiver", "gcv-dev-vault-reconciler"],
+      "gcv-dev/genesys-interaction": ["gcv-dev-interaction-processor"],
+      "gcv-dev/genesys-config-sync": ["gcv-dev-config-sync"],
+      "gcv-dev/azure-vault-writer": ["gcv-dev-transcript-archiver"],
+      "gcv-dev/azure-vault-lister": ["gcv-dev-transcript-archiver", "gcv-dev-vault-reconciler"],
+      "gcv-dev/webhook-shared-secret": ["gcv-dev-webhook-receiver"],
+    };
+    for (const [name, readerNames] of Object.entries(expected)) {
+      const readers = readerNames.map(roleArn).sort();
+      const [others, readersOnlyRead] = policyOf(name);
+      expect(others).toEqual({
+        Sid: "OnlyReadersAndDeployers",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "secretsmanager:*",
+        Resource: "*",
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": [...readers, deployer] } },
+      });
+      expect(readersOnlyRead).toMatchObject({
+        Effect: "Deny",
+        NotAction: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        Condition: { ArnEquals: { "aws:PrincipalArn": readers } },
+      });
+    }
   });
 });
 

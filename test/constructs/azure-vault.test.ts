@@ -7,6 +7,8 @@ const { stacks, built } = synthEnvironments([sampleEnv("dev"), sampleEnv("prod")
 const devAzure = Testing.synth(built[0].azure);
 const dev = stacks["dev-azure"];
 const prod = stacks["prod-azure"];
+// The fallback mode, for accounts that cannot enable outbound identity federation.
+const sasDev = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]).stacks["dev-azure"];
 
 describe("vault storage account", () => {
   test("overrides every insecure default", () => {
@@ -69,12 +71,12 @@ describe("vault container", () => {
 });
 
 /** The resource of `type` whose construct path contains `/<part>/`. */
-const ofCredential = (part: "writer" | "lister", type: string, stack: any = dev) =>
-  Object.values((stack.resource ?? {})[type] ?? {}).find((r: any) => r["//"].metadata.path.includes(`/${part}/`)) as any;
+const ofCredential = (part: "writer" | "lister", type: string, stack: any = sasDev) =>
+  Object.values(stack.resource?.[type] ?? {}).find((r: any) => r["//"].metadata.path.includes(`/${part}/`)) as any;
 
-describe("writer and lister credentials", () => {
+describe("writer and lister credentials in sas mode", () => {
   test("the writer SAS can create and write only, the lister SAS can list only; both over HTTPS", () => {
-    const data = { resource: dev.data };
+    const data = { resource: sasDev.data };
     expect(ofCredential("writer", "azurerm_storage_account_blob_container_sas", data).permissions).toEqual({ create: true, write: true, add: false, read: false, list: false, delete: false });
     expect(ofCredential("lister", "azurerm_storage_account_blob_container_sas", data).permissions).toEqual({ create: false, write: false, add: false, read: false, list: true, delete: false });
     for (const part of ["writer", "lister"] as const) expect(ofCredential(part, "azurerm_storage_account_blob_container_sas", data).https_only).toBe(true);
@@ -82,7 +84,7 @@ describe("writer and lister credentials", () => {
 
   test("each expires sasValidityDays after its rotation, and rotation is a time_rotating resource", () => {
     for (const part of ["writer", "lister"] as const) {
-      const sas = ofCredential(part, "azurerm_storage_account_blob_container_sas", { resource: dev.data });
+      const sas = ofCredential(part, "azurerm_storage_account_blob_container_sas", { resource: sasDev.data });
       expect(sas.start).toMatch(/^\$\{time_rotating\.[\w-]+\.rfc3339\}$/);
       expect(sas.expiry).toMatch(/^\$\{timeadd\(time_rotating\.[\w-]+\.rfc3339, "720h"\)\}$/);
       expect(ofCredential(part, "time_rotating").rotation_days).toBe(14);
@@ -103,7 +105,18 @@ describe("writer and lister credentials", () => {
   });
 
   test("account SAS policy flags tokens valid longer than the configured validity", () => {
-    expect(onlyResource(dev, "azurerm_storage_account").sas_policy).toEqual({ expiration_period: "30.00:00:00", expiration_action: "Log" });
+    expect(onlyResource(sasDev, "azurerm_storage_account").sas_policy).toEqual({ expiration_period: "30.00:00:00", expiration_action: "Log" });
+  });
+
+  test("no SAS is signed before the WORM policy exists", () => {
+    for (const part of ["writer", "lister"] as const) {
+      const sas = ofCredential(part, "azurerm_storage_account_blob_container_sas", { resource: sasDev.data });
+      expect(sas.depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
+    }
+  });
+
+  test("keeps Shared Key authorization, which the SAS needs", () => {
+    expect(onlyResource(sasDev, "azurerm_storage_account").shared_access_key_enabled).toBe(true);
   });
 });
 
@@ -133,5 +146,118 @@ describe("backends", () => {
     expect(s["prod-aws"].terraform.backend.s3).toMatchObject({ bucket: "acme-tf-state", key: "prod/aws.tfstate", region: "eu-west-1", encrypt: true, use_lockfile: true });
     expect(s["prod-azure"].terraform.backend.azurerm).toMatchObject({ storage_account_name: "acmetfstate", key: "prod/azure.tfstate", use_azuread_auth: true });
     expect(Object.values(s["prod-azure"].data!.terraform_remote_state)[0]).toMatchObject({ backend: "s3", config: expect.objectContaining({ bucket: "acme-tf-state" }) });
+  });
+});
+
+/** Attribute names whose values would be credentials of the vault account. */
+const KEY_ATTRIBUTE = /primary_access_key|secondary_access_key|primary_connection_string|secondary_connection_string|primary_blob_connection_string|secondary_blob_connection_string|connection_string|\bsas\b/;
+/** Data sources that read a key or sign a SAS (their results land in state). */
+const KEY_DATA_SOURCES = ["azurerm_storage_account_blob_container_sas", "azurerm_storage_account_sas", "azurerm_storage_account"];
+
+describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
+  const stack = stacks[`${name}-azure`]!;
+  const aws = stacks[`${name}-aws`]!;
+
+  test("no data source, output or attribute holds a key, a connection string or a SAS", () => {
+    for (const type of KEY_DATA_SOURCES) expect(stack.data?.[type]).toBeUndefined();
+    const text = JSON.stringify(stack);
+    expect(text).not.toMatch(KEY_ATTRIBUTE);
+    for (const output of Object.values(stack.output ?? {})) expect(JSON.stringify(output.value)).not.toMatch(/key|connection|sas/i);
+    expect(stack.resource?.time_rotating).toBeUndefined();
+  });
+
+  test("Shared Key authorization is off and the provider plans through Entra ID", () => {
+    const account = onlyResource(stack, "azurerm_storage_account");
+    expect(account.shared_access_key_enabled).toBe(false);
+    expect(account.sas_policy).toBeUndefined();
+    expect(stack.provider?.azurerm?.[0]?.storage_use_azuread).toBe(true);
+    // azurerm would otherwise read queue and static-website properties over the data plane on refresh.
+    expect(stack.provider?.azurerm?.[0]?.features).toEqual([{ storage: [{ data_plane_available: false }] }]);
+  });
+
+  test("the plan identity needs no data-plane role: every resource is managed through the management plane", () => {
+    // Data-plane resource types would need a blob role for whoever plans; none is used.
+    for (const type of ["azurerm_storage_blob", "azurerm_storage_data_lake_gen2_filesystem", "azurerm_storage_share", "azurerm_storage_queue", "azurerm_storage_table"]) {
+      expect(stack.resource?.[type]).toBeUndefined();
+    }
+    const container = onlyResource(stack, "azurerm_storage_container");
+    expect(container.storage_account_id).toBeDefined();
+    expect(container.storage_account_name).toBeUndefined();
+    // The only role assignment is the archiver's, to the archiver's service principal.
+    const assignment = onlyResource(stack, "azurerm_role_assignment");
+    expect(assignment.principal_id).toMatch(/^\$\{azuread_service_principal\.[\w-]+\.object_id\}$/);
+  });
+
+  test("nothing can write before the WORM policy exists, and coordinates arrive only once the writer is trusted", () => {
+    const assignment = onlyResource(stack, "azurerm_role_assignment");
+    expect(assignment.depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
+    const version = onlyResource(stack, "aws_secretsmanager_secret_version");
+    expect(version.depends_on).toEqual([expect.stringMatching(/^azuread_application_federated_identity_credential\./), expect.stringMatching(/^azurerm_role_assignment\./)]);
+  });
+
+  test("the AWS secret receives only non-secret coordinates", () => {
+    const version = onlyResource(stack, "aws_secretsmanager_secret_version");
+    expect(version.secret_string_wo).toBeUndefined();
+    expect(version.secret_string).toMatch(/^\$\{jsonencode\(\{/);
+    const keys = [...version.secret_string.matchAll(/"(\w+)" = /g)].map((m: RegExpMatchArray) => m[1]).sort();
+    expect(keys).toEqual(["blobEndpoint", "clientId", "containerName", "tenantId"]);
+    expect(version.secret_string).toContain("azuread_application.");
+    expect(version.secret_string).toContain("data.azuread_client_config.");
+  });
+
+  test("the federated credential trusts the account issuer and exactly the archiver role, by cross-stack reference", () => {
+    const fic = onlyResource(stack, "azuread_application_federated_identity_credential");
+    expect(fic.issuer).toBe(sampleEnv(name).aws.outboundIdentityIssuer);
+    expect(fic.audiences).toEqual(["api://AzureADTokenExchange"]);
+    expect(fic.subject).toMatch(/terraform_remote_state\.cross-stack-reference-input-[\w-]+-aws\.outputs\./);
+    // ...and that output is the archiver role's ARN in the AWS stack.
+    const outputName = /outputs\.([\w-]+)\}/.exec(fic.subject)![1]!;
+    expect(JSON.stringify(aws.output?.[outputName]?.value)).toMatch(/aws_iam_role\.transcript-vault_archiver_role_[\w]+\.arn/);
+  });
+
+  test("a custom role can only create blobs, assigned at container scope", () => {
+    const role = onlyResource(stack, "azurerm_role_definition");
+    expect(role.permissions).toEqual([
+      {
+        actions: [],
+        data_actions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action", "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"],
+        not_actions: [],
+        not_data_actions: [],
+      },
+    ]);
+    const text = JSON.stringify(role.permissions);
+    expect(text).not.toMatch(/blobs\/read|blobs\/delete|\/\*|deleteBlobVersion|permanentDelete|listKeys/i);
+    const assignment = onlyResource(stack, "azurerm_role_assignment");
+    expect(assignment.scope).toMatch(/^\$\{azurerm_storage_container\.[\w-]+\.id\}$/);
+    expect(assignment.role_definition_id).toMatch(/azurerm_role_definition\.[\w-]+\.role_definition_resource_id/);
+  });
+
+  test("the archiver and the reconciler may mint web identity tokens only for Entra ID, for at most 5 minutes", () => {
+    const policies = Object.values(aws.resource?.aws_iam_role_policy ?? {}) as any[];
+    const granted = policies.filter((p) => JSON.parse(p.policy).Statement.some((st: any) => [st.Action].flat().includes("sts:GetWebIdentityToken")));
+    expect(granted.map((p) => p.role).sort()).toEqual([expect.stringMatching(/transcript-vault_archiver_role/), expect.stringMatching(/transcript-vault_reconciler_function_role/)]);
+    const grants = granted.flatMap((p) => JSON.parse(p.policy).Statement).filter((st: any) => [st.Action].flat().includes("sts:GetWebIdentityToken"));
+    for (const grant of grants) {
+      expect(grant.Condition).toEqual({
+        "ForAllValues:StringEquals": { "sts:IdentityTokenAudience": ["api://AzureADTokenExchange"] },
+        NumericLessThanEquals: { "sts:DurationSeconds": "300" },
+        Null: { "sts:IdentityTokenAudience": "false" },
+      });
+    }
+    const archiver = Object.values(aws.resource?.aws_lambda_function ?? {}).find((f: any) => /transcript-archiver/.test(f.function_name)) as any;
+    expect(archiver.environment.variables.AZURE_VAULT_AUTH).toBe("federated");
+  });
+});
+
+describe("sas mode", () => {
+  test("the key checks above do detect what sas mode puts in state", () => {
+    expect(KEY_DATA_SOURCES.some((type) => sasDev.data?.[type])).toBe(true);
+    expect(JSON.stringify(sasDev)).toMatch(KEY_ATTRIBUTE);
+  });
+
+  test("grants no web identity tokens to the archiver", () => {
+    const s = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]).stacks;
+    expect(JSON.stringify(s["dev-aws"]!.resource?.aws_iam_role_policy)).not.toContain("sts:GetWebIdentityToken");
+    expect(s["dev-azure"]!.resource?.azuread_application).toBeUndefined();
   });
 });

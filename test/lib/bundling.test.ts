@@ -8,7 +8,9 @@ const sha256 = (file: string) => createHash("sha256").update(readFileSync(file))
 
 describe("bundleFunction", () => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
 
   test("lists every functions/<name> with a handler, never shared", () => {
     expect(listFunctions()).toContain("transcript-archiver");

@@ -5,16 +5,17 @@ import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../suppo
 
 const ROOT = path.resolve(__dirname, "../..");
 
-describe("every sample environment synthesizes two stacks", () => {
+describe("every sample environment synthesizes its stacks", () => {
   const { stacks } = synthEnvironments();
 
-  test("stack names are <env>-aws and <env>-azure", () => {
-    expect(Object.keys(stacks).sort()).toEqual(["dev-aws", "dev-azure", "prod-aws", "prod-azure", "staging-aws", "staging-azure"]);
+  test("stack names are <env>-aws and <env>-azure, plus <env>-genesys and <env>-genesys-actions where opted in (dev)", () => {
+    expect(Object.keys(stacks).sort()).toEqual(["dev-aws", "dev-azure", "dev-genesys", "dev-genesys-actions", "prod-aws", "prod-azure", "staging-aws", "staging-azure"]);
   });
 
-  test.each(sampleEnvironments.map((e) => e.name))("%s: snapshot of both stacks", (name) => {
-    expect(stacks[`${name}-aws`]).toMatchSnapshot(`${name}-aws`);
-    expect(stacks[`${name}-azure`]).toMatchSnapshot(`${name}-azure`);
+  test.each(sampleEnvironments.map((e) => e.name))("%s: snapshot of every stack", (name) => {
+    for (const side of ["aws", "azure", "genesys", "genesys-actions"]) {
+      if (stacks[`${name}-${side}`]) expect(stacks[`${name}-${side}`]).toMatchSnapshot(`${name}-${side}`);
+    }
   });
 
   test("synthesis is deterministic: a second synth is byte-identical", () => {
@@ -97,6 +98,6 @@ describe("synth from the command line", () => {
       stdio: "pipe",
     });
     const manifest = require(path.join(out, "manifest.json"));
-    expect(Object.keys(manifest.stacks).sort()).toEqual(["dev-aws", "dev-azure"]);
+    expect(Object.keys(manifest.stacks).sort()).toEqual(["dev-aws", "dev-azure", "dev-genesys", "dev-genesys-actions"]);
   });
 });

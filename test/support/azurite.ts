@@ -19,6 +19,7 @@ import {
   SASProtocol,
   StorageSharedKeyCredential,
 } from "@azure/storage-blob";
+import type { TlsCertificate } from "./tls-cert";
 
 /** Azurite's documented development account (public, not a secret). */
 export const AZURITE_ACCOUNT = "devstoreaccount1";
@@ -26,7 +27,7 @@ export const AZURITE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6
 
 /** A running Azurite blob service. */
 export interface Azurite {
-  /** e.g. `http://127.0.0.1:41234` */
+  /** e.g. `http://127.0.0.1:41234` (`https://` with a certificate) */
   origin: string;
   /** Blob endpoint of the dev account: `<origin>/devstoreaccount1`. */
   blobEndpoint: string;
@@ -43,6 +44,10 @@ export interface Azurite {
 export interface AzuriteOptions {
   /** Keep blobs in memory instead of the temp dir (faster for benchmarks). @default false */
   inMemory?: boolean;
+  /** Serve HTTPS with this certificate (OAuth needs it). @default HTTP */
+  tls?: TlsCertificate;
+  /** Accept Entra ID bearer tokens (`--oauth basic`: issuer, audience and lifetime are checked, signatures are not). Needs `tls`. */
+  oauth?: boolean;
 }
 
 /** Starts Azurite's blob service; resolves once it listens. */
@@ -52,13 +57,15 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<Azurite> 
   const args = [bin, "--blobHost", "127.0.0.1", "--blobPort", "0", "--silent", "--disableTelemetry", "--skipApiVersionCheck"];
   // Azurite rejects --location together with --inMemoryPersistence.
   args.push(...(opts.inMemory ? ["--inMemoryPersistence"] : ["--location", location]));
+  if (opts.tls) args.push("--cert", opts.tls.certPath, "--key", opts.tls.keyPath);
+  if (opts.oauth) args.push("--oauth", "basic");
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const origin = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 20 s:\n${output}`)), 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listens on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      const match = /listens on (https?:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);
@@ -76,7 +83,7 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<Azurite> 
   return {
     origin,
     blobEndpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
+    connectionString: `DefaultEndpointsProtocol=${opts.tls ? "https" : "http"};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
     serviceClient: (endpoint = blobEndpoint) => new BlobServiceClient(endpoint, credential),
     containerSas(containerName, permissions, hours = 1) {
       return generateBlobSASQueryParameters(

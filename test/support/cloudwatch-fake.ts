@@ -65,6 +65,8 @@ export interface CloudWatchFake {
   endpoint: string;
   /** Sets a table's ConsumedRead/WriteCapacityUnits (per second; the fake answers Sum = value x period). */
   setConsumption(tableName: string, consumption: Consumption): void;
+  /** Sets any other metric's values, one per period, newest last (answered as given, whatever the statistic). */
+  setMetric(namespace: string, metricName: string, dimensions: Record<string, string>, values: number[]): void;
   /** Faults for the next calls, one per call, in order. */
   failNext(...faults: CloudWatchFault[]): void;
   /** A fault every call gets until set to undefined (after the scripted ones). */
@@ -81,6 +83,9 @@ const METRIC_OF: Record<string, keyof Consumption> = {
 /** Starts the fake. Close it in afterAll. */
 export async function startCloudWatchFake(): Promise<CloudWatchFake> {
   const tables = new Map<string, Consumption>();
+  const series = new Map<string, number[]>();
+  const seriesKey = (namespace: string, metricName: string, dimensions: Record<string, string>) =>
+    JSON.stringify([namespace, metricName, Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b))]);
   const scripted: CloudWatchFault[] = [];
   let persistent: CloudWatchFault | undefined;
   const calls: ReceivedCall[] = [];
@@ -149,10 +154,12 @@ export async function startCloudWatchFake(): Promise<CloudWatchFake> {
       const tableName = query.dimensions.TableName;
       const known = query.namespace === "AWS/DynamoDB" && field !== undefined && tableName !== undefined && query.stat === "Sum";
       const perSecond = known ? (tables.get(tableName)?.[field] ?? []) : [];
+      const given = series.get(seriesKey(query.namespace, query.metricName, query.dimensions));
+      const values = given ?? perSecond.map((value) => value * query.period);
       // Newest value on the window's last period, older ones before it; none outside the window.
       const lastStart = Math.floor((endTime - 1) / query.period) * query.period;
-      const points = perSecond
-        .map((value, index) => ({ timestamp: lastStart - (perSecond.length - 1 - index) * query.period, sum: value * query.period }))
+      const points = values
+        .map((value, index) => ({ timestamp: lastStart - (values.length - 1 - index) * query.period, sum: value }))
         .filter((point) => point.timestamp >= startTime)
         .reverse(); // CloudWatch's default ScanBy is TimestampDescending
       return { Id: query.id, Label: query.metricName, Timestamps: points.map((p) => p.timestamp), Values: points.map((p) => p.sum), StatusCode: "Complete" };
@@ -179,6 +186,7 @@ export async function startCloudWatchFake(): Promise<CloudWatchFake> {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     setConsumption: (tableName, consumption) => tables.set(tableName, { ...consumption }),
+    setMetric: (namespace, metricName, dimensions, values) => void series.set(seriesKey(namespace, metricName, dimensions), [...values]),
     failNext: (...faults) => scripted.push(...faults),
     setFault: (fault) => (persistent = fault),
     calls,

@@ -1,120 +1,172 @@
 /**
- * A small Amazon SQS fake speaking the JSON 1.0 protocol of the v3 SDK (POST /,
- * `X-Amz-Target: AmazonSQS.<Operation>`), on 127.0.0.1 port 0, for senders only:
- * SendMessage and SendMessageBatch (1-10 entries, unique entry ids, 256 KiB per
- * message, like the service; per-entry failures in `Failed`). Received messages are
- * kept per queue URL. Point functions at it with `AWS_ENDPOINT_URL_SQS=fake.endpoint`.
- *
- * @example
- * const sqs = await startSqsFake();
- * const url = sqs.queueUrl("archiver");
- * ... // run the sender with ARCHIVER_QUEUE_URL=url
- * expect(sqs.messages(url).map((m) => JSON.parse(m.body).id)).toEqual([...]);
+ * A small Amazon SQS fake in the JSON protocol the SDK speaks (`X-Amz-Target:
+ * AmazonSQS.<Operation>`, JSON 1.0, query-compatible error codes): GetQueueUrl,
+ * GetQueueAttributes, SendMessage, ReceiveMessage (visibility timeouts, MD5 of the
+ * body), DeleteMessage, StartMessageMoveTask and ListMessageMoveTasks (a move task
+ * reports RUNNING once, then COMPLETED). Unknown queues answer QueueDoesNotExist
+ * like the real service. Point clients at it with `AWS_ENDPOINT_URL_SQS`.
  */
 import { createHash, randomUUID } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { AwsServiceError, startJsonFake, type JsonFake } from "./aws-json-fake";
 
-/** A message the fake accepted. */
-export interface SqsFakeMessage {
-  messageId: string;
+interface Message {
+  id: string;
   body: string;
+  receipt?: string;
+  visibleAt: number;
+  receiveCount: number;
+  sentAt: number;
 }
 
-/** A running SQS fake. */
-export interface SqsFake {
-  endpoint: string;
-  /** The URL of a queue named `name` (queues exist on first use). */
-  queueUrl(name: string): string;
-  /** Messages sent to `queueUrl`, in arrival order. */
-  messages(queueUrl: string): SqsFakeMessage[];
-  /** Operations received, e.g. [{ operation: "SendMessageBatch", entries: 10 }]. */
-  calls: Array<{ operation: string; entries: number }>;
-  /** The next `count` sends answer 500 InternalError (whole request). */
-  failNext(count: number): void;
-  close(): Promise<void>;
+interface Queue {
+  name: string;
+  arn: string;
+  url: string;
+  messages: Message[];
+  /** For a DLQ: the queue whose redrive policy names it. */
+  sourceArn?: string;
 }
 
-const MAX_MESSAGE_BYTES = 262_144;
+interface MoveTask {
+  handle: string;
+  sourceArn: string;
+  destinationArn: string;
+  toMove: number;
+  listed: number;
+  startedAt: number;
+}
 
-/** Starts the fake. Close it in afterAll. */
-export async function startSqsFake(): Promise<SqsFake> {
-  const queues = new Map<string, SqsFakeMessage[]>();
-  const calls: SqsFake["calls"] = [];
-  let failures = 0;
+export interface SqsFake extends JsonFake {
+  /** Creates a queue (and, with `deadLetterOf`, marks it the DLQ of that queue). */
+  createQueue(name: string, opts?: { deadLetterOf?: string }): void;
+  /** Puts messages on a queue as if sent; returns their ids. */
+  seed(queue: string, bodies: string[]): string[];
+  /** Bodies currently on a queue (visible or not). */
+  bodies(queue: string): string[];
+}
+
+export async function startSqsFake(accountId = "333333333333", region = "eu-west-1"): Promise<SqsFake> {
+  const queues = new Map<string, Queue>();
+  const tasks: MoveTask[] = [];
   let endpoint = "";
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const operation = String(req.headers["x-amz-target"] ?? "").replace(/^AmazonSQS\./, "");
-      let input: Record<string, any>;
-      try {
-        input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-      } catch {
-        return reply(400, { __type: "com.amazonaws.sqs#InvalidRequest", message: "body is not JSON" });
-      }
-      const entries: Array<{ Id?: string; MessageBody?: string }> = operation === "SendMessageBatch" ? (input.Entries ?? []) : [input];
-      calls.push({ operation, entries: entries.length });
-      if (failures > 0) {
-        failures--;
-        return reply(500, { __type: "com.amazonaws.sqs#InternalError", message: "scripted failure" });
-      }
-      const queue = queues.get(String(input.QueueUrl));
-      if (!queue) return reply(400, { __type: "com.amazonaws.sqs#QueueDoesNotExist", message: "The specified queue does not exist." });
-      if (operation === "SendMessage") {
-        if (typeof input.MessageBody !== "string" || !input.MessageBody) return reply(400, { __type: "com.amazonaws.sqs#InvalidParameterValue", message: "MessageBody is required" });
-        const message = { messageId: randomUUID(), body: input.MessageBody };
-        queue.push(message);
-        return reply(200, { MessageId: message.messageId, MD5OfMessageBody: md5(message.body) });
-      }
-      if (operation !== "SendMessageBatch") return reply(400, { __type: "com.amazonaws.sqs#UnsupportedOperation", message: `unsupported operation ${operation}` });
-      if (entries.length === 0) return reply(400, { __type: "com.amazonaws.sqs#EmptyBatchRequest", message: "There should be at least one SendMessageBatchRequestEntry in the request." });
-      if (entries.length > 10) return reply(400, { __type: "com.amazonaws.sqs#TooManyEntriesInBatchRequest", message: "Maximum number of entries per request are 10." });
-      if (new Set(entries.map((e) => e.Id)).size !== entries.length) return reply(400, { __type: "com.amazonaws.sqs#BatchEntryIdsNotDistinct", message: "Two or more batch entries in the request have the same Id." });
-      const Successful: unknown[] = [];
-      const Failed: unknown[] = [];
-      for (const entry of entries) {
-        const body = entry.MessageBody ?? "";
-        if (!body || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
-          Failed.push({ Id: entry.Id, SenderFault: true, Code: "InvalidParameterValue", Message: "message body empty or too long" });
-          continue;
-        }
-        const message = { messageId: randomUUID(), body };
-        queue.push(message);
-        Successful.push({ Id: entry.Id, MessageId: message.messageId, MD5OfMessageBody: md5(body) });
-      }
-      return reply(200, { Successful, Failed });
-    });
-    function reply(status: number, body: Record<string, unknown>) {
-      const headers: Record<string, string> = { "content-type": "application/x-amz-json-1.0", "x-amzn-requestid": randomUUID() };
-      if (status >= 400) headers["x-amzn-query-error"] = `${String(body.__type).split("#")[1]};Sender`;
-      res.writeHead(status, headers).end(JSON.stringify(body));
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    endpoint,
-    queueUrl(name) {
-      const url = `${endpoint}/123456789012/${name}`;
-      if (!queues.has(url)) queues.set(url, []);
-      return url;
-    },
-    messages: (url) => queues.get(url) ?? [],
-    calls,
-    failNext(count) {
-      failures += count;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+  const byUrl = (url: unknown): Queue => {
+    const queue = [...queues.values()].find((q) => q.url === url);
+    if (!queue) throw new AwsServiceError(400, "QueueDoesNotExist", "The specified queue does not exist.", "AWS.SimpleQueueService.NonExistentQueue");
+    return queue;
   };
-}
+  const byArn = (arn: unknown): Queue => {
+    const queue = [...queues.values()].find((q) => q.arn === arn);
+    if (!queue) throw new AwsServiceError(400, "ResourceNotFoundException", `The resource that you specified for the SourceArn parameter doesn't exist.`);
+    return queue;
+  };
+  const visible = (q: Queue, now = Date.now()) => q.messages.filter((m) => m.visibleAt <= now);
+  const md5 = (s: string) => createHash("md5").update(s, "utf8").digest("hex");
 
-function md5(text: string): string {
-  return createHash("md5").update(text).digest("hex");
+  const fake = await startJsonFake(
+    { targetPrefix: "AmazonSQS", jsonVersion: "1.0", errorNamespace: "com.amazonaws.sqs", queryCompatible: true },
+    {
+      GetQueueUrl: ({ QueueName, QueueOwnerAWSAccountId }) => {
+        const queue = queues.get(QueueName);
+        if (!queue || (QueueOwnerAWSAccountId && QueueOwnerAWSAccountId !== accountId)) {
+          throw new AwsServiceError(400, "QueueDoesNotExist", "The specified queue does not exist.", "AWS.SimpleQueueService.NonExistentQueue");
+        }
+        return { QueueUrl: queue.url };
+      },
+      GetQueueAttributes: ({ QueueUrl }) => {
+        const q = byUrl(QueueUrl);
+        return {
+          Attributes: {
+            QueueArn: q.arn,
+            ApproximateNumberOfMessages: String(visible(q).length),
+            ApproximateNumberOfMessagesNotVisible: String(q.messages.length - visible(q).length),
+          },
+        };
+      },
+      SendMessage: ({ QueueUrl, MessageBody }) => {
+        const q = byUrl(QueueUrl);
+        const id = randomUUID();
+        q.messages.push({ id, body: MessageBody, visibleAt: 0, receiveCount: 0, sentAt: Date.now() });
+        return { MessageId: id, MD5OfMessageBody: md5(MessageBody) };
+      },
+      ReceiveMessage: ({ QueueUrl, MaxNumberOfMessages, VisibilityTimeout }) => {
+        const q = byUrl(QueueUrl);
+        const max = MaxNumberOfMessages ?? 1;
+        if (max < 1 || max > 10) throw new AwsServiceError(400, "InvalidParameterValueException", "Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.", "InvalidParameterValue");
+        const now = Date.now();
+        const taken = visible(q, now).slice(0, max);
+        for (const m of taken) {
+          m.receipt = randomUUID();
+          m.receiveCount++;
+          m.visibleAt = now + (VisibilityTimeout ?? 30) * 1000;
+        }
+        return {
+          Messages: taken.map((m) => ({
+            MessageId: m.id,
+            ReceiptHandle: m.receipt,
+            Body: m.body,
+            MD5OfBody: md5(m.body),
+            Attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentAt) },
+          })),
+        };
+      },
+      DeleteMessage: ({ QueueUrl, ReceiptHandle }) => {
+        const q = byUrl(QueueUrl);
+        const index = q.messages.findIndex((m) => m.receipt === ReceiptHandle);
+        if (index < 0) throw new AwsServiceError(400, "ReceiptHandleIsInvalid", `The input receipt handle "${ReceiptHandle}" is not a valid receipt handle.`, "ReceiptHandleIsInvalid");
+        q.messages.splice(index, 1);
+        return {};
+      },
+      StartMessageMoveTask: ({ SourceArn, DestinationArn }) => {
+        const source = byArn(SourceArn);
+        if (!source.sourceArn) throw new AwsServiceError(400, "InvalidParameterValueException", "Source queue must be configured as a Dead Letter Queue.", "InvalidParameterValue");
+        const destination = byArn(DestinationArn ?? source.sourceArn);
+        if (tasks.some((t) => t.sourceArn === SourceArn && t.listed < 1)) throw new AwsServiceError(400, "UnsupportedOperation", "There is already a task running. Only one active task is allowed for a source queue arn at a given time.", "AWS.SimpleQueueService.UnsupportedOperation");
+        const moved = source.messages.splice(0, source.messages.length);
+        destination.messages.push(...moved.map((m) => ({ ...m, receipt: undefined, visibleAt: 0, receiveCount: 0 })));
+        const task = { handle: randomUUID(), sourceArn: SourceArn, destinationArn: destination.arn, toMove: moved.length, listed: 0, startedAt: Date.now() };
+        tasks.push(task);
+        return { TaskHandle: task.handle };
+      },
+      ListMessageMoveTasks: ({ SourceArn }) => {
+        byArn(SourceArn);
+        const results = tasks
+          .filter((t) => t.sourceArn === SourceArn)
+          .reverse()
+          .map((t) => {
+            const running = t.listed++ < 1;
+            return {
+              TaskHandle: running ? t.handle : undefined,
+              Status: running ? "RUNNING" : "COMPLETED",
+              SourceArn: t.sourceArn,
+              DestinationArn: t.destinationArn,
+              ApproximateNumberOfMessagesMoved: running ? Math.floor(t.toMove / 2) : t.toMove,
+              ApproximateNumberOfMessagesToMove: t.toMove,
+              StartedTimestamp: t.startedAt,
+            };
+          });
+        return { Results: results };
+      },
+    },
+  );
+  endpoint = fake.endpoint;
+  return Object.assign(fake, {
+    createQueue(name: string, opts: { deadLetterOf?: string } = {}) {
+      queues.set(name, {
+        name,
+        arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
+        url: `${endpoint}/${accountId}/${name}`,
+        messages: [],
+        sourceArn: opts.deadLetterOf ? `arn:aws:sqs:${region}:${accountId}:${opts.deadLetterOf}` : undefined,
+      });
+    },
+    seed(queue: string, bodies: string[]) {
+      const q = queues.get(queue)!;
+      return bodies.map((body) => {
+        const id = randomUUID();
+        q.messages.push({ id, body, visibleAt: 0, receiveCount: 0, sentAt: Date.now() });
+        return id;
+      });
+    },
+    bodies: (queue: string) => queues.get(queue)!.messages.map((m) => m.body),
+  });
 }

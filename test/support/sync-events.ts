@@ -71,3 +71,13 @@ export function fifoRecord(body: unknown, messageGroupId: string, opts: { messag
     eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:config-sync.fifo",
   };
 }
+
+/** A sync rule targeting a queue field: config sync then needs queue view and edit in Genesys. */
+export const QUEUE_FIELD_RULE = {
+  name: "queue-acw",
+  source: { autoScalingGroupName: "asg" },
+  target: { kind: "queueField" as const, queueId: "5f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b", field: "acwSettings.timeoutMs" },
+  perInstance: 1000,
+  min: 1000,
+  max: 60000,
+};

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { App, Testing } from "cdktf";
+import { type App, Testing } from "cdktf";
 import { sampleEnvironments } from "../../config/environments";
 import { applyDefaults } from "../../config/defaults";
 import { deepMerge } from "../../config/merge";

@@ -27,6 +27,13 @@ describe("configuration sync pipeline", () => {
     expect(JSON.parse(q.redrive_policy).deadLetterTargetArn).toBe(refTo(aws, "aws_sqs_queue", (x) => x.name === "gcv-dev-config-sync-dlq.fifo", "arn"));
   });
 
+  test("deduplicates per message group, so one scaling event routed to two Genesys objects reaches both", () => {
+    // backend drives utilization-org; frontend drives queue-q-1. When one group drives two objects, EventBridge
+    // sends byte-identical bodies to two message groups: a queue-wide scope would drop the second.
+    const q = Object.values(resourcesOf(aws, "aws_sqs_queue")).find((x: any) => x.name === "gcv-dev-config-sync.fifo") as any;
+    expect(q).toMatchObject({ deduplication_scope: "messageGroup", fifo_throughput_limit: "perMessageGroupId" });
+  });
+
   test("one Auto Scaling route per (group, Genesys object), each with that object's message group", () => {
     const scaling = rules.filter((r) => r.event_pattern);
     const routed = scaling.map((r) => {
@@ -94,7 +101,7 @@ describe("configuration sync pipeline", () => {
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:GenerateDataKey on ${key}`,
-        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn")}`,
+        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-config-sync", "arn")}`,
         "Allow autoscaling:DescribeAutoScalingGroups on *",
         ...["GetItem", "PutItem", "UpdateItem", "Query"].map((a) => `Allow dynamodb:${a} on ${audit}`),
         ...["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes"].map((a) => `Allow sqs:${a} on ${fifoArn}`),

@@ -36,6 +36,8 @@ describe("interaction processing pipeline", () => {
     expect(sm.encryption_configuration).toMatchObject({ type: "CUSTOMER_MANAGED_KMS_KEY", kms_key_id: key });
     const logGroup = byName("aws_cloudwatch_log_group", "/aws/vendedlogs/states/gcv-dev-interaction");
     expect(logGroup).toMatchObject({ kms_key_id: key, retention_in_days: 14 });
+    // Execution data is the interaction event: it stays out of the logs (the failure queue keeps failed events).
+    expect(sm.logging_configuration).toMatchObject({ level: "ERROR", include_execution_data: false });
     expect(sm.logging_configuration.log_destination).toBe(`${refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/vendedlogs/states/gcv-dev-interaction", "arn")}:*`);
     const definition = JSON.parse(sm.definition);
     expect(validateAsl(definition)).toEqual([]);
@@ -77,7 +79,7 @@ describe("interaction processing pipeline", () => {
         `Allow logs:PutLogEvents on ${logArn("gcv-dev-interaction-processor")}:*`,
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:GenerateDataKey on ${key}`,
-        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn")}`,
+        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-interaction", "arn")}`,
         `Allow dynamodb:GetItem on ${table}`,
         `Allow dynamodb:PutItem on ${table}`,
         `Allow dynamodb:UpdateItem on ${table}`,

@@ -84,17 +84,19 @@ describe("transcript vault pipeline", () => {
     const vars = byName("aws_lambda_function", "gcv-dev-transcript-archiver").environment.variables;
     expect(vars).toEqual({
       POWERTOOLS_SERVICE_NAME: "gcv-dev-transcript-archiver",
+      POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/dev",
       GENESYS_REGION_DOMAIN: "mypurecloud.ie",
-      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn"),
+      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
       AZURE_VAULT_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
       AZURE_VAULT_LISTER_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn"),
+      AZURE_VAULT_AUTH: "federated",
       MAX_EVENT_BYTES: "1048576",
       TIME_GUARD_MS: "10000",
     });
   });
 
-  test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs and VPC ENI management", () => {
-    const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn");
+  test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs, VPC ENI management and Entra-bound web identity tokens", () => {
+    const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn");
     const vaultSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn");
     const listerSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn");
     const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
@@ -109,6 +111,8 @@ describe("transcript vault pipeline", () => {
         `Allow sqs:DeleteMessage on ${queueArn}`,
         `Allow sqs:ChangeMessageVisibility on ${queueArn}`,
         `Allow sqs:GetQueueAttributes on ${queueArn}`,
+        // Scoped by conditions (audience, lifetime): asserted in azure-vault.test.ts.
+        "Allow sts:GetWebIdentityToken on *",
       ].sort(),
     );
   });
@@ -156,10 +160,11 @@ describe("vault reconciler", () => {
   test("gets its window, budget, dry-run switch, queue and secret ARNs (never values) as configuration", () => {
     expect(fn().environment.variables).toEqual({
       POWERTOOLS_SERVICE_NAME: "gcv-dev-vault-reconciler",
-      POWERTOOLS_METRICS_NAMESPACE: "gcv-dev/vault",
+      POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/dev",
       GENESYS_REGION_DOMAIN: "mypurecloud.ie",
-      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn"),
+      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
       AZURE_VAULT_LISTER_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn"),
+      AZURE_VAULT_AUTH: "federated",
       ARCHIVER_QUEUE_URL: refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "url"),
       DRY_RUN: "false",
       RECONCILE_WINDOW_HOURS: "48",
@@ -172,23 +177,25 @@ describe("vault reconciler", () => {
     });
   });
 
-  test("may read its two secrets and only send to the archiver's queue; it cannot touch the writer SAS", () => {
+  test("may read its two secrets and only send to the archiver's queue; it cannot touch the writer credential", () => {
     const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
     expect(grants(statementsOfRole(aws, "gcv-dev-vault-reconciler"))).toEqual(
       [
         ...vpcFunctionBasics("gcv-dev-vault-reconciler"),
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:GenerateDataKey on ${key}`,
-        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-client", "arn")}`,
+        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn")}`,
         `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn")}`,
         `Allow sqs:SendMessage on ${queueArn}`,
+        // Scoped by conditions (audience, lifetime): asserted in azure-vault.test.ts.
+        "Allow sts:GetWebIdentityToken on *",
       ].sort(),
     );
   });
 
   test("alarms when a conversation is still missing after its backfill, on the metric the function emits", () => {
     expect(byName("aws_cloudwatch_metric_alarm", "gcv-dev-vault-reconciler-missing-after-backfill")).toMatchObject({
-      namespace: "gcv-dev/vault",
+      namespace: "GenesysVault/dev",
       metric_name: "MissingAfterBackfill",
       dimensions: { service: "gcv-dev-vault-reconciler" },
       comparison_operator: "GreaterThanThreshold",

@@ -6,7 +6,7 @@ import { bundleFunction } from "../../../lib/bundling";
 import { conversationEvent } from "../../support/conversation-events";
 import { idempotencyTable, startDynalite, type Dynalite } from "../../support/dynalite";
 import { startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
-import { BundleInvocationError, startBundle, type BundleProcess } from "../../support/invoke-bundle";
+import { type BundleInvocationError, startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
 
 let genesys: GenesysFake;

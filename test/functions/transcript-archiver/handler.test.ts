@@ -13,6 +13,7 @@ import { startAzurite, type Azurite } from "../../support/azurite";
 import { customerEndEvent, sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy";
 import { attachmentContent, startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
+import { emfTotals } from "../../support/emf";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
 
@@ -52,15 +53,18 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AZURE_VAULT_SECRET_ARN: vaultSecretArn,
     AZURE_VAULT_LISTER_SECRET_ARN: listerSecretArn,
-    AZURE_REQUEST_TIMEOUT_MS: "1000",
+    // Deadlines long enough for a 5 MB attachment while the rest of the suite loads both
+    // cores (1 s and 2 s failed there); the Azure hang test waits its deadline out once.
+    AZURE_REQUEST_TIMEOUT_MS: "3000",
     AZURE_MAX_TRIES: "2",
     GENESYS_REGION_DOMAIN: "mypurecloud.com",
     GENESYS_API_BASE_URL: genesys.baseUrl,
     GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
     GENESYS_SECRET_ARN: genesysSecretArn,
-    GENESYS_REQUEST_TIMEOUT_MS: "2000",
+    GENESYS_REQUEST_TIMEOUT_MS: "10000",
     MAX_EVENT_BYTES: String(MAX_EVENT_BYTES),
     POWERTOOLS_SERVICE_NAME: "transcript-archiver",
+    POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
     LOG_LEVEL: "INFO",
     TIME_GUARD_MS: "3000",
   };
@@ -156,10 +160,15 @@ describe("archiving", () => {
       { messageText: "Thanks!" },
     ]);
     const event = customerEndEvent({ conversationId, mediaType: "MESSAGE" });
+    archiver.takeLogs();
 
     const response = await invoke([sqsRecord(JSON.stringify(event))]);
 
     expect(response.batchItemFailures).toEqual([]);
+    const metrics = emfTotals(archiver.takeLogs());
+    expect(metrics.namespaces).toEqual(["GenesysVault/test"]);
+    expect(metrics.totals).toMatchObject({ EventsArchived: 1, TranscriptsArchived: 1, AttachmentsArchived: 2 });
+    expect(metrics.totals.BytesArchived).toBeGreaterThan(5 * 1024 * 1024 + 2_345);
     const small = `transcripts/${conversationId}/attachments/att-small/receipt_photo_1_.png`;
     const large = `transcripts/${conversationId}/attachments/att-large/contract_e_.pdf`;
     const blobs = await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, small, large, manifestOf(conversationId)]);
@@ -214,7 +223,7 @@ describe("failures and retries", () => {
 
     expect(failedIds(response!)).toEqual([records[0]!.messageId, records[1]!.messageId].sort());
     // The operator learns which blob, where, and which setting: never a bare AbortError, never the SAS.
-    expect(errors).toMatch(new RegExp(`Azure Blob upload of 127\\.0\\.0\\.1:\\d+/devstoreaccount1/vault/events/\\d{4}/\\d\\d/\\d\\d/${conversationId}/${events[1]!.id}\\.json timed out after 1000 ms \\(AZURE_REQUEST_TIMEOUT_MS`));
+    expect(errors).toMatch(new RegExp(`Azure Blob upload of 127\\.0\\.0\\.1:\\d+/devstoreaccount1/vault/events/\\d{4}/\\d\\d/\\d\\d/${conversationId}/${events[1]!.id}\\.json timed out after 3000 ms \\(AZURE_REQUEST_TIMEOUT_MS`));
     expect(errors).not.toContain("sig=");
     expect(proxy.injected.filter((i) => i.url.includes(String(events[0]!.id))).length).toBeGreaterThanOrEqual(2); // retried within the call
     await expectVaultExactly(conversationId, events.slice(2).map((e) => eventBlobName(e, conversationId)));
@@ -230,10 +239,12 @@ describe("failures and retries", () => {
     genesys.addConversation(conversationId, [{ messageText: "rate limited" }]);
     genesys.failNext("recordings", [{ status: 429, retryAfter: 1 }]);
     const event = customerEndEvent({ conversationId });
+    archiver.takeLogs();
 
     const response = await invoke([sqsRecord(JSON.stringify(event))]);
 
     expect(response.batchItemFailures).toEqual([]);
+    expect(emfTotals(archiver.takeLogs()).totals).toMatchObject({ GenesysRateLimited: 1, GenesysRetries: 1 });
     const calls = genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId));
     expect(calls.map((c) => c.status)).toEqual([429, 200]);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
@@ -467,10 +478,14 @@ describe("malformed records", () => {
       sqsRecord(JSON.stringify(missingTopic)),
       sqsRecord(JSON.stringify(oversized)),
     ];
+    archiver.takeLogs();
 
     const response = await invoke(records);
 
     expect(response.batchItemFailures).toEqual([]);
+    const metrics = emfTotals(archiver.takeLogs()).totals;
+    expect(metrics.RecordsQuarantined).toBe(3);
+    expect(metrics.EventsArchived).toBeUndefined();
     const [badJson, missing, big] = await Promise.all(records.map((r) => quarantined(r.messageId)));
     expect(badJson!.name).toBe(`quarantine/2024/05/02/${records[0]!.messageId}.json`);
     expect(badJson!.document).toMatchObject({ reason: expect.stringMatching(/^body is not valid JSON/), body: "{not json", messageId: records[0]!.messageId });

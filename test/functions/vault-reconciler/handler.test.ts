@@ -15,7 +15,7 @@ import { sqsBatch, sqsRecord } from "../../support/events";
 import { startGenesysFake, type AnalyticsConversation, type GenesysFake } from "../../support/genesys-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
-import { startSqsFake, type SqsFake } from "../../support/sqs-fake";
+import { startSqsFake, type SqsFake } from "../../support/sqs-sender-fake";
 
 const CONTAINER = "vault";
 /** Scheduled time of the runs: the window is the 24 h ending one hour before. */
@@ -52,7 +52,7 @@ beforeAll(async () => {
     ARCHIVER_QUEUE_URL: sqs.queueUrl("transcript-vault"),
     RECONCILE_REQUESTS_PER_MINUTE: "600",
     RECONCILE_SLICE_MINUTES: "1440",
-    POWERTOOLS_METRICS_NAMESPACE: "gcv-test",
+    POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
     POWERTOOLS_SERVICE_NAME: "vault-reconciler",
     LOG_LEVEL: "INFO",
   };
@@ -94,7 +94,7 @@ async function archived(conversationIds: string[]): Promise<void> {
 function emittedMetrics(): Record<string, number> {
   const line = reconciler.takeLogs().filter((l) => (l as any)._aws?.CloudWatchMetrics).pop() as Record<string, any> | undefined;
   expect(line).toBeDefined();
-  expect(line!._aws.CloudWatchMetrics[0].Namespace).toBe("gcv-test");
+  expect(line!._aws.CloudWatchMetrics[0].Namespace).toBe("GenesysVault/test");
   return Object.fromEntries(line!._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => [m.Name, line![m.Name]]));
 }
 
@@ -129,7 +129,16 @@ describe("vault reconciler", () => {
       segmentFilters: [{ type: "and", predicates: [{ type: "dimension", dimension: "mediaType", operator: "matches", value: "message" }] }],
       conversationFilters: [{ type: "and", predicates: [{ type: "dimension", dimension: "conversationEnd", operator: "exists" }] }],
     });
-    expect(emittedMetrics()).toEqual({ Expected: 250, Archived: 249, Missing: 1, MissingAfterBackfill: 0, Backfilled: 1 });
+    expect(emittedMetrics()).toEqual({
+      ConversationsExpected: 250,
+      ConversationsArchived: 249,
+      ConversationsMissing: 1,
+      MissingAfterBackfill: 0,
+      ConversationsBackfilled: 1,
+      // The shared Genesys client counts the 429 and its retry in the same namespace.
+      GenesysRateLimited: 1,
+      GenesysRetries: 1,
+    });
     expect(queued()).toHaveLength(1);
     const synthetic = JSON.parse(queued()[0]!.body);
     expect(synthetic).toMatchObject({ id: `reconciler-${missing.conversationId}`, "detail-type": "v2.detail.events.conversation.{id}.customer.end", detail: { eventBody: { conversationId: missing.conversationId, mediaType: "MESSAGE" } } });
@@ -148,7 +157,7 @@ describe("vault reconciler", () => {
     const again = await reconcile();
     expect(again).toMatchObject({ expected: 250, archived: 250, missing: 0, backfilled: 0 });
     expect(queued()).toHaveLength(1);
-    expect(emittedMetrics()).toMatchObject({ Missing: 0, Backfilled: 0 });
+    expect(emittedMetrics()).toMatchObject({ ConversationsMissing: 0, ConversationsBackfilled: 0 });
   });
 
   test("an empty window makes one query, enqueues nothing and still reports zeros", async () => {
@@ -158,7 +167,7 @@ describe("vault reconciler", () => {
     expect(report).toMatchObject({ expected: 0, archived: 0, missing: 0, backfilled: 0, analyticsRequests: 1 });
     expect(genesys.requestsOf("analyticsDetails")).toHaveLength(1);
     expect(queued()).toHaveLength(sent);
-    expect(emittedMetrics()).toEqual({ Expected: 0, Archived: 0, Missing: 0, MissingAfterBackfill: 0, Backfilled: 0 });
+    expect(emittedMetrics()).toEqual({ ConversationsExpected: 0, ConversationsArchived: 0, ConversationsMissing: 0, MissingAfterBackfill: 0, ConversationsBackfilled: 0 });
   });
 
   test("dry run reports the missing conversations (also one opened the day before) and enqueues nothing", async () => {

@@ -1,15 +1,19 @@
 /**
  * The bundled webhook receiver against dynalite (ordering state and the tables it
- * scales), the Secrets Manager fake and the CloudWatch fake (table consumption). Two
- * receiver processes stand for two Lambda containers, so concurrent requests really
- * run concurrently.
+ * scales), the Secrets Manager fake, the CloudWatch fake (table consumption) and the
+ * Application Auto Scaling fake (which moves dynalite's tables into the range the
+ * receiver pins). Two receiver processes stand for two Lambda containers, so concurrent
+ * requests really run concurrently. Ordering and cooldown are per table, so each test
+ * uses its own action and table unless it tests their sharing.
  */
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { bundleFunction } from "../../../lib/bundling";
 import type { HttpApiResponse } from "../../../functions/webhook-receiver/handler";
-import type { WebhookAction } from "../../../functions/shared/webhook-actions";
+import { tableStateKey } from "../../../functions/webhook-receiver/handler";
+import { scalableTargetsOf, type WebhookAction } from "../../../functions/shared/webhook-actions";
+import { startApplicationAutoScalingFake, type ApplicationAutoScalingFake } from "../../support/application-autoscaling-fake";
 import { startDynalite, type Dynalite } from "../../support/dynalite";
 import { startCloudWatchFake, type CloudWatchFake } from "../../support/cloudwatch-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
@@ -31,6 +35,14 @@ const capacityAction = (name: string, tableName: string, extra: Partial<WebhookA
 });
 
 const ACTIONS: WebhookAction[] = [
+  capacityAction("general", "orders-general"),
+  capacityAction("auth", "orders-auth"),
+  capacityAction("lease", "orders-lease"),
+  capacityAction("shared-a", "orders-shared", { cooldownSeconds: 300 }),
+  capacityAction("shared-b", "orders-shared", { cooldownSeconds: 300 }),
+  capacityAction("contended", "orders-contended"),
+  capacityAction("pinned", "orders-pinned", { readCapacity: { perSignal: 2, min: 5, max: 20 } }),
+  capacityAction("unregistered", "orders-unregistered"),
   capacityAction("ordering", "orders-ordering"),
   capacityAction("concurrency", "orders-concurrency"),
   capacityAction("bounds", "orders-bounds", { maxDecreasePercent: 100 }),
@@ -48,6 +60,7 @@ const ACTIONS: WebhookAction[] = [
 let dynalite: Dynalite;
 let secrets: SecretsFake;
 let cloudwatch: CloudWatchFake;
+let scaling: ApplicationAutoScalingFake;
 let receiver: BundleProcess;
 let secondReceiver: BundleProcess;
 let documents: DynamoDBDocumentClient;
@@ -57,6 +70,11 @@ beforeAll(async () => {
   const { entry } = bundleFunction("webhook-receiver");
   [dynalite, secrets, cloudwatch] = await Promise.all([startDynalite(), startSecretsFake(), startCloudWatchFake()]);
   documents = DynamoDBDocumentClient.from(dynalite.client);
+  scaling = await startApplicationAutoScalingFake(dynalite.client);
+  // As the stack does: one scalable target per table and managed dimension, tagged for the receiver.
+  for (const t of scalableTargetsOf(ACTIONS).filter((t) => t.tableName !== "orders-unregistered")) {
+    scaling.registerTarget(t.tableName, t.scalableDimension, t.min, t.max);
+  }
   await dynalite.client.send(
     new CreateTableCommand({
       TableName: STATE_TABLE,
@@ -65,7 +83,10 @@ beforeAll(async () => {
       BillingMode: "PAY_PER_REQUEST",
     }),
   );
-  for (const name of ["orders-ordering", "orders-concurrency", "orders-bounds", "orders-cooled"]) await createProvisionedTable(name, 5, 5);
+  for (const name of ["orders-ordering", "orders-concurrency", "orders-bounds", "orders-cooled", "orders-general", "orders-auth", "orders-lease"]) {
+    await createProvisionedTable(name, 5, 5);
+  }
+  for (const name of ["orders-shared", "orders-contended", "orders-unregistered", "orders-pinned"]) await createProvisionedTable(name, 5, 5);
   await createProvisionedTable("orders-stepdown", 100, 5);
   for (const name of ["orders-floor", "orders-idle", "orders-throttled", "orders-slow-metrics"]) await createProvisionedTable(name, 100, 50);
   await createProvisionedTable("orders-over-max", 150, 30);
@@ -74,6 +95,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
+    AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: scaling.endpoint,
     WEBHOOK_SECRET_ARN: secrets.put("webhook", { sharedSecret: SECRET, previousSharedSecret: PREVIOUS_SECRET }),
     WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     WEBHOOK_ACTIONS: JSON.stringify(ACTIONS),
@@ -88,7 +110,8 @@ afterEach(() => cloudwatch?.setFault(undefined));
 
 afterAll(async () => {
   await Promise.all([receiver?.close(), secondReceiver?.close()]);
-  await Promise.all([secrets?.close(), cloudwatch?.close(), dynalite?.stop()]);
+  await Promise.all([secrets?.close(), cloudwatch?.close(), scaling?.close()]);
+  await dynalite?.stop();
 });
 
 function keyOnly(tableName: string): CreateTableCommandInput {
@@ -125,7 +148,7 @@ interface Payload {
 }
 
 function payload(overrides: Payload = {}): Payload {
-  return { eventId: randomUUID(), resourceId: "queue-1", timestamp: new Date().toISOString(), action: "ordering", signal: 10, ...overrides };
+  return { eventId: randomUUID(), resourceId: "queue-1", timestamp: new Date().toISOString(), action: "general", signal: 10, ...overrides };
 }
 
 /** An API Gateway HTTP API (payload format 2.0) request as the function receives it. */
@@ -165,7 +188,9 @@ async function post(body: unknown, opts: Parameters<typeof httpRequest>[1] = {},
 
 const cloudwatchCallsFor = (tableName: string) => cloudwatch.calls.filter((call) => call.queries.some((q) => q.dimensions.TableName === tableName));
 
-const stateOf = async (resourceKey: string) => (await documents.send(new GetCommand({ TableName: STATE_TABLE, Key: { resourceKey }, ConsistentRead: true }))).Item;
+/** The ordering and cooldown state of a table. */
+const stateOf = async (tableName: string) =>
+  (await documents.send(new GetCommand({ TableName: STATE_TABLE, Key: { resourceKey: tableStateKey(tableName) }, ConsistentRead: true }))).Item;
 
 describe("authentication", () => {
   test.each([
@@ -175,10 +200,10 @@ describe("authentication", () => {
     ["empty", ""],
   ])("a %s secret is refused with 401 and nothing else", async (_case, secret) => {
     const resourceId = `auth-${randomUUID()}`;
-    const response = await post(payload({ resourceId }), { secret });
+    const response = await post(payload({ resourceId, action: "auth" }), { secret });
     expect(response).toMatchObject({ status: 401, body: { status: "unauthorized" } });
     expect(Object.keys(response.body)).toEqual(["status"]);
-    expect(await stateOf(`ordering#${resourceId}`)).toBeUndefined();
+    expect(await stateOf("orders-auth")).toBeUndefined();
   });
 
   test("the previous secret still works during a rotation, and no secret is ever logged", async () => {
@@ -199,7 +224,7 @@ describe("payload limits and validation", () => {
   });
 
   test("a base64-encoded body within the limit is decoded and applied", async () => {
-    const response = await post(payload({ resourceId: `b64-${randomUUID()}`, action: "concurrency", signal: 4 }), { base64: true });
+    const response = await post(payload({ resourceId: `b64-${randomUUID()}`, signal: 4 }), { base64: true });
     expect(response.status).toBe(200);
     expect(["applied", "unchanged"]).toContain(response.body.status);
   });
@@ -219,6 +244,40 @@ describe("payload limits and validation", () => {
     expect(response.body).toEqual({ status: "invalid", reason: expect.stringContaining(reason) });
   });
 
+  test("caller input is echoed bounded and sanitised, in the answer and in the log", async () => {
+    const longAction = "a".repeat(20_000);
+    const forged = 'x"\n{"level":"ERROR","message":"forged"}';
+    const manyFields = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`${"f".repeat(500)}${i}`, 1]));
+    // The default body limit (64 KiB), so the long inputs reach validation.
+    const roomy = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_MAX_BODY_BYTES: "65536" });
+    let action, injected, fields, logs;
+    try {
+      action = await post(payload({ action: longAction }), {}, roomy);
+      injected = await post(payload({ action: forged }), {}, roomy);
+      fields = await post(payload(manyFields), {}, roomy);
+      // Warnings go to stderr, one JSON object a line.
+      logs = roomy
+        .stderr()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    } finally {
+      await roomy.close();
+    }
+
+    expect(action.body.reason).toBe(`action "${"a".repeat(64)}... (20000 characters)" is not configured (known: ${ACTIONS.map((a) => a.name).join(", ")})`);
+    expect(injected.body.reason).toContain('action "x????level?:?ERROR???message?:?forged??" is not configured');
+    expect(fields.body.reason).toMatch(/^unknown field\(s\): (f{64}\.\.\. \(50\d characters\), ){4}f{64}\.\.\. \(50\d characters\) and 35 more$/);
+    // The log says exactly what the answer says, and nothing longer.
+    expect(logs.filter((line) => line.message === "webhook refused: invalid payload").map((line) => line.reason)).toEqual(
+      [action, injected, fields].map((r) => r.body.reason),
+    );
+    const text = logs.map((line) => JSON.stringify(line)).join("\n");
+    expect(text).not.toContain("a".repeat(65));
+    expect(text).not.toContain("f".repeat(65));
+    for (const response of [action, injected, fields]) expect(JSON.stringify(response.body).length).toBeLessThan(1000);
+  });
+
   test("only POST is accepted", async () => {
     expect((await post(payload(), { method: "GET" })).status).toBe(405);
   });
@@ -228,7 +287,7 @@ describe("ordering", () => {
   test("events arriving t3, t1, t2 apply only t3", async () => {
     const base = Date.parse("2024-05-01T10:00:00Z");
     const resourceId = `queue-${randomUUID()}`;
-    const event = (seconds: number, signal: number) => payload({ resourceId, timestamp: new Date(base + seconds * 1000).toISOString(), signal });
+    const event = (seconds: number, signal: number) => payload({ resourceId, action: "ordering", timestamp: new Date(base + seconds * 1000).toISOString(), signal });
 
     const t3 = await post(event(3, 30));
     const t1 = await post(event(1, 10));
@@ -238,14 +297,30 @@ describe("ordering", () => {
     expect(t1).toMatchObject({ status: 200, body: { status: "stale", newestEventTime: "2024-05-01T10:00:03.000Z" } });
     expect(t2).toMatchObject({ status: 200, body: { status: "stale" } });
     expect(await capacityOf("orders-ordering")).toMatchObject({ read: 60, write: 30 });
-    expect(await stateOf(`ordering#${resourceId}`)).toMatchObject({ lastEventTime: base + 3000, status: "done", outcome: "applied" });
+    expect(await stateOf("orders-ordering")).toMatchObject({ lastEventTime: base + 3000, status: "done", outcome: "applied" });
   });
 
   test("epoch-millisecond timestamps order the same way as ISO ones", async () => {
     const resourceId = `queue-${randomUUID()}`;
     const t = Date.parse("2024-05-01T12:00:00Z");
-    expect((await post(payload({ resourceId, timestamp: new Date(t).toISOString(), signal: 4 }))).body.status).not.toBe("stale");
-    expect((await post(payload({ resourceId, timestamp: t - 1, signal: 40 }))).body.status).toBe("stale");
+    expect((await post(payload({ resourceId, action: "ordering", timestamp: new Date(t).toISOString(), signal: 4 }))).body.status).not.toBe("stale");
+    expect((await post(payload({ resourceId, action: "ordering", timestamp: t - 1, signal: 40 }))).body.status).toBe("stale");
+  });
+
+  test("the table is the unit of cooldown and ordering: two resources driving one table change it once per cooldown", async () => {
+    // Two Genesys queues, and two actions, scale the same table; cooldown 300 s.
+    const first = await post(payload({ resourceId: "queue-a", action: "shared-a", signal: 20, timestamp: "2024-05-07T10:00:00Z" }));
+    const otherResource = await post(payload({ resourceId: "queue-b", action: "shared-a", signal: 30, timestamp: "2024-05-07T10:00:10Z" }));
+    const otherAction = await post(payload({ resourceId: "queue-c", action: "shared-b", signal: 40, timestamp: "2024-05-07T10:00:20Z" }));
+    const olderFromAnotherResource = await post(payload({ resourceId: "queue-d", action: "shared-b", signal: 45, timestamp: "2024-05-07T10:00:15Z" }));
+
+    expect(first.body).toMatchObject({ status: "applied", readCapacityUnits: 40, writeCapacityUnits: 20 });
+    expect(otherResource.body).toMatchObject({ status: "cooldown", nextChangeAfter: expect.any(String) });
+    expect(otherAction.body).toMatchObject({ status: "cooldown" });
+    expect(olderFromAnotherResource.body).toMatchObject({ status: "stale", newestEventTime: "2024-05-07T10:00:20.000Z" });
+    // 40/20 stays: not 60/30 (queue-b) nor 80/40 (queue-c) inside the 300 s.
+    expect(await capacityOf("orders-shared")).toMatchObject({ read: 40, write: 20 });
+    expect(await stateOf("orders-shared")).toMatchObject({ lastEventTime: Date.parse("2024-05-07T10:00:20Z"), outcome: "cooldown" });
   });
 
   test("two concurrent webhooks with the same timestamp apply once", async () => {
@@ -306,6 +381,57 @@ describe("the capacity action", () => {
     expect(await capacityOf("orders-cooled")).toMatchObject({ read: 40, write: 20 });
   });
 
+  test("the change is made by pinning the table's Application Auto Scaling targets, one per changed dimension", async () => {
+    const before = scaling.calls.length;
+    const event = (signal: number, second: number) =>
+      payload({ resourceId: `queue-${randomUUID()}`, action: "pinned", signal, timestamp: `2024-05-08T10:00:0${second}Z` });
+
+    const both = await post(event(12, 0)); // read 24 -> max 20, write 12
+
+    expect(both.body).toMatchObject({ status: "applied", readCapacityUnits: 20, writeCapacityUnits: 12 });
+    expect(scaling.calls.slice(before)).toEqual([
+      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:ReadCapacityUnits", minCapacity: 20, maxCapacity: 20 },
+      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:WriteCapacityUnits", minCapacity: 12, maxCapacity: 12 },
+    ]);
+    expect(scaling.target("orders-pinned", "dynamodb:table:ReadCapacityUnits")).toMatchObject({ minCapacity: 20, maxCapacity: 20 });
+    expect(await capacityOf("orders-pinned")).toMatchObject({ read: 20, write: 12 });
+
+    const writeOnly = await post(event(13, 1)); // read stays 20
+    expect(writeOnly.body).toMatchObject({ status: "applied", readCapacityUnits: 20, writeCapacityUnits: 13 });
+    expect(scaling.calls.slice(before + 2)).toEqual([
+      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:WriteCapacityUnits", minCapacity: 13, maxCapacity: 13 },
+    ]);
+
+    const unchanged = await post(event(13, 2));
+    expect(unchanged.body.status).toBe("unchanged");
+    expect(scaling.calls).toHaveLength(before + 3);
+    expect(await capacityOf("orders-pinned")).toMatchObject({ read: 20, write: 13 });
+  });
+
+  test("a concurrent scaling change answers 503 and releases the claim; the retry applies", async () => {
+    scaling.failNext("concurrentUpdate");
+    const event = payload({ resourceId: `queue-${randomUUID()}`, action: "contended", signal: 10, timestamp: "2024-05-09T10:00:00Z" });
+
+    const refused = await post(event);
+
+    expect(refused).toMatchObject({ status: 503, body: { status: "retryLater" } });
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+    expect(await stateOf("orders-contended")).toMatchObject({ status: "failed", outcome: "failed: TableBusyError" });
+    expect(await capacityOf("orders-contended")).toMatchObject({ read: 5, write: 5 });
+
+    const retried = await post(event);
+    expect(retried.body).toMatchObject({ status: "applied", readCapacityUnits: 20, writeCapacityUnits: 10 });
+    expect(await capacityOf("orders-contended")).toMatchObject({ read: 20, write: 10 });
+  });
+
+  test("a table without the receiver's scalable target is not changed, and the log says what is missing", async () => {
+    const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "unregistered", signal: 10 }));
+
+    expect(response).toMatchObject({ status: 500, body: { status: "error", message: "internal error" } });
+    expect(await capacityOf("orders-unregistered")).toMatchObject({ read: 5, write: 5 });
+    expect(receiver.stderr()).toContain("table orders-unregistered has no scalable target for dynamodb:table:ReadCapacityUnits that this receiver may adjust");
+  });
+
   test("an on-demand table is left alone, with a clear answer", async () => {
     const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "on-demand", signal: 50 }));
     expect(response).toMatchObject({ status: 200, body: { status: "ignored", reason: "table uses on-demand capacity" } });
@@ -357,7 +483,7 @@ describe("the capacity action", () => {
     expect(await capacityOf("orders-throttled")).toMatchObject({ read: 100, write: 50 });
     expect(cloudwatchCallsFor("orders-throttled").every((call) => call.fault === "throttle")).toBe(true);
     // The claim is released, so the caller's retry of the same event is admitted.
-    expect(await stateOf(`throttled#${resourceId}`)).toMatchObject({ status: "failed", outcome: "failed: ConsumptionUnavailableError" });
+    expect(await stateOf("orders-throttled")).toMatchObject({ status: "failed", outcome: "failed: ConsumptionUnavailableError" });
 
     cloudwatch.setFault(undefined);
     const retried = await post(event);
@@ -402,7 +528,7 @@ describe("the capacity action", () => {
 
   test("an event claimed by a crashed invocation is taken over once its lease expired, not before", async () => {
     const resourceId = `queue-${randomUUID()}`;
-    const resourceKey = `ordering#${resourceId}`;
+    const resourceKey = tableStateKey("orders-lease");
     const crashed = { eventId: "crashed-event", timestampMs: Date.parse("2024-05-05T10:00:00Z") };
     const seed = (leaseUntil: number) =>
       documents.send(
@@ -413,14 +539,14 @@ describe("the capacity action", () => {
       );
 
     await seed(Date.now() + 60_000);
-    const newer = payload({ resourceId, timestamp: "2024-05-05T10:00:01Z", signal: 12 });
+    const newer = payload({ resourceId, action: "lease", timestamp: "2024-05-05T10:00:01Z", signal: 12 });
     const blocked = await post(newer);
     expect(blocked).toMatchObject({ status: 409, body: { status: "busy" } });
     expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
 
     await seed(Date.now() - 1);
-    const retry = await post(payload({ resourceId, eventId: crashed.eventId, timestamp: "2024-05-05T10:00:00Z", signal: 11 }));
+    const retry = await post(payload({ resourceId, action: "lease", eventId: crashed.eventId, timestamp: "2024-05-05T10:00:00Z", signal: 11 }));
     expect(retry.body.status).toMatch(/^(applied|unchanged)$/);
-    expect(await stateOf(resourceKey)).toMatchObject({ lastEventId: crashed.eventId, status: "done" });
+    expect(await stateOf("orders-lease")).toMatchObject({ lastEventId: crashed.eventId, status: "done" });
   });
 });

@@ -1,0 +1,88 @@
+/**
+ * What every ops command gets: the parsed arguments, the environment's names
+ * (from the synthesized `ops_inventory` output), AWS clients in its region, and
+ * an output channel that tests capture.
+ */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { OpsInventory } from "../../constructs/observability/ops-inventory";
+import type { OpsArgs } from "./args";
+
+/** A failure the operator must see, with the process exit code it maps to. */
+export class OpsError extends Error {
+  override readonly name = "OpsError";
+  constructor(
+    message: string,
+    /** 1: the operation failed; 2: bad input (nothing was done); 3: AWS refused (access denied). */
+    readonly exitCode: 1 | 2 | 3 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Where a command writes, and how it asks. */
+export interface OpsIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** Asks a yes/no question; resolves false on anything but yes. */
+  confirm(question: string): Promise<boolean>;
+  /** A person can answer `confirm` (stdin is a terminal). */
+  readonly interactive: boolean;
+}
+
+export interface OpsClients {
+  readonly sqs: SQSClient;
+  readonly events: EventBridgeClient;
+  readonly sfn: SFNClient;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+export interface OpsContext {
+  readonly args: OpsArgs;
+  readonly inventory: OpsInventory;
+  readonly aws: OpsClients;
+  readonly io: OpsIo;
+  /** Pause between progress polls. */
+  readonly pollIntervalMs: number;
+  readonly now: () => Date;
+}
+
+/** SDK v3 clients in the environment's region (credentials and endpoint overrides from the usual chain). */
+export function clientsFor(region: string): OpsClients {
+  return {
+    sqs: new SQSClient({ region }),
+    events: new EventBridgeClient({ region }),
+    sfn: new SFNClient({ region }),
+    cloudwatch: new CloudWatchClient({ region }),
+  };
+}
+
+/**
+ * Turns an AWS error into an {@link OpsError} naming what was attempted on what:
+ * access denied (exit 3) says which permission is missing.
+ */
+export function awsFailure(error: unknown, action: string, resource: string): OpsError {
+  if (error instanceof OpsError) return error;
+  const e = error as { name?: string; message?: string; Code?: string };
+  const name = e?.name ?? "Error";
+  if (/AccessDenied/.test(name) || e?.Code === "AccessDenied") {
+    return new OpsError(`access denied: ${action} on ${resource}. Your role needs this permission; nothing was changed. (${e.message ?? name})`, 3);
+  }
+  if (/QueueDoesNotExist|NonExistentQueue/.test(name)) {
+    return new OpsError(`queue ${resource} does not exist in this account and region: is the stack deployed, and are your credentials for the right account?`, 1);
+  }
+  return new OpsError(`${action} on ${resource} failed: ${name}: ${e?.message ?? String(error)}`, 1);
+}
+
+/** Runs an AWS call, mapping its failure with {@link awsFailure}. */
+export async function call<T>(action: string, resource: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw awsFailure(error, action, resource);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,298 @@
+/**
+ * The bundled archiver in federated mode, end to end on local stand-ins: the STS fake
+ * issues the role's web identity token (enforcing the role's synthesized IAM statement),
+ * the Entra fake checks it as a federated client assertion (issuer, audience, subject,
+ * signature) and issues a storage token, the RBAC proxy enforces the deployed role's data
+ * actions, and Azurite in OAuth mode (HTTPS, throw-away certificate) stores the blobs.
+ * No SAS and no key is involved anywhere on the archiver's side.
+ */
+import { randomUUID } from "node:crypto";
+import type { ContainerClient } from "@azure/storage-blob";
+import { getWebIdentityTokenForAzure } from "../../../constructs/pipelines/pipeline-context";
+import { VAULT_WRITER_DATA_ACTIONS } from "../../../constructs/vault/vault-writer-identity";
+import { bundleFunction } from "../../../lib/bundling";
+import type { SqsBatchResponse } from "../../../functions/shared/lambda-types";
+import { startAzurite, type Azurite } from "../../support/azurite";
+import { startEntraFake, type EntraFake } from "../../support/entra-fake";
+import { sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
+import { startBundle, type BundleProcess, type LogLine } from "../../support/invoke-bundle";
+import { startRbacProxy, type RbacProxy } from "../../support/rbac-proxy";
+import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { startStsFake, type StsFake } from "../../support/sts-fake";
+import { makeTlsCertificate, trustInThisProcess, type TlsCertificate } from "../../support/tls-cert";
+
+const CONTAINER = "vault";
+const ARCHIVER_ROLE = "arn:aws:iam::123456789012:role/gcv-dev-transcript-archiver";
+const OTHER_ROLE = "arn:aws:iam::123456789012:role/some-other-function";
+const READER_ROLE = "arn:aws:iam::123456789012:role/gcv-dev-vault-reader";
+
+let tls: TlsCertificate;
+let azurite: Azurite;
+let sts: StsFake;
+let entra: EntraFake;
+let proxy: RbacProxy;
+let secrets: SecretsFake;
+let vault: ContainerClient; // account-key access, for assertions only
+let entry: string;
+const writer = { clientId: randomUUID(), objectId: randomUUID() };
+const reader = { clientId: randomUUID(), objectId: randomUUID() };
+const running: BundleProcess[] = [];
+/** Every log line and stderr text of every archiver, for the no-secret check. */
+const output: string[] = [];
+
+beforeAll(async () => {
+  entry = bundleFunction("transcript-archiver").entry;
+  tls = makeTlsCertificate();
+  trustInThisProcess(tls);
+  [azurite, sts, secrets] = await Promise.all([startAzurite({ tls, oauth: true }), startStsFake(), startSecretsFake()]);
+  entra = await startEntraFake({ [sts.issuer]: sts.signingKey.publicKey });
+  proxy = await startRbacProxy(azurite.origin, tls, entra.signingKey.publicKey);
+  vault = azurite.serviceClient().getContainerClient(CONTAINER);
+  await vault.create();
+
+  // What <env>-aws and <env>-azure deploy: the role's statement, the federated credential, the role assignment.
+  sts.addRole("AKIDARCHIVER", ARCHIVER_ROLE, [getWebIdentityTokenForAzure()]);
+  sts.addRole("AKIDOTHER", OTHER_ROLE, [getWebIdentityTokenForAzure()]);
+  sts.addRole("AKIDREADER", READER_ROLE, [getWebIdentityTokenForAzure()]);
+  // The same statement with a tighter lifetime: proves the fake evaluates the conditions.
+  const tight = getWebIdentityTokenForAzure();
+  sts.addRole("AKIDTIGHT", ARCHIVER_ROLE, [{ ...tight, Condition: { ...tight.Condition, NumericLessThanEquals: { "sts:DurationSeconds": "60" } } }]);
+  const trust = (subject: string) => ({ issuer: sts.issuer, subject, audiences: ["api://AzureADTokenExchange"] });
+  entra.register({ ...writer, federatedCredential: trust(ARCHIVER_ROLE) });
+  entra.register({ ...reader, federatedCredential: trust(READER_ROLE) });
+  proxy.grant(writer.objectId, VAULT_WRITER_DATA_ACTIONS);
+  proxy.grant(reader.objectId, ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.close()));
+  await Promise.all([proxy?.close(), entra?.close(), sts?.close(), secrets?.close()]);
+  await azurite?.stop();
+  tls?.remove();
+});
+
+afterEach(() => {
+  for (const p of running) {
+    output.push(...p.takeLogs().map((line) => JSON.stringify(line)), p.stderr());
+  }
+  entra.tokenLifetimeSeconds = 3600;
+  entra.resetNext(0);
+  sts.federationEnabled = true;
+});
+
+/** A warm archiver running as `accessKeyId`'s role with the coordinates of `app`. */
+async function startArchiver(accessKeyId: string, app: { clientId: string }): Promise<BundleProcess> {
+  const secretArn = secrets.put(`vault-coordinates-${randomUUID()}`, {
+    blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+    containerName: CONTAINER,
+    tenantId: entra.tenantId,
+    clientId: app.clientId,
+  });
+  const archiver = await startBundle(entry, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_STS: sts.endpoint,
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_REGION: "eu-west-1",
+    AZURE_VAULT_AUTH: "federated",
+    AZURE_AUTHORITY_HOST: entra.authorityHost,
+    AZURE_VAULT_SECRET_ARN: secretArn,
+    AZURE_REQUEST_TIMEOUT_MS: "2000",
+    AZURE_MAX_TRIES: "2",
+    NODE_EXTRA_CA_CERTS: tls.certPath,
+    GENESYS_REGION_DOMAIN: "mypurecloud.com",
+    POWERTOOLS_SERVICE_NAME: "transcript-archiver",
+    LOG_LEVEL: "INFO",
+  });
+  running.push(archiver);
+  return archiver;
+}
+
+function newEvent() {
+  const conversationId = randomUUID();
+  const event = transcriptionEvent({ conversationId });
+  return { conversationId, event, record: sqsRecord(event), blobName: `events/2024/05/01/${conversationId}/${event.id as string}.json` };
+}
+
+const invoke = (archiver: BundleProcess, records: ReturnType<typeof sqsRecord>[]) => archiver.invoke<SqsBatchResponse>(sqsBatch(records), { timeoutMs: 60_000 });
+const failed = (response: SqsBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier);
+const blobsOf = async (conversationId: string) => {
+  const names: string[] = [];
+  for await (const blob of vault.listBlobsFlat({ prefix: `events/2024/05/01/${conversationId}/` })) names.push(blob.name);
+  return names;
+};
+/** Error log lines (Powertools writes them to stderr). */
+const errorLines = (archiver: BundleProcess): LogLine[] =>
+  archiver
+    .stderr()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as LogLine)
+    .filter((line) => line.level === "ERROR");
+
+describe("federated writer identity", () => {
+  let archiver: BundleProcess;
+  beforeAll(async () => {
+    archiver = await startArchiver("AKIDARCHIVER", writer);
+  });
+
+  test("archives with an Entra token obtained from the role's AWS web identity token: no SAS, no key", async () => {
+    const { record, blobName, event } = newEvent();
+    const stsBefore = sts.calls.length;
+    const entraBefore = entra.exchanges.length;
+    const proxyBefore = proxy.requests.length;
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([]);
+
+    expect((await vault.getBlockBlobClient(blobName).downloadToBuffer()).toString("utf8")).toBe(JSON.stringify(event));
+    // STS: the archiver role, Entra's token-exchange audience, 5 minutes, RS256 (and the IAM statement allowed it).
+    expect(sts.calls.slice(stsBefore)).toEqual([{ roleArn: ARCHIVER_ROLE, audience: ["api://AzureADTokenExchange"], durationSeconds: 300, signingAlgorithm: "RS256", outcome: "issued" }]);
+    // Entra: the assertion's issuer, audience and subject are the ones the federated credential trusts.
+    const [exchange] = entra.exchanges.slice(entraBefore);
+    expect(exchange).toMatchObject({ clientId: writer.clientId, outcome: "issued", assertion: { iss: sts.issuer, sub: ARCHIVER_ROLE, aud: "api://AzureADTokenExchange" } });
+    // Storage: every request carried the bearer token of the writer's service principal.
+    const requests = proxy.requests.slice(proxyBefore);
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) {
+      expect(request).toMatchObject({ scheme: "Bearer", objectId: writer.objectId, decision: "allowed" });
+      expect(request.url).not.toMatch(/[?&]sig=/);
+    }
+  });
+
+  test("create-only still holds under RBAC: a redelivery is 'already existed' and changes nothing", async () => {
+    const { record, blobName } = newEvent();
+    expect(failed(await invoke(archiver, [record]))).toEqual([]);
+    const first = await vault.getBlockBlobClient(blobName).getProperties();
+    const exchanges = entra.exchanges.length;
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([]);
+
+    expect((await vault.getBlockBlobClient(blobName).getProperties()).etag).toBe(first.etag);
+    expect(archiver.logs.some((line) => line.message === "event archived" && line.outcome === "already-existed")).toBe(true);
+    // A warm container reuses its token.
+    expect(entra.exchanges.length).toBe(exchanges);
+  });
+});
+
+describe("token lifetime", () => {
+  test("a token near expiry is replaced before it expires, without failing a write", async () => {
+    // Inside the SDK's 2-minute refresh window from the start: every later request asks for a fresh one.
+    entra.tokenLifetimeSeconds = 119;
+    const archiver = await startArchiver("AKIDARCHIVER", writer);
+    const before = entra.issued.length;
+    const proxyBefore = proxy.requests.length;
+    const first = newEvent();
+    expect(failed(await invoke(archiver, [first.record]))).toEqual([]);
+    const afterFirst = entra.issued.length;
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const second = newEvent();
+    const third = newEvent();
+
+    expect(failed(await invoke(archiver, [second.record]))).toEqual([]);
+    expect(failed(await invoke(archiver, [third.record]))).toEqual([]);
+
+    expect(afterFirst - before).toBe(1);
+    expect(entra.issued.length - afterFirst).toBeGreaterThanOrEqual(1);
+    expect(await blobsOf(second.conversationId)).toEqual([second.blobName]);
+    expect(await blobsOf(third.conversationId)).toEqual([third.blobName]);
+    const tokens = new Set(proxy.requests.slice(proxyBefore).map((r) => r.token));
+    expect(tokens.size).toBeGreaterThanOrEqual(2);
+    expect(proxy.requests.slice(proxyBefore).every((r) => r.decision === "allowed")).toBe(true);
+  });
+});
+
+describe("failures are clear and nothing is acked", () => {
+  test("an assertion Entra rejects (a role the federated credential does not name) fails the record with the AADSTS reason", async () => {
+    const archiver = await startArchiver("AKIDOTHER", writer);
+    const { record, conversationId } = newEvent();
+    const entraBefore = entra.exchanges.length;
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([record.messageId]);
+
+    expect(await blobsOf(conversationId)).toEqual([]);
+    const refusals = entra.exchanges.slice(entraBefore);
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.every((e) => e.outcome === "AADSTS700213" && e.assertion?.sub === OTHER_ROLE)).toBe(true);
+    const [line] = errorLines(archiver);
+    expect(line).toMatchObject({ message: "record failed; SQS will retry it", errorName: "VaultCredentialError" });
+    expect(String(line!.errorMessage)).toMatch(new RegExp(`^Entra ID refused the token request for application ${writer.clientId} \\(HTTP 400 invalid_client\\): AADSTS700213: No matching federated identity record found for presented assertion subject`));
+  });
+
+  test("an account without outbound identity federation fails the record with the one-time step to take", async () => {
+    const archiver = await startArchiver("AKIDARCHIVER", writer);
+    sts.federationEnabled = false;
+    const { record, conversationId } = newEvent();
+    const stsBefore = sts.calls.length;
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([record.messageId]);
+
+    expect(await blobsOf(conversationId)).toEqual([]);
+    expect(sts.calls.slice(stsBefore).every((c) => c.outcome === "OutboundWebIdentityFederationDisabledException")).toBe(true);
+    expect(errorLines(archiver)[0]).toMatchObject({
+      errorName: "VaultCredentialError",
+      errorMessage: expect.stringContaining("outbound identity federation is not enabled in this AWS account; run `aws iam enable-outbound-web-identity-federation` once"),
+    });
+  });
+
+  test("a token request the role's IAM statement does not allow is refused by STS and fails the record", async () => {
+    const archiver = await startArchiver("AKIDTIGHT", writer);
+    const { record } = newEvent();
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([record.messageId]);
+
+    expect(errorLines(archiver)[0]).toMatchObject({
+      errorName: "VaultCredentialError",
+      errorMessage: expect.stringMatching(/^AWS STS GetWebIdentityToken failed \(AccessDenied 403\): User: .* is not authorized to perform: sts:GetWebIdentityToken/),
+    });
+  });
+
+  test("an unreachable Entra endpoint is retried, and a record whose retries all fail is not acked", async () => {
+    const archiver = await startArchiver("AKIDARCHIVER", writer);
+    entra.resetNext(1_000);
+    const down = newEvent();
+
+    expect(failed(await invoke(archiver, [down.record]))).toEqual([down.record.messageId]);
+    expect(await blobsOf(down.conversationId)).toEqual([]);
+    expect(String(errorLines(archiver)[0]?.errorMessage)).toMatch(/^cannot reach the Entra ID token endpoint http:\/\/127\.0\.0\.1:\d+: /);
+
+    // One dropped connection: the exchange is retried and the write succeeds.
+    entra.resetNext(1);
+    const blip = newEvent();
+    expect(failed(await invoke(archiver, [blip.record]))).toEqual([]);
+    expect(await blobsOf(blip.conversationId)).toEqual([blip.blobName]);
+  });
+
+  test("a role without create permission gets Azure's 403 and the record is not acked", async () => {
+    const archiver = await startArchiver("AKIDREADER", reader);
+    const { record, conversationId } = newEvent();
+    const proxyBefore = proxy.requests.length;
+
+    expect(failed(await invoke(archiver, [record]))).toEqual([record.messageId]);
+
+    expect(await blobsOf(conversationId)).toEqual([]);
+    expect(proxy.requests.slice(proxyBefore).map((r) => r.decision)).toContain("denied");
+    // Azure's code, which identity was refused, and what to check; never a token.
+    expect(errorLines(archiver)[0]).toMatchObject({
+      status: 403,
+      code: "AuthorizationPermissionMismatch",
+      errorMessage: expect.stringMatching(/refused: 403 AuthorizationPermissionMismatch, again after re-reading the federated identity in secret \S+ \(application [\w-]+\); check the application's role assignment/),
+    });
+  });
+});
+
+describe("logs", () => {
+  test("no web identity token, storage token or assertion appears in any log line", () => {
+    for (const p of running) output.push(...p.takeLogs().map((line) => JSON.stringify(line)), p.stderr());
+    const tokens = [...sts.issued, ...entra.issued];
+    expect(sts.issued.length).toBeGreaterThan(3);
+    expect(entra.issued.length).toBeGreaterThan(2);
+    const text = output.join("\n");
+    expect(text).toContain("record failed"); // the logs checked are the real ones
+    for (const token of tokens) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(token.split(".")[2]); // not even the signature
+    }
+    expect(text).not.toMatch(/eyJ[\w-]{10,}\.[\w-]{10,}/); // no JWT at all
+    expect(text).not.toMatch(/client_assertion=|Bearer /);
+  });
+});
