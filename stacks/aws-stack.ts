@@ -200,5 +200,11 @@ export class AwsStack extends TerraformStack {
       value: this.transcriptVault.archiver.role.arn,
       description: "Subject of the archiver's web identity tokens: the vault's Entra application trusts exactly this role",
     });
+    if (this.transcriptVault.reconciler) {
+      new TerraformOutput(this, "reconciler_role_arn", {
+        value: this.transcriptVault.reconciler.fn.role.arn,
+        description: "Subject of the reconciler's web identity tokens: its list-only Entra application trusts exactly this role",
+      });
+    }
   }
 }

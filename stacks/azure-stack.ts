@@ -11,7 +11,7 @@ import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
 import { VaultContainer } from "../constructs/vault/vault-container";
 import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
 import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
-import { VaultWriterIdentity } from "../constructs/vault/vault-writer-identity";
+import { VaultListerRole, VaultReconcilerIdentity, VaultWriterIdentity } from "../constructs/vault/vault-writer-identity";
 import { configureBackend } from "./backends";
 
 export interface AzureStackProps {
@@ -24,11 +24,14 @@ export interface AzureStackProps {
   readonly listerSecretArn: string;
   /** ARN of the archiver's IAM role, the subject the federated credential trusts (cross-stack reference). */
   readonly archiverRoleArn: string;
+  /** ARN of the vault reconciler's IAM role, when it is deployed (cross-stack reference). */
+  readonly reconcilerRoleArn?: string;
 }
 
 /**
  * `<env>-azure`: the immutable vault, trusting only the AWS stack's NAT egress IPs and,
- * in `federated` mode, only the AWS archiver role's identity (no key or SAS exists).
+ * in `federated` mode, only the AWS archiver's and reconciler's role identities (no key
+ * or SAS exists): the archiver creates and lists, the reconciler only lists.
  */
 export class AzureStack extends TerraformStack {
   public readonly storage: VaultStorageAccount;
@@ -40,6 +43,10 @@ export class AzureStack extends TerraformStack {
   public readonly audit: VaultAuditTrail;
   /** `federated` mode: the archiver's Entra identity and its create-only role. */
   public readonly writerIdentity?: VaultWriterIdentity;
+  /** `federated` mode: the list-only role (ABAC condition: List Blobs only). */
+  public readonly listerRole?: VaultListerRole;
+  /** `federated` mode with the reconciler: its own list-only Entra identity. */
+  public readonly reconcilerIdentity?: VaultReconcilerIdentity;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
@@ -92,6 +99,11 @@ export class AzureStack extends TerraformStack {
       archiveAfterDays: az.archiveAfterDays,
     });
     if (federated) {
+      this.listerRole = new VaultListerRole(this, "lister-role", {
+        name: `${names.awsPrefix}-vault-lister`,
+        roleDefinitionScope: rg.id,
+        containerResourceManagerId: this.vault.container.id,
+      });
       this.writerIdentity = new VaultWriterIdentity(this, "writer-identity", {
         name: `${names.awsPrefix}-vault-writer`,
         issuer: env.aws.outboundIdentityIssuer!,
@@ -101,7 +113,20 @@ export class AzureStack extends TerraformStack {
         blobEndpoint: names.vaultBlobEndpoint,
         containerName: this.vault.container.name,
         awsSecretArn: props.vaultSecretArn,
+        // The archiver lists what earlier attempts committed, with the same identity.
+        listerRole: this.listerRole,
       });
+      if (props.reconcilerRoleArn) {
+        this.reconcilerIdentity = new VaultReconcilerIdentity(this, "reconciler-identity", {
+          name: `${names.awsPrefix}-vault-reconciler`,
+          issuer: env.aws.outboundIdentityIssuer!,
+          subjectRoleArn: props.reconcilerRoleArn,
+          listerRole: this.listerRole,
+          blobEndpoint: names.vaultBlobEndpoint,
+          containerName: this.vault.container.name,
+          awsSecretArn: props.listerSecretArn,
+        });
+      }
       // The writer must not be able to create blobs before the WORM policy protects them
       // (depends_on: construct-level addDependency does not reach the Terraform JSON).
       this.writerIdentity.assignment.dependsOn = [dependable(this.vault.immutabilityPolicy)];

@@ -55,6 +55,7 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
     vaultSecretArn: aws.vaultSecret.arn,
     listerSecretArn: aws.vaultListerSecret.arn,
     archiverRoleArn: aws.transcriptVault.archiver.role.arn,
+    reconcilerRoleArn: aws.transcriptVault.reconciler?.fn.role.arn,
   });
   let genesys: GenesysStack | undefined;
   let genesysActions: GenesysActionsStack | undefined;

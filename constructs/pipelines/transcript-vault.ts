@@ -51,6 +51,9 @@ export class TranscriptVaultPipeline extends Construct {
     this.buffer = intake.buffer;
 
     this.genesysSecret = genesysClientSecret(this, ctx, "transcript-vault");
+    // Federated: the archiver lists with its own identity (a second, list-only role assignment);
+    // sas: with the list-only SAS it shares with the reconciler.
+    const listerSecretArn = props.writerAuth === "federated" ? props.vaultSecretArn : props.listerSecretArn;
     this.archiver = new PipelineFunction(this, "archiver", {
       functionName: `${ctx.prefix}-transcript-archiver`,
       description: "Archives Genesys events, messaging transcripts and attachments into the Azure vault (create-only)",
@@ -61,7 +64,7 @@ export class TranscriptVaultPipeline extends Construct {
       environment: {
         ...genesysEnvironment(ctx, this.genesysSecret.arn),
         AZURE_VAULT_SECRET_ARN: props.vaultSecretArn,
-        AZURE_VAULT_LISTER_SECRET_ARN: props.listerSecretArn,
+        AZURE_VAULT_LISTER_SECRET_ARN: listerSecretArn,
         AZURE_VAULT_AUTH: props.writerAuth,
         MAX_EVENT_BYTES: String(config.maxEventBytes),
         TIME_GUARD_MS: String(config.timeGuardSeconds * 1000),
@@ -69,7 +72,7 @@ export class TranscriptVaultPipeline extends Construct {
       statements: [
         readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"),
         readSecret(props.vaultSecretArn, "ReadVaultWriterSecret"),
-        readSecret(props.listerSecretArn, "ReadVaultListerSecret"),
+        ...(listerSecretArn !== props.vaultSecretArn ? [readSecret(listerSecretArn, "ReadVaultListerSecret")] : []),
         ...(props.writerAuth === "federated" ? [getWebIdentityTokenForAzure()] : []),
       ],
       vpc: ctx.vpc,

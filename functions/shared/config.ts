@@ -14,7 +14,7 @@
  * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` (sas) or `{"blobEndpoint","containerName","tenantId","clientId"}` (federated) | required by the archiver |
  * | AZURE_VAULT_AUTH            | `federated` (Entra ID token from the role's AWS identity) or `sas`      | sas                        |
  * | AZURE_AUTHORITY_HOST        | Entra ID authority for federated tokens (tests point it at a fake)      | https://login.microsoftonline.com |
- * | AZURE_VAULT_LISTER_SECRET_ARN | Secret holding a list-only SAS in the same shape (existence and metadata, never content) | required by the archiver and the reconciler |
+ * | AZURE_VAULT_LISTER_SECRET_ARN | Secret of the list-only credential, same shape and mode as AZURE_VAULT_SECRET_ARN (existence and metadata, never content) | required by the archiver and the reconciler |
  * | TIME_GUARD_MS               | Start no new record, attachment or page when less than this remains of the invocation | 10000 |
  * | RECONCILE_WINDOW_HOURS      | Reconciler: conversations that ended in the last this-many hours (before the settle time) | 24 |
  * | RECONCILE_SETTLE_MINUTES    | Reconciler: leave out conversations that ended this recently (the archiver may still be on them) | 60 |

@@ -90,7 +90,9 @@ export class Vault {
   constructor(private readonly options: VaultOptions) {
     const settings = { auth: options.auth, authorityHost: options.authorityHost, requestTimeoutMs: options.requestTimeoutMs, maxTries: options.maxTries };
     this.access = options.access ?? containerAccess({ secretArn: options.secretArn, ...settings });
-    this.lister = options.lister ?? (options.listerSecretArn ? containerAccess({ secretArn: options.listerSecretArn, ...settings }) : undefined);
+    // Federated: one identity holds both the create-only and the list-only assignment (one token).
+    const sameIdentity = options.listerSecretArn === options.secretArn;
+    this.lister = options.lister ?? (sameIdentity ? this.access : options.listerSecretArn ? containerAccess({ secretArn: options.listerSecretArn, ...settings }) : undefined);
   }
 
   /** Writes a small blob (JSON, raw events) create-only, with its sha256 in metadata. */

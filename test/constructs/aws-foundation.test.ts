@@ -219,7 +219,8 @@ describe("secret resource policies", () => {
       "gcv-dev/genesys-interaction": ["gcv-dev-interaction-processor"],
       "gcv-dev/genesys-config-sync": ["gcv-dev-config-sync"],
       "gcv-dev/azure-vault-writer": ["gcv-dev-transcript-archiver"],
-      "gcv-dev/azure-vault-lister": ["gcv-dev-transcript-archiver", "gcv-dev-vault-reconciler"],
+      // Federated: the reconciler's list-only identity; the archiver lists with its own.
+      "gcv-dev/azure-vault-lister": ["gcv-dev-vault-reconciler"],
       "gcv-dev/webhook-shared-secret": ["gcv-dev-webhook-receiver"],
     };
     for (const [name, readerNames] of Object.entries(expected)) {

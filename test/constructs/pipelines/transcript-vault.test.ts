@@ -88,7 +88,8 @@ describe("transcript vault pipeline", () => {
       GENESYS_REGION_DOMAIN: "mypurecloud.ie",
       GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
       AZURE_VAULT_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
-      AZURE_VAULT_LISTER_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn"),
+      // Federated: the archiver lists with its own identity (its list-only role assignment).
+      AZURE_VAULT_LISTER_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
       AZURE_VAULT_AUTH: "federated",
       MAX_EVENT_BYTES: "1048576",
       TIME_GUARD_MS: "10000",
@@ -98,7 +99,6 @@ describe("transcript vault pipeline", () => {
   test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs, VPC ENI management and Entra-bound web identity tokens", () => {
     const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn");
     const vaultSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn");
-    const listerSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn");
     const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
     expect(grants(statementsOfRole(aws, "gcv-dev-transcript-archiver"))).toEqual(
       [
@@ -106,7 +106,6 @@ describe("transcript vault pipeline", () => {
         `Allow kms:Decrypt on ${key}`,
         `Allow secretsmanager:GetSecretValue on ${genesysSecret}`,
         `Allow secretsmanager:GetSecretValue on ${vaultSecret}`,
-        `Allow secretsmanager:GetSecretValue on ${listerSecret}`,
         `Allow sqs:ReceiveMessage on ${queueArn}`,
         `Allow sqs:DeleteMessage on ${queueArn}`,
         `Allow sqs:ChangeMessageVisibility on ${queueArn}`,
@@ -115,6 +114,19 @@ describe("transcript vault pipeline", () => {
         "Allow sts:GetWebIdentityToken on *",
       ].sort(),
     );
+  });
+
+  test("in sas mode the archiver lists with the list-only SAS it shares with the reconciler, and mints no web identity token", () => {
+    const sasAws = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]).stacks["dev-aws"];
+    const archiver = Object.values(resourcesOf(sasAws, "aws_lambda_function")).find((f: any) => f.function_name === "gcv-dev-transcript-archiver") as any;
+    const lister = refTo(sasAws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn");
+    expect(archiver.environment.variables).toMatchObject({ AZURE_VAULT_AUTH: "sas", AZURE_VAULT_LISTER_SECRET_ARN: lister });
+    const archiverGrants = grants(statementsOfRole(sasAws, "gcv-dev-transcript-archiver"));
+    expect(archiverGrants).toContain(`Allow secretsmanager:GetSecretValue on ${lister}`);
+    expect(archiverGrants).not.toContain("Allow sts:GetWebIdentityToken on *");
+    const reconciler = Object.values(resourcesOf(sasAws, "aws_lambda_function")).find((f: any) => f.function_name === "gcv-dev-vault-reconciler") as any;
+    expect(reconciler.environment.variables).toMatchObject({ AZURE_VAULT_AUTH: "sas", AZURE_VAULT_LISTER_SECRET_ARN: lister });
+    expect(grants(statementsOfRole(sasAws, "gcv-dev-vault-reconciler"))).not.toContain("Allow sts:GetWebIdentityToken on *");
   });
 
   test("the archiver's role can be assumed only by Lambda of this account", () => {
