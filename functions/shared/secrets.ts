@@ -15,6 +15,13 @@ export class SecretError extends Error {
 export interface SecretReadOptions {
   /** Bypass the cache (e.g. after the credential was refused: it may have been rotated). @default false */
   forceFetch?: boolean;
+  /**
+   * With `forceFetch`: the re-read follows a refusal, so re-reads of the same secret within
+   * a second of the last one answer from the cache it refreshed (a batch whose records all
+   * saw the credential refused makes one read). Without it a forced read is always fresh
+   * (concurrent callers still share one read). @default false
+   */
+  afterRefusal?: boolean;
   /** Cache TTL in seconds. @default SECRETS_CACHE_TTL_SECONDS (300) */
   maxAgeSeconds?: number;
 }
@@ -42,7 +49,7 @@ const FORCED_READ_SPACING_MS = 1_000;
  */
 function singleFlight(secretId: string, opts: SecretReadOptions): Promise<Record<string, unknown>> {
   let force = opts.forceFetch ?? false;
-  if (force && Date.now() - (lastForcedRead.get(secretId) ?? 0) < FORCED_READ_SPACING_MS) force = false;
+  if (force && opts.afterRefusal && Date.now() - (lastForcedRead.get(secretId) ?? 0) < FORCED_READ_SPACING_MS) force = false;
   const key = `${secretId}|${force}`;
   const pending = inFlight.get(key) ?? (force ? undefined : inFlight.get(`${secretId}|true`));
   if (pending) return pending;
@@ -61,7 +68,7 @@ function singleFlight(secretId: string, opts: SecretReadOptions): Promise<Record
  * @example const fresh = await rereadSecret(arn); // after a 403
  */
 export function rereadSecret(secretId: string): Promise<Record<string, unknown>> {
-  return getJsonSecret(secretId, { forceFetch: true });
+  return getJsonSecret(secretId, { forceFetch: true, afterRefusal: true });
 }
 
 async function readJsonSecret(secretId: string, opts: SecretReadOptions): Promise<Record<string, unknown>> {

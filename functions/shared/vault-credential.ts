@@ -61,7 +61,7 @@ export function sasContainerAccess(options: SasContainerAccessOptions): Containe
   let pending: Promise<ContainerClient> | undefined;
 
   const load = async (forceFetch: boolean): Promise<ContainerClient> => {
-    const secret = await getSecretFields(options.secretArn, ["blobEndpoint", "containerName", "sasToken", "expiresOn"], { forceFetch });
+    const secret = await getSecretFields(options.secretArn, ["blobEndpoint", "containerName", "sasToken", "expiresOn"], { forceFetch, afterRefusal: forceFetch });
     const expiresAt = Date.parse(secret.expiresOn);
     if (Number.isNaN(expiresAt)) throw new SecretError(`vault secret ${options.secretArn}: expiresOn is not a date`);
     if (expiresAt <= Date.now()) {
@@ -109,7 +109,7 @@ export function federatedContainerAccess(options: SasContainerAccessOptions & { 
   const { secretArn, requestTimeoutMs, maxTries, authorityHost } = options;
 
   const load = async (forceFetch: boolean): Promise<ContainerClient> => {
-    const coordinates = await getSecretFields(secretArn, ["blobEndpoint", "containerName", "tenantId", "clientId"], { forceFetch });
+    const coordinates = await getSecretFields(secretArn, ["blobEndpoint", "containerName", "tenantId", "clientId"], { forceFetch, afterRefusal: forceFetch });
     const key = `${coordinates.blobEndpoint}|${coordinates.containerName}|${coordinates.tenantId}|${coordinates.clientId}`;
     if (cached?.key === key) return cached.client;
     const client = federatedContainerClient(
