@@ -12,6 +12,20 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
     timeoutSeconds: 120,
     memoryMb: 512,
     maxEventBytes: 1024 * 1024,
+    timeGuardSeconds: 10,
+    reconciler: {
+      enabled: true,
+      schedule: "cron(0 3 * * ? *)",
+      windowHours: 48,
+      settleMinutes: 60,
+      sliceMinutes: 60,
+      lookbackHours: 24,
+      requestsPerMinute: 60,
+      pageSize: 100,
+      dryRun: false,
+      timeoutSeconds: 900,
+      memoryMb: 512,
+    },
   },
   interaction: {
     topics: [

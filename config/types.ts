@@ -152,6 +152,11 @@ export interface AzureConfig {
   /** A re-apply after this many days issues a fresh SAS token. */
   readonly sasRotationDays: number;
   /**
+   * Retention of the vault's audit trail (StorageRead/StorageWrite/StorageDelete logs of the
+   * blob service) in the environment's Log Analytics workspace, in days (30-730).
+   */
+  readonly auditLogRetentionDays: number;
+  /**
    * Alarm when the writer SAS expires within this many days (1 to sasValidityDays -
    * sasRotationDays - 1, so a token rotated on time never alarms). @default 7
    */
@@ -253,6 +258,38 @@ export interface TranscriptVaultPipelineConfig extends QueueConsumerConfig {
   readonly topics: readonly string[];
   /** Larger message bodies are quarantined, not archived (bytes). */
   readonly maxEventBytes: number;
+  /** Start no new record or attachment with less than this many seconds of the invocation left. */
+  readonly timeGuardSeconds: number;
+  /** The scheduled completeness check of the vault (see docs/pipelines.md, "Reconciliation"). */
+  readonly reconciler: VaultReconcilerConfig;
+}
+
+export interface VaultReconcilerConfig {
+  /** Deploy the reconciler. */
+  readonly enabled: boolean;
+  /** EventBridge schedule expression, e.g. `cron(0 3 * * ? *)` (daily at 03:00 UTC). */
+  readonly schedule: string;
+  /** Conversations that ended in the last this-many hours are checked (1-168); 48 checks each one twice. */
+  readonly windowHours: number;
+  /** Leave out conversations that ended this recently, in minutes (0-1440): the archiver may still be on them. */
+  readonly settleMinutes: number;
+  /** Length of each analytics query interval the window is cut into, in minutes (1-1440). */
+  readonly sliceMinutes: number;
+  /**
+   * How long a messaging conversation may stay open before it ends in the window, in hours (1-336):
+   * the details query finds only conversations that started on a day its interval touches, so the
+   * first interval reaches this far back. Longer-open conversations are not found.
+   */
+  readonly lookbackHours: number;
+  /** The reconciler's share of the Genesys rate budget, in requests per minute (1-300). */
+  readonly requestsPerMinute: number;
+  /** Analytics page size (1-100). */
+  readonly pageSize: number;
+  /** Report what is missing without re-enqueueing it. */
+  readonly dryRun: boolean;
+  /** Lambda timeout in seconds (60-900). */
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
 }
 
 export interface InteractionPipelineConfig extends QueueConsumerConfig {

@@ -13,6 +13,7 @@ import {
   type DerivedNames,
   type EnvironmentConfig,
   type QueueConsumerConfig,
+  type TranscriptVaultPipelineConfig,
 } from "./types";
 
 /** Thrown when configuration is invalid; the message names the environment and every bad field. */
@@ -189,6 +190,7 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${got(az.sasValidityDays)}`,
   );
 
+  check(intIn(az.auditLogRetentionDays, 30, 730), "azure.auditLogRetentionDays", `must be an integer from 30 to 730 (Log Analytics retention)${got(az.auditLogRetentionDays)}`);
   if (az.sasExpiryWarningDays !== undefined) {
     const most = az.sasValidityDays - az.sasRotationDays - 1;
     check(
@@ -331,6 +333,24 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   validateQueueConsumer(tv, "pipelines.transcriptVault", check);
   validateTopics(tv?.topics, "pipelines.transcriptVault.topics", check);
   check(Number.isInteger(tv?.maxEventBytes) && tv.maxEventBytes >= 1024 && tv.maxEventBytes <= 16 * 1024 * 1024, "pipelines.transcriptVault.maxEventBytes", `must be an integer from 1024 to 16777216${got(tv?.maxEventBytes)}`);
+  check(
+    intIn(tv?.timeGuardSeconds, 1, 899) && tv.timeGuardSeconds < tv.timeoutSeconds,
+    "pipelines.transcriptVault.timeGuardSeconds",
+    `must be an integer from 1 to 899 and below timeoutSeconds (${tv?.timeoutSeconds})${got(tv?.timeGuardSeconds)}`,
+  );
+  const rc = tv?.reconciler ?? ({} as TranscriptVaultPipelineConfig["reconciler"]);
+  const rcPath = "pipelines.transcriptVault.reconciler";
+  check(typeof rc.enabled === "boolean", `${rcPath}.enabled`, `must be true or false${got(rc.enabled)}`);
+  check(typeof rc.schedule === "string" && /^(rate|cron)\(.+\)$/.test(rc.schedule), `${rcPath}.schedule`, `must be an EventBridge schedule expression such as cron(0 3 * * ? *) or rate(1 day)${got(rc.schedule)}`);
+  check(intIn(rc.windowHours, 1, 168), `${rcPath}.windowHours`, `must be an integer from 1 to 168${got(rc.windowHours)}`);
+  check(intIn(rc.settleMinutes, 0, 1440), `${rcPath}.settleMinutes`, `must be an integer from 0 to 1440${got(rc.settleMinutes)}`);
+  check(intIn(rc.sliceMinutes, 1, 1440), `${rcPath}.sliceMinutes`, `must be an integer from 1 to 1440${got(rc.sliceMinutes)}`);
+  check(intIn(rc.lookbackHours, 1, 336), `${rcPath}.lookbackHours`, `must be an integer from 1 to 336${got(rc.lookbackHours)}`);
+  check(intIn(rc.requestsPerMinute, 1, 300), `${rcPath}.requestsPerMinute`, `must be an integer from 1 to 300 (the budget is about 300 per minute per token, shared with the other pipelines)${got(rc.requestsPerMinute)}`);
+  check(intIn(rc.pageSize, 1, 100), `${rcPath}.pageSize`, `must be an integer from 1 to 100${got(rc.pageSize)}`);
+  check(typeof rc.dryRun === "boolean", `${rcPath}.dryRun`, `must be true or false${got(rc.dryRun)}`);
+  check(intIn(rc.timeoutSeconds, 60, 900), `${rcPath}.timeoutSeconds`, `must be an integer from 60 to 900${got(rc.timeoutSeconds)}`);
+  check(intIn(rc.memoryMb, 128, 10240), `${rcPath}.memoryMb`, `must be an integer from 128 to 10240${got(rc.memoryMb)}`);
   const ip = p.interaction;
   validateQueueConsumer(ip, "pipelines.interaction", check);
   validateTopics(ip?.topics, "pipelines.interaction.topics", check);

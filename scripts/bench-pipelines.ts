@@ -1,13 +1,15 @@
 /**
- * The pipeline benchmarks. Each runs when selected (`BENCH_ONLY=archiver,interaction`,
+ * The pipeline benchmarks. Each runs when selected (`BENCH_ONLY=archiver,interaction,reconciler`,
  * default all) and returns its figures.
  */
 import { benchArchiver } from "./bench-archiver";
 import { benchInteraction } from "./bench-interaction";
+import { benchReconciler } from "./bench-reconciler";
 
 export async function benchPipelines(wants: (name: string) => boolean): Promise<Record<string, string | number>> {
   const figures: Record<string, string | number> = {};
   if (wants("archiver")) Object.assign(figures, await benchArchiver());
   if (wants("interaction")) Object.assign(figures, await benchInteraction());
+  if (wants("reconciler")) Object.assign(figures, await benchReconciler());
   return figures;
 }

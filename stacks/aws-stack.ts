@@ -36,6 +36,7 @@ export class AwsStack extends TerraformStack {
   public readonly eventBus: GenesysEventBus;
   public readonly idempotencyTable: IdempotencyTable;
   public readonly vaultSecret: ExternallySetSecret;
+  public readonly vaultListerSecret: ExternallySetSecret;
   public readonly alarmTopic: AlarmTopic;
   public readonly transcriptVault: TranscriptVaultPipeline;
   public readonly interaction: InteractionProcessingPipeline;
@@ -106,6 +107,17 @@ export class AwsStack extends TerraformStack {
       deployerRoleArns: env.aws.deployerRoleArns,
     });
 
+    this.vaultListerSecret = new ExternallySetSecret(this, "vault-lister-secret", {
+      name: `${p}/azure-vault-lister`,
+      description:
+        names.vaultWriterAuth === "federated"
+          ? "Coordinates of the reconciler's list-only Azure identity (endpoint, container, tenant id, client id; no credential); delivered by the Azure stack"
+          : "List-only SAS for the Azure vault container (proves existence, cannot read or change content); delivered and rotated by the Azure stack",
+      kmsKeyArn,
+      recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+      deployerRoleArns: env.aws.deployerRoleArns,
+    });
+
     this.alarmTopic = new AlarmTopic(this, "alarms", {
       topicName: `${p}-alarms`,
       kmsKeyArn,
@@ -131,6 +143,7 @@ export class AwsStack extends TerraformStack {
       ctx,
       config: env.pipelines.transcriptVault,
       vaultSecretArn: this.vaultSecret.arn,
+      listerSecretArn: this.vaultListerSecret.arn,
       writerAuth: names.vaultWriterAuth,
     });
     this.interaction = new InteractionProcessingPipeline(this, "interaction", { ctx, config: env.pipelines.interaction });
@@ -182,9 +195,16 @@ export class AwsStack extends TerraformStack {
       if (secret) new TerraformOutput(this, `genesys_${pipeline}_secret_arn`, { value: secret.arn });
     }
     new TerraformOutput(this, "vault_writer_secret_arn", { value: this.vaultSecret.arn });
+    new TerraformOutput(this, "vault_lister_secret_arn", { value: this.vaultListerSecret.arn });
     new TerraformOutput(this, "archiver_role_arn", {
       value: this.transcriptVault.archiver.role.arn,
       description: "Subject of the archiver's web identity tokens: the vault's Entra application trusts exactly this role",
     });
+    if (this.transcriptVault.reconciler) {
+      new TerraformOutput(this, "reconciler_role_arn", {
+        value: this.transcriptVault.reconciler.fn.role.arn,
+        description: "Subject of the reconciler's web identity tokens: its list-only Entra application trusts exactly this role",
+      });
+    }
   }
 }

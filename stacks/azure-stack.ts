@@ -7,10 +7,11 @@ import { dependable, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
+import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
 import { VaultContainer } from "../constructs/vault/vault-container";
 import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
 import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
-import { VaultWriterIdentity } from "../constructs/vault/vault-writer-identity";
+import { VaultListerRole, VaultReconcilerIdentity, VaultWriterIdentity } from "../constructs/vault/vault-writer-identity";
 import { configureBackend } from "./backends";
 
 export interface AzureStackProps {
@@ -19,21 +20,33 @@ export interface AzureStackProps {
   readonly allowedIps: string[];
   /** ARN of the AWS secret that receives the vault coordinates or SAS (cross-stack reference). */
   readonly vaultSecretArn: string;
+  /** ARN of the AWS secret that receives the list-only credential (cross-stack reference). */
+  readonly listerSecretArn: string;
   /** ARN of the archiver's IAM role, the subject the federated credential trusts (cross-stack reference). */
   readonly archiverRoleArn: string;
+  /** ARN of the vault reconciler's IAM role, when it is deployed (cross-stack reference). */
+  readonly reconcilerRoleArn?: string;
 }
 
 /**
  * `<env>-azure`: the immutable vault, trusting only the AWS stack's NAT egress IPs and,
- * in `federated` mode, only the AWS archiver role's identity (no key or SAS exists).
+ * in `federated` mode, only the AWS archiver's and reconciler's role identities (no key
+ * or SAS exists): the archiver creates and lists, the reconciler only lists.
  */
 export class AzureStack extends TerraformStack {
   public readonly storage: VaultStorageAccount;
   public readonly vault: VaultContainer;
   /** `sas` mode: the SAS issued with the account key. */
   public readonly writerCredential?: VaultWriterCredential;
+  /** `sas` mode: the list-only SAS of the reconciler and the archiver's checks. */
+  public readonly listerCredential?: VaultWriterCredential;
+  public readonly audit: VaultAuditTrail;
   /** `federated` mode: the archiver's Entra identity and its create-only role. */
   public readonly writerIdentity?: VaultWriterIdentity;
+  /** `federated` mode: the list-only role (ABAC condition: List Blobs only). */
+  public readonly listerRole?: VaultListerRole;
+  /** `federated` mode with the reconciler: its own list-only Entra identity. */
+  public readonly reconcilerIdentity?: VaultReconcilerIdentity;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
@@ -52,7 +65,7 @@ export class AzureStack extends TerraformStack {
       subscriptionId: az.subscriptionId,
       // Register only the resource providers this stack uses (not ~70 by default).
       resourceProviderRegistrations: "none",
-      resourceProvidersToRegister: ["Microsoft.Storage"],
+      resourceProvidersToRegister: ["Microsoft.Storage", "Microsoft.OperationalInsights", "Microsoft.Insights"],
       // Data-plane calls use Entra ID, never the account key: planning reads no key.
       storageUseAzuread: true,
     });
@@ -86,6 +99,11 @@ export class AzureStack extends TerraformStack {
       archiveAfterDays: az.archiveAfterDays,
     });
     if (federated) {
+      this.listerRole = new VaultListerRole(this, "lister-role", {
+        name: `${names.awsPrefix}-vault-lister`,
+        roleDefinitionScope: rg.id,
+        containerResourceManagerId: this.vault.container.id,
+      });
       this.writerIdentity = new VaultWriterIdentity(this, "writer-identity", {
         name: `${names.awsPrefix}-vault-writer`,
         issuer: env.aws.outboundIdentityIssuer!,
@@ -95,7 +113,20 @@ export class AzureStack extends TerraformStack {
         blobEndpoint: names.vaultBlobEndpoint,
         containerName: this.vault.container.name,
         awsSecretArn: props.vaultSecretArn,
+        // The archiver lists what earlier attempts committed, with the same identity.
+        listerRole: this.listerRole,
       });
+      if (props.reconcilerRoleArn) {
+        this.reconcilerIdentity = new VaultReconcilerIdentity(this, "reconciler-identity", {
+          name: `${names.awsPrefix}-vault-reconciler`,
+          issuer: env.aws.outboundIdentityIssuer!,
+          subjectRoleArn: props.reconcilerRoleArn,
+          listerRole: this.listerRole,
+          blobEndpoint: names.vaultBlobEndpoint,
+          containerName: this.vault.container.name,
+          awsSecretArn: props.listerSecretArn,
+        });
+      }
       // The writer must not be able to create blobs before the WORM policy protects them
       // (depends_on: construct-level addDependency does not reach the Terraform JSON).
       this.writerIdentity.assignment.dependsOn = [dependable(this.vault.immutabilityPolicy)];
@@ -108,12 +139,32 @@ export class AzureStack extends TerraformStack {
         validityDays: az.sasValidityDays,
         rotationDays: az.sasRotationDays,
       });
-      // The credential must not be issued before the container (and its WORM policy) exist.
+      this.listerCredential = new VaultWriterCredential(this, "lister", {
+        connectionString: this.storage.account.primaryConnectionString,
+        containerName: this.vault.container.name,
+        blobEndpoint: names.vaultBlobEndpoint,
+        awsSecretArn: props.listerSecretArn,
+        validityDays: az.sasValidityDays,
+        rotationDays: az.sasRotationDays,
+        access: "lister",
+      });
+      // The credentials must not be issued before the container (and its WORM policy) exist.
       this.writerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
+      this.listerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
     }
+
+    this.audit = new VaultAuditTrail(this, "audit", {
+      workspaceName: `log-${az.storageAccountName}`,
+      resourceGroupName: rg.name,
+      location: rg.location,
+      storageAccountId: this.storage.account.id,
+      retentionDays: az.auditLogRetentionDays,
+      tags: env.tags,
+    });
 
     new TerraformOutput(this, "storage_account_name", { value: this.storage.account.name });
     new TerraformOutput(this, "vault_container", { value: this.vault.container.name });
     new TerraformOutput(this, "blob_endpoint", { value: this.storage.account.primaryBlobEndpoint });
+    new TerraformOutput(this, "audit_log_workspace_id", { value: this.audit.workspace.id, description: "Log Analytics workspace holding the vault's StorageRead/Write/Delete logs" });
   }
 }

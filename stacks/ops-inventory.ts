@@ -33,7 +33,7 @@ export function opsInventoryOf(stack: AwsStack): OpsInventory {
     pipeline("interaction", stack.interaction.buffer, [stack.interaction.route], [stack.interaction.dispatcher, stack.interaction.processor], bus),
     ...(stack.configSync ? [pipeline("config-sync", stack.configSync.buffer, stack.configSync.routes, [stack.configSync.syncFunction])] : []),
   ];
-  const extraFunctions = [stack.webhook?.receiver, stack.credentialExpiry?.monitor].filter((f): f is PipelineFunction => f !== undefined);
+  const extraFunctions = [stack.transcriptVault.reconciler?.fn, stack.webhook?.receiver, stack.credentialExpiry?.monitor].filter((f): f is PipelineFunction => f !== undefined);
   return {
     environment: env.name,
     accountId: env.aws.accountId,
@@ -51,6 +51,7 @@ export function opsInventoryOf(stack: AwsStack): OpsInventory {
     vaultCredentialMonitor: stack.credentialExpiry
       ? { functionName: literal(stack.credentialExpiry.monitor.fn.functionNameInput, "credential monitor"), warningDays: stack.credentialExpiry.warningDays }
       : undefined,
+    vaultReconciler: stack.transcriptVault.reconciler ? literal(stack.transcriptVault.reconciler.fn.fn.functionNameInput, "vault reconciler") : undefined,
     webhookApiName: stack.webhook ? literal(stack.webhook.api.nameInput, "webhook API") : undefined,
   };
 }

@@ -32,7 +32,8 @@ export interface RequiredPermission {
 
 /**
  * The least permissions each pipeline's role needs, from the "Requires ANY/ALL
- * permissions" lines of the Genesys platform SDK docs for each call. Config sync
+ * permissions" lines of the Genesys platform SDK docs for each call (the vault
+ * reconciler's analytics query counts as the transcript vault pipeline's). Config sync
  * gets only what its configured targets need. The interaction processor's one
  * call (PATCH participant attributes) lists no permission in those docs, so
  * none is granted here: see docs/genesys-as-code.md and
@@ -43,6 +44,10 @@ export function requiredPermissions(env: EnvironmentConfig, pipeline: GenesysCli
   const base: RequiredPermission[] = [];
   if (pipeline === "transcript-vault") {
     base.push({ permission: "recording:recording:view", because: "GET /api/v2/conversations/{id}/recordings" });
+    // The vault reconciler uses this pipeline's client: it checks the same conversations the archiver archives.
+    if (env.pipelines.transcriptVault.reconciler.enabled) {
+      base.push({ permission: "analytics:conversationDetail:view", because: "POST /api/v2/analytics/conversations/details/query (vault reconciler)" });
+    }
   }
   if (pipeline === "config-sync") {
     const kinds = new Set(env.pipelines.configSync.rules.map((r) => r.target.kind));

@@ -89,7 +89,7 @@ export function operationsGraphs(inv: OpsInventory): Graph[] {
     },
     {
       title: "Genesys API: 429 answers and retried requests",
-      metrics: [BUSINESS_METRICS.genesysRateLimited, BUSINESS_METRICS.genesysRetries].flatMap((m) => perFunction(m, [...archiver, ...processor, ...configSync])),
+      metrics: [BUSINESS_METRICS.genesysRateLimited, BUSINESS_METRICS.genesysRetries].flatMap((m) => perFunction(m, [...archiver, ...processor, ...configSync, ...(inv.vaultReconciler ? [inv.vaultReconciler] : [])])),
     },
     {
       title: "Interaction workflow: executions",
@@ -125,6 +125,20 @@ export function operationsGraphs(inv: OpsInventory): Graph[] {
       ]),
     },
   ];
+  if (inv.vaultReconciler) {
+    const completeness = [
+      BUSINESS_METRICS.conversationsExpected,
+      BUSINESS_METRICS.conversationsArchived,
+      BUSINESS_METRICS.conversationsMissing,
+      BUSINESS_METRICS.conversationsBackfilled,
+      BUSINESS_METRICS.missingAfterBackfill,
+    ];
+    graphs.push({
+      title: "Vault completeness (reconciler runs): ended conversations expected, archived, missing, backfilled, missing after backfill",
+      period: 3_600,
+      metrics: completeness.map((m) => business(m, inv.vaultReconciler!, m)),
+    });
+  }
   if (inv.webhookApiName) {
     graphs.push({
       title: "Webhook decisions",

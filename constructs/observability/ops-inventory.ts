@@ -41,6 +41,8 @@ export interface OpsInventory {
   readonly functions: readonly string[];
   /** The vault writer SAS expiry monitor, while the writer uses a SAS. */
   readonly vaultCredentialMonitor?: { readonly functionName: string; readonly warningDays: number };
+  /** The scheduled vault reconciler's function, when deployed. */
+  readonly vaultReconciler?: string;
   /** The webhook API, when deployed. */
   readonly webhookApiName?: string;
 }

@@ -1,7 +1,9 @@
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../../config/types";
 import { genesysClientSecretName, type GenesysClientPipeline } from "../genesys/pipeline-clients";
+import type { PolicyStatement } from "../../lib/iam";
 import { ExternallySetSecret } from "../security/externally-set-secret";
+import { TOKEN_EXCHANGE_AUDIENCE } from "../vault/vault-writer-identity";
 import { metricsNamespace } from "../../functions/shared/metric-names";
 
 /** What every pipeline takes from its environment's foundation. */
@@ -59,3 +61,25 @@ export function functionBasics(ctx: PipelineContext) {
     metricsNamespace: metricsNamespace(ctx.env.name),
   };
 }
+
+/** Longest web identity token a vault client may request, in seconds (each is used once, at once). */
+export const MAX_WEB_IDENTITY_TOKEN_SECONDS = 300;
+
+/**
+ * Lets the role mint AWS-signed JWTs for Entra ID only, valid at most 5 minutes.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_outbound_getting_started.html
+ */
+export function getWebIdentityTokenForAzure(): PolicyStatement {
+  return {
+    Sid: "GetWebIdentityTokenForAzureVault",
+    Effect: "Allow",
+    Action: "sts:GetWebIdentityToken",
+    Resource: "*", // the action has no resource type; the conditions scope it
+    Condition: {
+      "ForAllValues:StringEquals": { "sts:IdentityTokenAudience": [TOKEN_EXCHANGE_AUDIENCE] },
+      NumericLessThanEquals: { "sts:DurationSeconds": String(MAX_WEB_IDENTITY_TOKEN_SECONDS) },
+      Null: { "sts:IdentityTokenAudience": "false" },
+    },
+  };
+}
+

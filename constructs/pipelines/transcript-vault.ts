@@ -1,43 +1,23 @@
 import { Construct } from "constructs";
 import type { TranscriptVaultPipelineConfig, VaultWriterAuth } from "../../config/types";
-import type { PolicyStatement } from "../../lib/iam";
 import { bundleFunction } from "../../lib/bundling";
 import { PipelineFunction } from "../compute/pipeline-function";
 import type { BufferedQueue } from "../messaging/buffered-queue";
 import type { EventRoute } from "../messaging/event-route";
 import { GenesysTopicBuffer } from "../messaging/genesys-topic-buffer";
 import type { ExternallySetSecret } from "../security/externally-set-secret";
-import { TOKEN_EXCHANGE_AUDIENCE } from "../vault/vault-writer-identity";
-import { functionBasics, genesysClientSecret, genesysEnvironment, readSecret, type PipelineContext } from "./pipeline-context";
+import { functionBasics, genesysClientSecret, genesysEnvironment, getWebIdentityTokenForAzure, readSecret, type PipelineContext } from "./pipeline-context";
+import { VaultReconciler } from "./vault-reconciler";
 
 export interface TranscriptVaultPipelineProps {
   readonly ctx: PipelineContext;
   readonly config: TranscriptVaultPipelineConfig;
   /** ARN of the secret holding the vault coordinates (and, in `sas` mode, the SAS), delivered by the Azure stack. */
   readonly vaultSecretArn: string;
+  /** ARN of the secret holding the vault's list-only SAS (delivered by the Azure stack). */
+  readonly listerSecretArn: string;
   /** How the archiver authenticates to the vault. */
   readonly writerAuth: VaultWriterAuth;
-}
-
-/** Longest web identity token the archiver may request, in seconds (it uses each once, at once). */
-export const MAX_WEB_IDENTITY_TOKEN_SECONDS = 300;
-
-/**
- * Lets the role mint AWS-signed JWTs for Entra ID only, valid at most 5 minutes.
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_outbound_getting_started.html
- */
-export function getWebIdentityTokenForAzure(): PolicyStatement {
-  return {
-    Sid: "GetWebIdentityTokenForAzureVault",
-    Effect: "Allow",
-    Action: "sts:GetWebIdentityToken",
-    Resource: "*", // the action has no resource type; the conditions scope it
-    Condition: {
-      "ForAllValues:StringEquals": { "sts:IdentityTokenAudience": [TOKEN_EXCHANGE_AUDIENCE] },
-      NumericLessThanEquals: { "sts:DurationSeconds": String(MAX_WEB_IDENTITY_TOKEN_SECONDS) },
-      Null: { "sts:IdentityTokenAudience": "false" },
-    },
-  };
 }
 
 /**
@@ -48,6 +28,8 @@ export class TranscriptVaultPipeline extends Construct {
   public readonly route: EventRoute;
   public readonly buffer: BufferedQueue;
   public readonly archiver: PipelineFunction;
+  /** Deployed unless `reconciler.enabled` is false. */
+  public readonly reconciler?: VaultReconciler;
   /** This pipeline's Genesys OAuth client (`gcv-<env>/genesys-transcript-vault`). */
   public readonly genesysSecret: ExternallySetSecret;
 
@@ -69,6 +51,9 @@ export class TranscriptVaultPipeline extends Construct {
     this.buffer = intake.buffer;
 
     this.genesysSecret = genesysClientSecret(this, ctx, "transcript-vault");
+    // Federated: the archiver lists with its own identity (a second, list-only role assignment);
+    // sas: with the list-only SAS it shares with the reconciler.
+    const listerSecretArn = props.writerAuth === "federated" ? props.vaultSecretArn : props.listerSecretArn;
     this.archiver = new PipelineFunction(this, "archiver", {
       functionName: `${ctx.prefix}-transcript-archiver`,
       description: "Archives Genesys events, messaging transcripts and attachments into the Azure vault (create-only)",
@@ -79,16 +64,30 @@ export class TranscriptVaultPipeline extends Construct {
       environment: {
         ...genesysEnvironment(ctx, this.genesysSecret.arn),
         AZURE_VAULT_SECRET_ARN: props.vaultSecretArn,
+        AZURE_VAULT_LISTER_SECRET_ARN: listerSecretArn,
         AZURE_VAULT_AUTH: props.writerAuth,
         MAX_EVENT_BYTES: String(config.maxEventBytes),
+        TIME_GUARD_MS: String(config.timeGuardSeconds * 1000),
       },
       statements: [
         readSecret(this.genesysSecret.arn, "ReadOwnGenesysClientSecret"),
         readSecret(props.vaultSecretArn, "ReadVaultWriterSecret"),
+        ...(listerSecretArn !== props.vaultSecretArn ? [readSecret(listerSecretArn, "ReadVaultListerSecret")] : []),
         ...(props.writerAuth === "federated" ? [getWebIdentityTokenForAzure()] : []),
       ],
       vpc: ctx.vpc,
     });
     this.archiver.consume(this.buffer, config, ctx.kmsKeyArn);
+
+    if (config.reconciler.enabled) {
+      this.reconciler = new VaultReconciler(this, "reconciler", {
+        ctx,
+        config: config.reconciler,
+        archiverQueue: this.buffer,
+        listerSecretArn: props.listerSecretArn,
+        writerAuth: props.writerAuth,
+        genesysSecretArn: this.genesysSecret.arn,
+      });
+    }
   }
 }

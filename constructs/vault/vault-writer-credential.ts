@@ -16,12 +16,23 @@ export interface VaultWriterCredentialProps {
   readonly validityDays: number;
   /** A re-apply after this many days issues a fresh token. */
   readonly rotationDays: number;
+  /**
+   * What the token may do: `writer` creates and writes blobs (the archiver); `lister` only
+   * lists names, sizes and metadata, which proves existence but cannot read, write or delete
+   * content (the reconciler, and the archiver's check of earlier attempts). @default "writer"
+   */
+  readonly access?: "writer" | "lister";
 }
 
+const PERMISSIONS = {
+  writer: { create: true, write: true, add: false, read: false, list: false, delete: false },
+  lister: { create: false, write: false, add: false, read: false, list: true, delete: false },
+} as const;
+
 /**
- * The AWS side's only credential for the vault: a service SAS on the vault
- * container that can create and write blobs and nothing else (no read, list or
- * delete), HTTPS only, expiring. A `time_rotating` resource makes a re-apply
+ * A credential of the AWS side for the vault: a service SAS on the vault container,
+ * HTTPS only, expiring. The writer can create and write blobs and nothing else (no
+ * read, list or delete); the lister can list and nothing else (see `access`). A `time_rotating` resource makes a re-apply
  * after `rotationDays` issue a new token; the token is delivered into the AWS
  * secret through a write-only argument, so the secret version keeps no copy.
  */
@@ -39,7 +50,7 @@ export class VaultWriterCredential extends Construct {
       httpsOnly: true,
       start: this.rotation.rfc3339,
       expiry,
-      permissions: { create: true, write: true, add: false, read: false, list: false, delete: false },
+      permissions: { ...PERMISSIONS[props.access ?? "writer"] },
     });
     new SecretsmanagerSecretVersion(this, "delivery", {
       secretId: props.awsSecretArn,

@@ -8,7 +8,7 @@ import { RoleDefinition } from "@cdktf/provider-azurerm/lib/role-definition";
 import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
 
-/** Audience Entra ID requires in federated client assertions (and the only one the archiver may request). */
+/** Audience Entra ID requires in federated client assertions (and the only one our roles may request). */
 export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
 /**
@@ -29,6 +29,115 @@ export const VAULT_WRITER_DATA_ACTIONS = [
   "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
 ] as const;
 
+/**
+ * The one data action of the list-only role. List Blobs needs `blobs/read`, which also
+ * allows Get Blob (content) and Get Blob Properties; the assignment's condition
+ * ({@link LIST_ONLY_CONDITION}) narrows it to the `Blob.List` suboperation.
+ * https://learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes#list-blobs
+ */
+export const VAULT_LISTER_DATA_ACTIONS = ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"] as const;
+
+/**
+ * Role-assignment condition (ABAC, condition version 2.0): a `blobs/read` request is
+ * allowed only when it is the `Blob.List` suboperation. Read as "the request is not
+ * (a blob read that is not List Blobs)": List Blobs passes, Get Blob and Get Blob
+ * Properties are refused, whatever other read operations Azure adds later. The form
+ * Microsoft's examples use for "Read a blob" excluding List Blobs:
+ * https://learn.microsoft.com/azure/role-based-access-control/conditions-format
+ * https://learn.microsoft.com/azure/storage/blobs/storage-auth-abac-examples
+ */
+export const LIST_ONLY_CONDITION =
+  "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})))";
+/** The condition language version Azure requires for storage conditions. */
+export const CONDITION_VERSION = "2.0";
+
+/** An Entra application trusted, through a federated credential, by exactly one AWS role. */
+interface FederatedApplication {
+  readonly client: DataAzureadClientConfig;
+  readonly application: Application;
+  readonly servicePrincipal: ServicePrincipal;
+  readonly federatedCredential: ApplicationFederatedIdentityCredential;
+}
+
+/** The application, its service principal and its federated credential, created in `scope`. */
+function federatedApplication(
+  scope: Construct,
+  props: { name: string; issuer: string; subjectRoleArn: string; credentialId: string; credentialName: string; description: string },
+): FederatedApplication {
+  const client = new DataAzureadClientConfig(scope, "deployer", {});
+  const application = new Application(scope, "application", {
+    displayName: props.name,
+    signInAudience: "AzureADMyOrg",
+    // The deploying identity keeps ownership, so later applies can manage the application.
+    owners: [client.objectId],
+  });
+  const servicePrincipal = new ServicePrincipal(scope, "service-principal", {
+    clientId: application.clientId,
+    owners: [client.objectId],
+  });
+  const federatedCredential = new ApplicationFederatedIdentityCredential(scope, props.credentialId, {
+    applicationId: application.id,
+    displayName: props.credentialName,
+    description: props.description,
+    issuer: props.issuer,
+    subject: props.subjectRoleArn,
+    audiences: [TOKEN_EXCHANGE_AUDIENCE],
+  });
+  return { client, application, servicePrincipal, federatedCredential };
+}
+
+/** Writes the identity's non-secret coordinates into the AWS secret once it is trusted and authorized. */
+function deliverCoordinates(scope: Construct, app: FederatedApplication, props: { awsSecretArn: string; blobEndpoint: string; containerName: string }, after: RoleAssignment[]) {
+  const coordinates = new SecretsmanagerSecretVersion(scope, "delivery", {
+    secretId: props.awsSecretArn,
+    secretString: Fn.jsonencode({
+      blobEndpoint: props.blobEndpoint,
+      containerName: props.containerName,
+      tenantId: app.client.tenantId,
+      clientId: app.application.clientId,
+    }),
+  });
+  // The function must not get coordinates before it is trusted and authorized.
+  coordinates.dependsOn = [dependable(app.federatedCredential), ...after.map((a) => dependable(a))];
+  return coordinates;
+}
+
+/**
+ * The custom role "list blobs in the vault container": `blobs/read` only, always
+ * assigned with {@link LIST_ONLY_CONDITION}, so its holders see names, sizes and
+ * metadata (our sha256) and never content.
+ */
+export class VaultListerRole extends Construct {
+  public readonly role: RoleDefinition;
+  private readonly containerResourceManagerId: string;
+
+  constructor(scope: Construct, id: string, props: { name: string; roleDefinitionScope: string; containerResourceManagerId: string }) {
+    super(scope, id);
+    this.containerResourceManagerId = props.containerResourceManagerId;
+    this.role = new RoleDefinition(this, "role", {
+      name: `${props.name} (list-only blobs)`,
+      scope: props.roleDefinitionScope,
+      description: "List blobs (names, sizes, metadata) in the vault container; the assignment condition refuses every other blob read",
+      permissions: [{ actions: [], dataActions: [...VAULT_LISTER_DATA_ACTIONS], notActions: [], notDataActions: [] }],
+      assignableScopes: [props.roleDefinitionScope],
+    });
+  }
+
+  /** Assigns the role to `principalId` at the container, restricted to List Blobs. */
+  assign(scope: Construct, id: string, principalId: string): RoleAssignment {
+    return new RoleAssignment(scope, id, {
+      scope: this.containerResourceManagerId,
+      roleDefinitionId: this.role.roleDefinitionResourceId,
+      principalId,
+      principalType: "ServicePrincipal",
+      condition: LIST_ONLY_CONDITION,
+      conditionVersion: CONDITION_VERSION,
+      // A new service principal may not have replicated yet when the assignment is made.
+      skipServicePrincipalAadCheck: true,
+    });
+  }
+}
+
 export interface VaultWriterIdentityProps {
   /** Display name of the Entra application and prefix of the role name, e.g. `gcv-prod-vault-writer`. */
   readonly name: string;
@@ -45,6 +154,8 @@ export interface VaultWriterIdentityProps {
   readonly containerName: string;
   /** ARN of the AWS secret the archiver reads its coordinates from. */
   readonly awsSecretArn: string;
+  /** Also let the archiver list the container (its check of what earlier attempts committed). */
+  readonly listerRole?: VaultListerRole;
 }
 
 /**
@@ -63,28 +174,15 @@ export class VaultWriterIdentity extends Construct {
   public readonly role: RoleDefinition;
   public readonly assignment: RoleAssignment;
   public readonly coordinates: SecretsmanagerSecretVersion;
+  /** The list-only assignment, when `listerRole` is given. */
+  public readonly listAssignment?: RoleAssignment;
 
   constructor(scope: Construct, id: string, props: VaultWriterIdentityProps) {
     super(scope, id);
-    const client = new DataAzureadClientConfig(this, "deployer", {});
-    this.application = new Application(this, "application", {
-      displayName: props.name,
-      signInAudience: "AzureADMyOrg",
-      // The deploying identity keeps ownership, so later applies can manage the application.
-      owners: [client.objectId],
-    });
-    this.servicePrincipal = new ServicePrincipal(this, "service-principal", {
-      clientId: this.application.clientId,
-      owners: [client.objectId],
-    });
-    this.federatedCredential = new ApplicationFederatedIdentityCredential(this, "aws-archiver", {
-      applicationId: this.application.id,
-      displayName: "aws-transcript-archiver",
-      description: "AWS IAM outbound identity federation: the transcript archiver's role",
-      issuer: props.issuer,
-      subject: props.subjectRoleArn,
-      audiences: [TOKEN_EXCHANGE_AUDIENCE],
-    });
+    const app = federatedApplication(this, { ...props, credentialId: "aws-archiver", credentialName: "aws-transcript-archiver", description: "AWS IAM outbound identity federation: the transcript archiver's role" });
+    this.application = app.application;
+    this.servicePrincipal = app.servicePrincipal;
+    this.federatedCredential = app.federatedCredential;
     this.role = new RoleDefinition(this, "role", {
       name: `${props.name} (create-only blobs)`,
       scope: props.roleDefinitionScope,
@@ -100,16 +198,45 @@ export class VaultWriterIdentity extends Construct {
       // A new service principal may not have replicated yet when the assignment is made.
       skipServicePrincipalAadCheck: true,
     });
-    this.coordinates = new SecretsmanagerSecretVersion(this, "delivery", {
-      secretId: props.awsSecretArn,
-      secretString: Fn.jsonencode({
-        blobEndpoint: props.blobEndpoint,
-        containerName: props.containerName,
-        tenantId: client.tenantId,
-        clientId: this.application.clientId,
-      }),
-    });
-    // The archiver must not get coordinates before it is trusted and authorized.
-    this.coordinates.dependsOn = [dependable(this.federatedCredential), dependable(this.assignment)];
+    this.listAssignment = props.listerRole?.assign(this, "list-assignment", this.servicePrincipal.objectId);
+    this.coordinates = deliverCoordinates(this, app, props, [this.assignment, ...(this.listAssignment ? [this.listAssignment] : [])]);
+  }
+}
+
+export interface VaultReconcilerIdentityProps {
+  /** Display name of the Entra application, e.g. `gcv-prod-vault-reconciler`. */
+  readonly name: string;
+  /** The AWS account's outbound identity federation issuer URL. */
+  readonly issuer: string;
+  /** ARN of the reconciler's IAM role (`sub` of its tokens): a cross-stack reference. */
+  readonly subjectRoleArn: string;
+  readonly listerRole: VaultListerRole;
+  readonly blobEndpoint: string;
+  readonly containerName: string;
+  /** ARN of the AWS secret the reconciler reads its coordinates from (`<prefix>/azure-vault-lister`). */
+  readonly awsSecretArn: string;
+}
+
+/**
+ * The reconciler's own identity in Entra ID: an application trusted only by the
+ * reconciler's AWS role, holding only the list-only role. It proves that manifests
+ * exist; it cannot read, write or delete a blob. No SAS and no key: what the
+ * reconciler's List-only SAS is in `sas` mode.
+ */
+export class VaultReconcilerIdentity extends Construct {
+  public readonly application: Application;
+  public readonly servicePrincipal: ServicePrincipal;
+  public readonly federatedCredential: ApplicationFederatedIdentityCredential;
+  public readonly assignment: RoleAssignment;
+  public readonly coordinates: SecretsmanagerSecretVersion;
+
+  constructor(scope: Construct, id: string, props: VaultReconcilerIdentityProps) {
+    super(scope, id);
+    const app = federatedApplication(this, { ...props, credentialId: "aws-reconciler", credentialName: "aws-vault-reconciler", description: "AWS IAM outbound identity federation: the vault reconciler's role" });
+    this.application = app.application;
+    this.servicePrincipal = app.servicePrincipal;
+    this.federatedCredential = app.federatedCredential;
+    this.assignment = props.listerRole.assign(this, "assignment", this.servicePrincipal.objectId);
+    this.coordinates = deliverCoordinates(this, app, props, [this.assignment]);
   }
 }

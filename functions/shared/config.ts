@@ -14,6 +14,15 @@
  * | AZURE_VAULT_SECRET_ARN      | Secret holding `{"blobEndpoint","containerName","sasToken","expiresOn"}` (sas) or `{"blobEndpoint","containerName","tenantId","clientId"}` (federated) | required by the archiver |
  * | AZURE_VAULT_AUTH            | `federated` (Entra ID token from the role's AWS identity) or `sas`      | sas                        |
  * | AZURE_AUTHORITY_HOST        | Entra ID authority for federated tokens (tests point it at a fake)      | https://login.microsoftonline.com |
+ * | AZURE_VAULT_LISTER_SECRET_ARN | Secret of the list-only credential, same shape and mode as AZURE_VAULT_SECRET_ARN (existence and metadata, never content) | required by the archiver and the reconciler |
+ * | TIME_GUARD_MS               | Start no new record, attachment or page when less than this remains of the invocation | 10000 |
+ * | RECONCILE_WINDOW_HOURS      | Reconciler: conversations that ended in the last this-many hours (before the settle time) | 24 |
+ * | RECONCILE_SETTLE_MINUTES    | Reconciler: leave out conversations that ended this recently (the archiver may still be on them) | 60 |
+ * | RECONCILE_LOOKBACK_HOURS    | Reconciler: how long before the window a conversation ending in it may have started | 24 |
+ * | RECONCILE_SLICE_MINUTES     | Reconciler: length of each analytics query interval the window is cut into | 60 |
+ * | RECONCILE_REQUESTS_PER_MINUTE | Reconciler: its share of the Genesys rate budget (analytics requests per minute) | 60 |
+ * | RECONCILE_PAGE_SIZE         | Reconciler: analytics page size | 100 |
+ * | ARCHIVER_QUEUE_URL          | Reconciler: the archiver's queue, where missing conversations are re-enqueued | required by the reconciler |
  * | AZURE_REQUEST_TIMEOUT_MS    | Deadline of each Azure Blob operation, its retries included              | 20000                      |
  * | AZURE_MAX_TRIES             | Attempts per Azure Blob request (SDK retry policy)                       | 3                          |
  * | MAX_EVENT_BYTES             | Larger SQS bodies are quarantined, not processed                         | 1048576                    |
@@ -47,6 +56,15 @@ export const ENVIRONMENT_VARIABLES = {
   GENESYS_SECRET_ARN: { default: undefined },
   GENESYS_REQUEST_TIMEOUT_MS: { default: "10000" },
   AZURE_VAULT_SECRET_ARN: { default: undefined },
+  AZURE_VAULT_LISTER_SECRET_ARN: { default: undefined },
+  TIME_GUARD_MS: { default: "10000" },
+  RECONCILE_WINDOW_HOURS: { default: "24" },
+  RECONCILE_SETTLE_MINUTES: { default: "60" },
+  RECONCILE_SLICE_MINUTES: { default: "60" },
+  RECONCILE_LOOKBACK_HOURS: { default: "24" },
+  RECONCILE_REQUESTS_PER_MINUTE: { default: "60" },
+  RECONCILE_PAGE_SIZE: { default: "100" },
+  ARCHIVER_QUEUE_URL: { default: undefined },
   AZURE_VAULT_AUTH: { default: "sas" },
   AZURE_AUTHORITY_HOST: { default: "https://login.microsoftonline.com" },
   AZURE_REQUEST_TIMEOUT_MS: { default: "20000" },
@@ -134,16 +152,29 @@ export function genesysSettings(env: Env = process.env): GenesysSettings {
 /** Settings of the Azure vault writer. */
 export interface VaultSettings {
   secretArn: string;
+  listerSecretArn?: string;
   requestTimeoutMs: number;
   maxTries: number;
   auth: "federated" | "sas";
   authorityHost: string;
 }
 
+/** Settings of the reconciler's list-only vault credential (same mode and limits as the writer's). */
+export function vaultListerSettings(env: Env = process.env): Omit<VaultSettings, "listerSecretArn"> {
+  return {
+    secretArn: requireEnv("AZURE_VAULT_LISTER_SECRET_ARN", env),
+    requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS", env),
+    maxTries: intEnv("AZURE_MAX_TRIES", env),
+    auth: vaultAuthEnv(env),
+    authorityHost: urlEnv("AZURE_AUTHORITY_HOST", env)!,
+  };
+}
+
 /** Reads and validates the Azure vault variables. */
 export function vaultSettings(env: Env = process.env): VaultSettings {
   return {
     secretArn: requireEnv("AZURE_VAULT_SECRET_ARN", env),
+    listerSecretArn: optionalEnv("AZURE_VAULT_LISTER_SECRET_ARN", env),
     requestTimeoutMs: intEnv("AZURE_REQUEST_TIMEOUT_MS", env),
     maxTries: intEnv("AZURE_MAX_TRIES", env),
     auth: vaultAuthEnv(env),

@@ -16,14 +16,19 @@
  *
  * Error class names are matched by Step Functions Retry/Catch: keep them stable.
  */
+import { createHash } from "node:crypto";
 import { BUSINESS_METRICS, countMetric } from "./metrics";
 
 /** Options for {@link GenesysClient}. */
 export interface GenesysClientOptions {
   /** Genesys region domain, e.g. `mypurecloud.com`. */
   domain: string;
-  /** Client-credentials pair; called when a token is needed (cache it yourself, e.g. secrets.ts). */
-  credentials: () => Promise<{ clientId: string; clientSecret: string }>;
+  /**
+   * Client-credentials pair; called when a token is needed (cache it yourself, e.g. secrets.ts).
+   * Called with `refresh: true` once after Genesys refused the pair (`invalid_client`): the
+   * secret may have been fixed or rotated since it was cached, so read it again.
+   */
+  credentials: (opts?: { refresh?: boolean }) => Promise<{ clientId: string; clientSecret: string }>;
   /** @default `https://api.<domain>` */
   apiBaseUrl?: string;
   /** @default `https://login.<domain>` */
@@ -98,6 +103,8 @@ export interface GenesysDownload {
   body: ReadableStream<Uint8Array>;
   contentType?: string;
   contentLength?: number;
+  /** `Content-MD5` (base64) if the server sent one: the only digest a media download may carry. */
+  contentMd5?: string;
 }
 
 interface CachedToken {
@@ -223,6 +230,14 @@ export class GenesysClient {
         target = new URL(response.headers.get("location")!, current);
         continue;
       }
+      if (!toGenesys && response.status === 403) {
+        // Pre-signed storage URLs expire: a retry re-reads the transcript and gets a fresh one.
+        await response.body?.cancel();
+        throw new GenesysTransientError(
+          `download ${describeUrl(current)}: HTTP 403: the pre-signed media URL was refused, most likely expired (${presignedExpiry(current)}); retrying fetches a fresh URL`,
+          403,
+        );
+      }
       if (!toGenesys) await this.throwForStatus(response, `download ${describeUrl(current)}`);
       if (!response.body) throw new GenesysTransientError(`download ${describeUrl(current)}: empty body`, response.status);
       const length = response.headers.get("content-length");
@@ -230,6 +245,7 @@ export class GenesysClient {
         body: withIdleTimeout(response.body, this.timeoutMs, controller, describeUrl(current)),
         contentType: response.headers.get("content-type") ?? undefined,
         contentLength: length !== null && /^\d+$/.test(length) ? Number(length) : undefined,
+        contentMd5: response.headers.get("content-md5") ?? undefined,
       };
     }
   }
@@ -300,15 +316,25 @@ export class GenesysClient {
   }
 
   private async token(): Promise<string> {
-    const credentials = await this.options.credentials();
+    try {
+      return await this.tokenWith(await this.options.credentials());
+    } catch (error) {
+      // A refused client pair cannot be fixed by a new token: re-read the secret once (it may have been fixed).
+      if (!(error instanceof GenesysAuthError) || error.code !== "invalid_client") throw error;
+      return this.tokenWith(await this.options.credentials({ refresh: true }));
+    }
+  }
+
+  private async tokenWith(credentials: { clientId: string; clientSecret: string }): Promise<string> {
     const key = this.cacheKey(credentials.clientId);
     const cached = tokenCache.get(key);
     if (cached && cached.refreshAt > this.now()) return cached.accessToken;
-    let pending = pendingLogins.get(key);
+    const loginKey = `${key}|${credentials.clientSecret.length}:${hashOf(credentials.clientSecret)}`;
+    let pending = pendingLogins.get(loginKey);
     if (!pending) {
-      // Single flight: concurrent calls share one login.
-      pending = this.login(credentials).finally(() => pendingLogins.delete(key));
-      pendingLogins.set(key, pending);
+      // Single flight: concurrent calls with the same pair share one login.
+      pending = this.login(credentials).finally(() => pendingLogins.delete(loginKey));
+      pendingLogins.set(loginKey, pending);
     }
     const fresh = await pending;
     tokenCache.set(key, fresh);
@@ -372,6 +398,11 @@ export class GenesysClient {
   }
 }
 
+/** A short digest that tells two secrets apart without keeping either in a map key. */
+function hashOf(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
+}
+
 function retryAfterOf(response: Response): number {
   const header = response.headers.get("retry-after");
   if (header && /^\d+(\.\d+)?$/.test(header.trim())) return Math.ceil(Number(header.trim()));
@@ -419,6 +450,22 @@ function errorText(error: unknown, signal?: AbortSignal): string {
     return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
   }
   return String(error);
+}
+
+/** When a pre-signed URL expires, from its well-known query parameters (never their signatures). */
+function presignedExpiry(url: URL): string {
+  const q = url.searchParams;
+  const amzDate = q.get("X-Amz-Date");
+  const amzExpires = q.get("X-Amz-Expires");
+  if (amzDate && amzExpires && /^\d{8}T\d{6}Z$/.test(amzDate) && /^\d+$/.test(amzExpires)) {
+    const start = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`);
+    return `X-Amz-Date + X-Amz-Expires: valid until ${new Date(start + Number(amzExpires) * 1000).toISOString()}`;
+  }
+  const expires = q.get("Expires");
+  if (expires && /^\d+$/.test(expires)) return `Expires: valid until ${new Date(Number(expires) * 1000).toISOString()}`;
+  const se = q.get("se");
+  if (se) return `se: valid until ${se}`;
+  return "no expiry parameter in the URL";
 }
 
 /** Host and path only: query strings of pre-signed URLs are credentials and never logged. */

@@ -22,7 +22,7 @@ export function genesysClientFromEnv(
     apiBaseUrl: settings.apiBaseUrl,
     loginBaseUrl: settings.loginBaseUrl,
     requestTimeoutMs: settings.requestTimeoutMs,
-    credentials: () => getGenesysCredentials(settings.secretArn),
+    credentials: ({ refresh = false } = {}) => getGenesysCredentials(settings.secretArn, { forceFetch: refresh, afterRefusal: refresh }),
     ...overrides,
   });
 }

@@ -31,6 +31,14 @@ export const BUSINESS_METRICS = {
   syncSkips: "SyncSkips",
   /** Days (fractional) before the vault writer credential expires, published on a schedule. */
   vaultCredentialDaysLeft: "VaultCredentialDaysLeft",
+  /** Vault reconciler, per run: ended MESSAGE conversations Genesys lists in the window / those with a manifest / those without. */
+  conversationsExpected: "ConversationsExpected",
+  conversationsArchived: "ConversationsArchived",
+  conversationsMissing: "ConversationsMissing",
+  /** Missing conversations re-enqueued to the archiver. */
+  conversationsBackfilled: "ConversationsBackfilled",
+  /** Missing although an earlier backfill of them was archived: the archiver cannot complete them (alarmed). */
+  missingAfterBackfill: "MissingAfterBackfill",
 } as const;
 
 export type BusinessMetricName = (typeof BUSINESS_METRICS)[keyof typeof BUSINESS_METRICS];

@@ -29,6 +29,12 @@ export function countMetric(name: BusinessMetricName, value = 1, unit: "Count" |
   metrics.addMetric(name, unit === "Bytes" ? MetricUnit.Bytes : MetricUnit.Count, value);
 }
 
+/** Adds a per-run tally, zero included (a zero is what a graph and an alarm on "none missing" need). */
+export function tallyMetric(name: BusinessMetricName, value: number): void {
+  if (!namespace || value < 0) return;
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
+
 /** Counts one event under a dimension value, e.g. a webhook decision; emitted at once as its own EMF line. */
 export function countDimensioned(name: BusinessMetricName, dimension: string, value: string): void {
   if (!namespace) return;

@@ -9,12 +9,19 @@
  *    fails: SQS retries it and eventually moves it to the DLQ. Nothing is dropped.
  * 2. Archive the raw event: `events/<yyyy>/<mm>/<dd>/<conversationId>/<eventId>.json`
  *    (UTC date of the event time).
- * 3. For `customer.end` of a MESSAGE conversation: fetch the transcript and archive
- *    `transcripts/<conversationId>/transcript.json`, then stream each attachment to
- *    `transcripts/<conversationId>/attachments/<attachmentId>/<file name>`.
+ * 3. For `customer.end` of a MESSAGE conversation: unless its manifest exists, fetch
+ *    the transcript and archive `transcripts/<conversationId>/transcript.json`, then
+ *    stream each attachment to `transcripts/<conversationId>/attachments/<attachmentId>/<file name>`,
+ *    checking its size (and Content-MD5 if sent) against the transcript: a mismatch fails
+ *    the record and commits nothing. Last, write `transcripts/<conversationId>/manifest.json`
+ *    listing every blob with size and SHA-256: its presence means "complete".
+ *    Blobs left by an earlier attempt are accepted when they match; a conflict fails the
+ *    record loudly (VaultIntegrityError) and no manifest is written.
  *
  * All writes are create-only, so duplicates and retries are no-ops. A failed record
- * is reported in `batchItemFailures`; the others are not redone by SQS.
+ * is reported in `batchItemFailures`; the others are not redone by SQS. Time guard: no
+ * record or attachment starts with less than TIME_GUARD_MS left, and records still
+ * running at that point are reported as failures, so finished ones are acked.
  *
  * Transcript source: `GET /api/v2/conversations/{id}/recordings` (messagingTranscript).
  * One call returns every message with its attachments; the messages API would need
@@ -22,17 +29,17 @@
  * conversation against a 300 requests/minute budget.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import type { Logger } from "@aws-lambda-powertools/logger";
 import { createHash } from "node:crypto";
 import { intEnv, vaultSettings } from "../shared/config";
 import { InvalidEventError, parseEnvelope, type GenesysEvent } from "../shared/envelope";
 import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
-import { correlatedLogger, errorFields, logger } from "../shared/logger";
+import { errorFields, lazyCorrelatedLogger, logger, type CorrelatedLog } from "../shared/logger";
 import type { BusinessMetricName } from "../shared/metric-names";
 import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
-import { safeFileName, Vault, type WriteOutcome } from "./vault";
+import { TimeGuard } from "../shared/time-guard";
+import { safeFileName, Vault, VaultIntegrityError, type ListedBlob, type WriteOutcome } from "./vault";
 
 /** Topic whose MESSAGE conversations get their transcript archived. */
 export const CUSTOMER_END_TOPIC = "v2.detail.events.conversation.{id}.customer.end";
@@ -76,19 +83,23 @@ export async function handler(event: SqsEvent, context: LambdaContext): Promise<
   logger.addContext(context as never);
   vault ??= new Vault(vaultSettings());
   const maxEventBytes = intEnv("MAX_EVENT_BYTES");
+  const guard = new TimeGuard(() => context.getRemainingTimeInMillis(), intEnv("TIME_GUARD_MS"));
   let genesys: GenesysClient | undefined;
-  const genesysClient = () =>
-    (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() }));
-  const response = await processPartialResponse(
-    event,
-    (record: SqsRecord) => archiveRecord(record, vault!, maxEventBytes, genesysClient),
-    processor,
-    { context: context as never, throwOnFullBatchFailure: false },
-  );
-  const failed = response.batchItemFailures.length;
-  logger.info("batch done", { records: event.Records.length, failed });
-  flushMetrics();
-  return response as SqsBatchResponse;
+  const genesysClient = () => (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => guard.remainingMs() }));
+  try {
+    const response = await processPartialResponse(
+      event,
+      (record: SqsRecord) => guard.race(archiveRecord(record, vault!, maxEventBytes, genesysClient, guard), `record ${record.messageId}`),
+      processor,
+      { context: context as never, throwOnFullBatchFailure: false },
+    );
+    const failed = response.batchItemFailures.length;
+    logger.info("batch done", { records: event.Records.length, failed });
+    return response as SqsBatchResponse;
+  } finally {
+    guard.dispose();
+    flushMetrics();
+  }
 }
 
 async function archiveRecord(
@@ -96,7 +107,9 @@ async function archiveRecord(
   vault: Vault,
   maxEventBytes: number,
   genesys: () => GenesysClient,
+  guard: TimeGuard,
 ): Promise<void> {
+  guard.check(`record ${record.messageId}`);
   let event: GenesysEvent;
   try {
     event = parseEnvelope(record.body, { maxBytes: maxEventBytes });
@@ -107,28 +120,29 @@ async function archiveRecord(
     return;
   }
   const conversationId = event.conversationId!;
-  const log = correlatedLogger({ eventId: event.id, conversationId, sqsMessageId: record.messageId });
+  const log = lazyCorrelatedLogger({ eventId: event.id, conversationId, sqsMessageId: record.messageId });
   try {
     const meta = { conversationid: conversationId, topic: event.topicName, eventtime: event.eventTime.toISOString(), eventid: event.id };
     const body = Buffer.from(record.body, "utf8");
-    const outcome = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, body, meta);
+    const { outcome } = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, body, meta);
     countArchived(outcome, BUSINESS_METRICS.eventsArchived, body.length);
     log.info("event archived", { outcome, topic: event.detailType });
     if (event.detailType === CUSTOMER_END_TOPIC && event.eventBody.mediaType === "MESSAGE") {
-      const attachments = await archiveTranscriptOnce(conversationId, event, vault, genesys(), log);
+      const attachments = await archiveTranscriptOnce(conversationId, event, vault, genesys(), log, guard);
       log.info("transcript archived", { attachments });
     }
   } catch (error) {
-    log.error("record failed; SQS will retry it", errorFields(error));
+    if (error instanceof VaultIntegrityError) log.error("VAULT INTEGRITY: record failed, nothing committed for the mismatching blob", errorFields(error));
+    else log.error("record failed; SQS will retry it", errorFields(error));
     throw error;
   }
 }
 
-function archiveTranscriptOnce(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: Logger): Promise<number> {
+function archiveTranscriptOnce(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: CorrelatedLog, guard: TimeGuard): Promise<number> {
   if (archivedTranscripts.has(conversationId)) return Promise.resolve(0);
   let work = transcriptsInFlight.get(conversationId);
   if (!work) {
-    work = archiveTranscript(conversationId, event, vault, genesys, log)
+    work = archiveTranscript(conversationId, event, vault, genesys, log, guard)
       .then((count) => {
         if (archivedTranscripts.size >= MAX_REMEMBERED) archivedTranscripts.clear();
         archivedTranscripts.add(conversationId);
@@ -140,13 +154,28 @@ function archiveTranscriptOnce(conversationId: string, event: GenesysEvent, vaul
   return work;
 }
 
-async function archiveTranscript(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: Logger): Promise<number> {
+/** One line of the manifest. */
+interface ManifestEntry {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+async function archiveTranscript(conversationId: string, event: GenesysEvent, vault: Vault, genesys: GenesysClient, log: CorrelatedLog, guard: TimeGuard): Promise<number> {
+  const base = `transcripts/${conversationId}`;
+  const manifestName = `${base}/manifest.json`;
+  // What an earlier attempt left (list-only credential: names, sizes, stored hashes).
+  const existing = await vault.list(`${base}/`);
+  if (existing.has(manifestName)) {
+    log.info("conversation already complete (manifest present)", { manifestName });
+    return 0;
+  }
+
   const recordings = await genesys.request<Recording[] | undefined>("GET", `/api/v2/conversations/${encodeURIComponent(conversationId)}/recordings`);
   if (!Array.isArray(recordings)) throw new TranscriptNotReadyError(`recordings of ${conversationId} are not available yet`);
   const transcripts = recordings.filter((r) => Array.isArray(r?.messagingTranscript));
   if (!transcripts.length) throw new TranscriptNotReadyError(`conversation ${conversationId} has no messaging transcript yet`);
 
-  const base = `transcripts/${conversationId}`;
   const downloads: Array<{ blobName: string; attachment: TranscriptAttachment }> = [];
   const archived = transcripts.map((recording, r) => ({
     ...recording,
@@ -162,26 +191,76 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
     })),
   }));
   const meta = { conversationid: conversationId, topic: event.topicName, eventtime: event.eventTime.toISOString() };
-  const document = { conversationId, source: `GET /api/v2/conversations/${conversationId}/recordings`, recordings: archived };
-  const transcript = Buffer.from(JSON.stringify(document, null, 2));
-  const outcome = await vault.putBytes(`${base}/transcript.json`, transcript, meta);
-  countArchived(outcome, BUSINESS_METRICS.transcriptsArchived, transcript.length);
-  log.info("transcript written", { outcome, attachments: downloads.length });
+  const entries: ManifestEntry[] = [];
+
+  const transcriptName = `${base}/transcript.json`;
+  const earlierTranscript = existing.get(transcriptName);
+  if (earlierTranscript) {
+    // The transcript written by an earlier attempt stands (create-only); it is listed as stored.
+    entries.push(acceptEarlier(earlierTranscript, undefined));
+  } else {
+    const document = { conversationId, source: `GET /api/v2/conversations/${conversationId}/recordings`, recordings: archived };
+    const transcript = Buffer.from(JSON.stringify(document, null, 2));
+    const written = await vault.putBytes(transcriptName, transcript, meta);
+    countArchived(written.outcome, BUSINESS_METRICS.transcriptsArchived, transcript.length);
+    // A concurrent writer's transcript may differ harmlessly (e.g. media URL paths): list it as stored.
+    entries.push(await entryOf(vault, transcriptName, written, undefined, base, false));
+    log.info("transcript written", { outcome: written.outcome, attachments: downloads.length });
+  }
 
   for (const { blobName, attachment } of downloads) {
+    const announced = typeof attachment.contentLength === "number" ? attachment.contentLength : undefined;
+    const earlier = existing.get(blobName);
+    if (earlier) {
+      entries.push(acceptEarlier(earlier, announced));
+      continue;
+    }
+    guard.check(`attachment ${blobName}`);
     if (!attachment.url) throw new Error(`attachment ${blobName} has no url`);
     const download = await genesys.download(attachment.url);
-    const attachmentOutcome = await vault.putStream(
+    if (announced !== undefined && download.contentLength !== undefined && download.contentLength !== announced) {
+      await download.body.cancel().catch(() => undefined);
+      throw new VaultIntegrityError(`download for ${blobName} announces ${download.contentLength} bytes, the transcript says ${announced}; nothing committed`);
+    }
+    const written = await vault.putStream(
       blobName,
       download.body,
       { ...meta, attachmentid: attachment.id ?? "" },
       download.contentType ?? attachment.mediaType ?? "application/octet-stream",
-      download.contentLength,
+      { length: announced ?? download.contentLength, md5Base64: download.contentMd5, signal: guard.signal },
     );
-    countArchived(attachmentOutcome, BUSINESS_METRICS.attachmentsArchived, download.contentLength ?? 0);
-    log.info("attachment archived", { blobName, outcome: attachmentOutcome, bytes: download.contentLength });
+    countArchived(written.outcome, BUSINESS_METRICS.attachmentsArchived, written.size);
+    entries.push(await entryOf(vault, blobName, written, announced, base, true));
+    log.info("attachment archived", { blobName, outcome: written.outcome, bytes: written.size });
   }
+
+  const manifest = { conversationId, blobs: entries, blobCount: entries.length, writtenAt: new Date().toISOString() };
+  const { outcome } = await vault.putBytes(manifestName, Buffer.from(JSON.stringify(manifest, null, 2)), meta);
+  log.info("manifest written", { manifestName, outcome, blobs: entries.length });
   return downloads.length;
+}
+
+/** A blob an earlier attempt committed: accepted if it matches what the transcript announces, else a loud failure. */
+function acceptEarlier(blob: ListedBlob, announcedSize: number | undefined): ManifestEntry {
+  if (!blob.sha256) throw new VaultIntegrityError(`vault blob ${blob.name} exists without a sha256 in its metadata; it cannot be verified`);
+  if (announcedSize !== undefined && blob.size !== announcedSize) {
+    throw new VaultIntegrityError(
+      `vault blob ${blob.name} holds ${blob.size} bytes but the transcript announces ${announcedSize}; the immutable blob cannot be replaced: no manifest is written, see docs/operations.md`,
+    );
+  }
+  return { name: blob.name, size: blob.size, sha256: blob.sha256 };
+}
+
+/** The manifest line of a blob this call wrote, or, if it raced with another writer, of the stored blob. */
+async function entryOf(vault: Vault, name: string, written: { outcome: string; sha256: string; size: number }, announcedSize: number | undefined, base: string, mustMatch: boolean): Promise<ManifestEntry> {
+  if (written.outcome === "created") return { name, size: written.size, sha256: written.sha256 };
+  const stored = (await vault.list(`${base}/`)).get(name);
+  if (!stored) throw new Error(`vault blob ${name} answered "already exists" but is not listed`);
+  const entry = acceptEarlier(stored, announcedSize);
+  if (mustMatch && entry.sha256 !== written.sha256) {
+    throw new VaultIntegrityError(`vault blob ${name} already holds content with sha256 ${entry.sha256}, not the ${written.sha256} just received; no manifest is written`);
+  }
+  return entry;
 }
 
 async function quarantine(record: SqsRecord, vault: Vault, reason: string): Promise<void> {
@@ -190,7 +269,7 @@ async function quarantine(record: SqsRecord, vault: Vault, reason: string): Prom
   const date = Number.isFinite(sent) && sent > 0 ? new Date(sent) : new Date();
   const messageId = safeFileName(record.messageId ?? "unknown");
   const name = `quarantine/${datePath(date)}/${messageId}.json`;
-  const log = correlatedLogger({ sqsMessageId: record.messageId });
+  const log = lazyCorrelatedLogger({ sqsMessageId: record.messageId });
   const document = {
     reason,
     messageId: record.messageId,
@@ -201,7 +280,7 @@ async function quarantine(record: SqsRecord, vault: Vault, reason: string): Prom
     body: record.body,
   };
   try {
-    const outcome = await vault.putBytes(name, Buffer.from(JSON.stringify(document)), { reason: reason.slice(0, 256), messageid: record.messageId });
+    const { outcome } = await vault.putBytes(name, Buffer.from(JSON.stringify(document)), { reason: reason.slice(0, 256), messageid: record.messageId });
     if (outcome === "created") countMetric(BUSINESS_METRICS.recordsQuarantined);
     log.warn("malformed record quarantined", { reason, blobName: name, outcome });
   } catch (error) {

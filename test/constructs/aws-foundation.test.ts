@@ -63,6 +63,7 @@ describe("encryption key", () => {
     const viaOf = (sid: string) => [...new Set(grants.filter((g) => g.Sid === sid).flatMap((g) => g.Condition.StringEquals["kms:ViaService"]))].sort();
     expect(viaOf("DecryptOwnConfiguration")).toEqual(["dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"]);
     expect(viaOf("DecryptQueueMessages")).toEqual(["sqs.eu-west-1.amazonaws.com"]);
+    expect(viaOf("EncryptBackfills")).toEqual(["sqs.eu-west-1.amazonaws.com"]);
     expect(viaOf("EncryptExecutionInput")).toEqual(["states.eu-west-1.amazonaws.com"]);
     expect(viaOf("UseTheEnvironmentKey")).toEqual(["sqs.eu-west-1.amazonaws.com", "states.eu-west-1.amazonaws.com"]);
   });
@@ -156,6 +157,7 @@ describe("secrets", () => {
   test("every secret is encrypted with the environment key and has no value in the AWS stack", () => {
     const secrets = Object.values(resourcesOf(aws, "aws_secretsmanager_secret")) as any[];
     expect(secrets.map((s) => s.name).sort()).toEqual([
+      "gcv-dev/azure-vault-lister",
       "gcv-dev/azure-vault-writer",
       "gcv-dev/genesys-config-sync",
       "gcv-dev/genesys-interaction",
@@ -177,6 +179,7 @@ describe("one Genesys OAuth client per pipeline", () => {
     const secretOf = Object.fromEntries(callers.map((f) => [f.function_name, genesysSecrets.find(([id]) => f.environment.variables.GENESYS_SECRET_ARN === `\${aws_secretsmanager_secret.${id}.arn}`)?.[1].name]));
     expect(secretOf).toEqual({
       "gcv-dev-transcript-archiver": "gcv-dev/genesys-transcript-vault",
+      "gcv-dev-vault-reconciler": "gcv-dev/genesys-transcript-vault",
       "gcv-dev-interaction-processor": "gcv-dev/genesys-interaction",
       "gcv-dev-config-sync": "gcv-dev/genesys-config-sync",
     });
@@ -211,10 +214,13 @@ describe("secret resource policies", () => {
   test("each denies every principal but the roles granted to read it and the deployer, and lets its readers only read", () => {
     const deployer = "arn:aws:iam::111111111111:role/gcv-deploy";
     const expected: Record<string, string[]> = {
-      "gcv-dev/genesys-transcript-vault": ["gcv-dev-transcript-archiver"],
+      // The reconciler queries analytics with the transcript vault pipeline's client.
+      "gcv-dev/genesys-transcript-vault": ["gcv-dev-transcript-archiver", "gcv-dev-vault-reconciler"],
       "gcv-dev/genesys-interaction": ["gcv-dev-interaction-processor"],
       "gcv-dev/genesys-config-sync": ["gcv-dev-config-sync"],
       "gcv-dev/azure-vault-writer": ["gcv-dev-transcript-archiver"],
+      // Federated: the reconciler's list-only identity; the archiver lists with its own.
+      "gcv-dev/azure-vault-lister": ["gcv-dev-vault-reconciler"],
       "gcv-dev/webhook-shared-secret": ["gcv-dev-webhook-receiver"],
     };
     for (const [name, readerNames] of Object.entries(expected)) {

@@ -1,6 +1,7 @@
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainerImmutabilityPolicy } from "@cdktf/provider-azurerm/lib/storage-container-immutability-policy";
 import { Testing } from "cdktf";
+import { LIST_ONLY_CONDITION } from "../../constructs/vault/vault-writer-identity";
 import { onlyResource, sampleEnv, synthEnvironments } from "../support/synth-app";
 
 const { stacks, built } = synthEnvironments([sampleEnv("dev"), sampleEnv("prod")]);
@@ -70,39 +71,67 @@ describe("vault container", () => {
   });
 });
 
-describe("writer credential in sas mode", () => {
-  test("is a container SAS that can create and write only, over HTTPS", () => {
-    const sas = onlyResource({ resource: sasDev.data } as any, "azurerm_storage_account_blob_container_sas");
-    expect(sas.permissions).toEqual({ create: true, write: true, add: false, read: false, list: false, delete: false });
-    expect(sas.https_only).toBe(true);
+/** The resource of `type` whose construct path contains `/<part>/`. */
+const ofCredential = (part: "writer" | "lister", type: string, stack: any = sasDev) =>
+  Object.values(stack.resource?.[type] ?? {}).find((r: any) => r["//"].metadata.path.includes(`/${part}/`)) as any;
+
+describe("writer and lister credentials in sas mode", () => {
+  test("the writer SAS can create and write only, the lister SAS can list only; both over HTTPS", () => {
+    const data = { resource: sasDev.data };
+    expect(ofCredential("writer", "azurerm_storage_account_blob_container_sas", data).permissions).toEqual({ create: true, write: true, add: false, read: false, list: false, delete: false });
+    expect(ofCredential("lister", "azurerm_storage_account_blob_container_sas", data).permissions).toEqual({ create: false, write: false, add: false, read: false, list: true, delete: false });
+    for (const part of ["writer", "lister"] as const) expect(ofCredential(part, "azurerm_storage_account_blob_container_sas", data).https_only).toBe(true);
   });
 
-  test("expires sasValidityDays after each rotation, and rotation is a time_rotating resource", () => {
-    const sas = onlyResource({ resource: sasDev.data } as any, "azurerm_storage_account_blob_container_sas");
-    expect(sas.start).toMatch(/^\$\{time_rotating\.[\w-]+\.rfc3339\}$/);
-    expect(sas.expiry).toMatch(/^\$\{timeadd\(time_rotating\.[\w-]+\.rfc3339, "720h"\)\}$/);
-    expect(onlyResource(sasDev, "time_rotating").rotation_days).toBe(14);
+  test("each expires sasValidityDays after its rotation, and rotation is a time_rotating resource", () => {
+    for (const part of ["writer", "lister"] as const) {
+      const sas = ofCredential(part, "azurerm_storage_account_blob_container_sas", { resource: sasDev.data });
+      expect(sas.start).toMatch(/^\$\{time_rotating\.[\w-]+\.rfc3339\}$/);
+      expect(sas.expiry).toMatch(/^\$\{timeadd\(time_rotating\.[\w-]+\.rfc3339, "720h"\)\}$/);
+      expect(ofCredential(part, "time_rotating").rotation_days).toBe(14);
+    }
   });
 
-  test("is delivered into the AWS stack's secret through a write-only argument", () => {
-    const version = onlyResource(sasDev, "aws_secretsmanager_secret_version");
-    expect(version.secret_string).toBeUndefined();
-    expect(version.secret_string_wo).toContain("data.azurerm_storage_account_blob_container_sas.");
-    expect(version.secret_id).toMatch(/terraform_remote_state\.cross-stack-reference-input-dev-aws\.outputs\./);
-    expect(version.secret_string_wo_version).toMatch(/parseint\(formatdate\("YYYYMMDDhhmm", time_rotating/);
+  test("each is delivered into its own AWS secret through a write-only argument", () => {
+    const ids = new Set<string>();
+    for (const part of ["writer", "lister"] as const) {
+      const version = ofCredential(part, "aws_secretsmanager_secret_version");
+      expect(version.secret_string).toBeUndefined();
+      expect(version.secret_string_wo).toContain("data.azurerm_storage_account_blob_container_sas.");
+      expect(version.secret_id).toMatch(/terraform_remote_state\.cross-stack-reference-input-dev-aws\.outputs\./);
+      expect(version.secret_string_wo_version).toMatch(/parseint\(formatdate\("YYYYMMDDhhmm", time_rotating/);
+      ids.add(version.secret_id);
+    }
+    expect(ids.size).toBe(2);
   });
 
   test("account SAS policy flags tokens valid longer than the configured validity", () => {
     expect(onlyResource(sasDev, "azurerm_storage_account").sas_policy).toEqual({ expiration_period: "30.00:00:00", expiration_action: "Log" });
   });
 
-  test("the SAS is not signed before the WORM policy exists", () => {
-    const sas = onlyResource({ resource: sasDev.data } as any, "azurerm_storage_account_blob_container_sas");
-    expect(sas.depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
+  test("no SAS is signed before the WORM policy exists", () => {
+    for (const part of ["writer", "lister"] as const) {
+      const sas = ofCredential(part, "azurerm_storage_account_blob_container_sas", { resource: sasDev.data });
+      expect(sas.depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
+    }
   });
 
   test("keeps Shared Key authorization, which the SAS needs", () => {
     expect(onlyResource(sasDev, "azurerm_storage_account").shared_access_key_enabled).toBe(true);
+  });
+});
+
+describe("audit trail", () => {
+  test("the blob service sends StorageRead, StorageWrite and StorageDelete to the environment's Log Analytics workspace", () => {
+    const setting = onlyResource(dev, "azurerm_monitor_diagnostic_setting");
+    expect(setting.target_resource_id).toMatch(/^\$\{azurerm_storage_account\.[\w-]+\.id\}\/blobServices\/default$/);
+    expect(setting.log_analytics_workspace_id).toMatch(/^\$\{azurerm_log_analytics_workspace\.[\w-]+\.id\}$/);
+    expect(setting.enabled_log).toEqual([{ category: "StorageRead" }, { category: "StorageWrite" }, { category: "StorageDelete" }]);
+  });
+
+  test("logs are kept per environment (dev 30 days, prod 365) and the workspace takes no shared keys", () => {
+    expect(onlyResource(dev, "azurerm_log_analytics_workspace")).toMatchObject({ retention_in_days: 30, sku: "PerGB2018", local_authentication_enabled: false });
+    expect(onlyResource(prod, "azurerm_log_analytics_workspace").retention_in_days).toBe(365);
   });
 });
 
@@ -147,6 +176,19 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
     expect(stack.provider?.azurerm?.[0]?.features).toEqual([{ storage: [{ data_plane_available: false }] }]);
   });
 
+  /** The resource of `type` whose construct id path contains `/<part>/` (one per part). */
+  const of = (part: string, type: string) => {
+    const found = Object.values(stack.resource?.[type] ?? {}).filter((r: any) => r["//"].metadata.path.includes(`/${part}/`)) as any[];
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+  const assignments = () => Object.values(stack.resource?.azurerm_role_assignment ?? {}) as any[];
+  const writerCreate = () => assignments().find((a) => a["//"].metadata.path.endsWith("/writer-identity/assignment"));
+  const writerList = () => assignments().find((a) => a["//"].metadata.path.endsWith("/writer-identity/list-assignment"));
+  const reconcilerList = () => assignments().find((a) => a["//"].metadata.path.endsWith("/reconciler-identity/assignment"));
+  /** The AWS stack output a cross-stack reference names. */
+  const awsOutputOf = (reference: string) => JSON.stringify(aws.output?.[/outputs\.([\w-]+)\}/.exec(reference)![1]!]?.value);
+
   test("the plan identity needs no data-plane role: every resource is managed through the management plane", () => {
     // Data-plane resource types would need a blob role for whoever plans; none is used.
     for (const type of ["azurerm_storage_blob", "azurerm_storage_data_lake_gen2_filesystem", "azurerm_storage_share", "azurerm_storage_queue", "azurerm_storage_table"]) {
@@ -155,40 +197,58 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
     const container = onlyResource(stack, "azurerm_storage_container");
     expect(container.storage_account_id).toBeDefined();
     expect(container.storage_account_name).toBeUndefined();
-    // The only role assignment is the archiver's, to the archiver's service principal.
-    const assignment = onlyResource(stack, "azurerm_role_assignment");
-    expect(assignment.principal_id).toMatch(/^\$\{azuread_service_principal\.[\w-]+\.object_id\}$/);
+    // The only role assignments: the archiver's two and the reconciler's one, each to its own service principal.
+    expect(assignments()).toHaveLength(3);
+    expect(writerCreate().principal_id).toBe(`\${azuread_service_principal.${Object.keys(stack.resource!.azuread_service_principal!).find((k) => k.startsWith("writer-identity"))}.object_id}`);
+    expect(reconcilerList().principal_id).toBe(`\${azuread_service_principal.${Object.keys(stack.resource!.azuread_service_principal!).find((k) => k.startsWith("reconciler-identity"))}.object_id}`);
+    expect(writerList().principal_id).toBe(writerCreate().principal_id);
   });
 
-  test("nothing can write before the WORM policy exists, and coordinates arrive only once the writer is trusted", () => {
-    const assignment = onlyResource(stack, "azurerm_role_assignment");
-    expect(assignment.depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
-    const version = onlyResource(stack, "aws_secretsmanager_secret_version");
-    expect(version.depends_on).toEqual([expect.stringMatching(/^azuread_application_federated_identity_credential\./), expect.stringMatching(/^azurerm_role_assignment\./)]);
+  test("nothing can write before the WORM policy exists, and coordinates arrive only once each identity is trusted and authorized", () => {
+    expect(writerCreate().depends_on).toEqual([expect.stringMatching(/^azurerm_storage_container_immutability_policy\./)]);
+    const writerVersion = of("writer-identity", "aws_secretsmanager_secret_version");
+    expect(writerVersion.depends_on).toEqual([
+      expect.stringMatching(/^azuread_application_federated_identity_credential\.writer-identity/),
+      expect.stringMatching(/^azurerm_role_assignment\.writer-identity_assignment_/),
+      expect.stringMatching(/^azurerm_role_assignment\.writer-identity_list-assignment_/),
+    ]);
+    const reconcilerVersion = of("reconciler-identity", "aws_secretsmanager_secret_version");
+    expect(reconcilerVersion.depends_on).toEqual([
+      expect.stringMatching(/^azuread_application_federated_identity_credential\.reconciler-identity/),
+      expect.stringMatching(/^azurerm_role_assignment\.reconciler-identity_assignment_/),
+    ]);
   });
 
-  test("the AWS secret receives only non-secret coordinates", () => {
-    const version = onlyResource(stack, "aws_secretsmanager_secret_version");
-    expect(version.secret_string_wo).toBeUndefined();
-    expect(version.secret_string).toMatch(/^\$\{jsonencode\(\{/);
-    const keys = [...version.secret_string.matchAll(/"(\w+)" = /g)].map((m: RegExpMatchArray) => m[1]).sort();
-    expect(keys).toEqual(["blobEndpoint", "clientId", "containerName", "tenantId"]);
-    expect(version.secret_string).toContain("azuread_application.");
-    expect(version.secret_string).toContain("data.azuread_client_config.");
+  test("each AWS secret receives only non-secret coordinates: the writer's the archiver's application, the lister's the reconciler's", () => {
+    for (const part of ["writer-identity", "reconciler-identity"]) {
+      const version = of(part, "aws_secretsmanager_secret_version");
+      expect(version.secret_string_wo).toBeUndefined();
+      expect(version.secret_string).toMatch(/^\$\{jsonencode\(\{/);
+      const keys = [...version.secret_string.matchAll(/"(\w+)" = /g)].map((m: RegExpMatchArray) => m[1]).sort();
+      expect(keys).toEqual(["blobEndpoint", "clientId", "containerName", "tenantId"]);
+      expect(version.secret_string).toMatch(new RegExp(`azuread_application\\.${part}_application_\\w+\\.client_id`));
+      expect(version.secret_string).toContain("data.azuread_client_config.");
+    }
+    expect(awsOutputOf(of("writer-identity", "aws_secretsmanager_secret_version").secret_id)).toMatch(/aws_secretsmanager_secret\.vault-writer-secret_/);
+    expect(awsOutputOf(of("reconciler-identity", "aws_secretsmanager_secret_version").secret_id)).toMatch(/aws_secretsmanager_secret\.vault-lister-secret_/);
   });
 
-  test("the federated credential trusts the account issuer and exactly the archiver role, by cross-stack reference", () => {
-    const fic = onlyResource(stack, "azuread_application_federated_identity_credential");
-    expect(fic.issuer).toBe(sampleEnv(name).aws.outboundIdentityIssuer);
-    expect(fic.audiences).toEqual(["api://AzureADTokenExchange"]);
-    expect(fic.subject).toMatch(/terraform_remote_state\.cross-stack-reference-input-[\w-]+-aws\.outputs\./);
-    // ...and that output is the archiver role's ARN in the AWS stack.
-    const outputName = /outputs\.([\w-]+)\}/.exec(fic.subject)![1]!;
-    expect(JSON.stringify(aws.output?.[outputName]?.value)).toMatch(/aws_iam_role\.transcript-vault_archiver_role_[\w]+\.arn/);
+  test("each federated credential trusts the account issuer and exactly its own role, by cross-stack reference", () => {
+    const expected = { "writer-identity": /aws_iam_role\.transcript-vault_archiver_role_\w+\.arn/, "reconciler-identity": /aws_iam_role\.transcript-vault_reconciler_function_role_\w+\.arn/ };
+    expect(Object.keys(stack.resource!.azuread_application_federated_identity_credential!)).toHaveLength(2);
+    for (const [part, role] of Object.entries(expected)) {
+      const fic = of(part, "azuread_application_federated_identity_credential");
+      expect(fic.issuer).toBe(sampleEnv(name).aws.outboundIdentityIssuer);
+      expect(fic.audiences).toEqual(["api://AzureADTokenExchange"]);
+      expect(fic.subject).toMatch(/terraform_remote_state\.cross-stack-reference-input-[\w-]+-aws\.outputs\./);
+      // ...and that output is the role's ARN in the AWS stack.
+      expect(awsOutputOf(fic.subject)).toMatch(role);
+      expect(fic.application_id).toMatch(new RegExp(`^\\$\\{azuread_application\\.${part}_application_\\w+\\.id\\}$`));
+    }
   });
 
   test("a custom role can only create blobs, assigned at container scope", () => {
-    const role = onlyResource(stack, "azurerm_role_definition");
+    const role = of("writer-identity", "azurerm_role_definition");
     expect(role.permissions).toEqual([
       {
         actions: [],
@@ -199,22 +259,57 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
     ]);
     const text = JSON.stringify(role.permissions);
     expect(text).not.toMatch(/blobs\/read|blobs\/delete|\/\*|deleteBlobVersion|permanentDelete|listKeys/i);
-    const assignment = onlyResource(stack, "azurerm_role_assignment");
-    expect(assignment.scope).toMatch(/^\$\{azurerm_storage_container\.[\w-]+\.id\}$/);
-    expect(assignment.role_definition_id).toMatch(/azurerm_role_definition\.[\w-]+\.role_definition_resource_id/);
+    expect(writerCreate().scope).toMatch(/^\$\{azurerm_storage_container\.[\w-]+\.id\}$/);
+    expect(writerCreate().role_definition_id).toMatch(/azurerm_role_definition\.writer-identity_role_\w+\.role_definition_resource_id/);
+    expect(writerCreate().condition).toBeUndefined();
   });
 
-  test("the archiver may mint web identity tokens only for Entra ID, for at most 5 minutes", () => {
-    const policies = Object.values(aws.resource?.aws_iam_role_policy ?? {}).map((p: any) => JSON.parse(p.policy));
-    const grants = policies.flatMap((p) => p.Statement).filter((st: any) => [st.Action].flat().includes("sts:GetWebIdentityToken"));
-    expect(grants).toHaveLength(1);
-    expect(grants[0].Condition).toEqual({
-      "ForAllValues:StringEquals": { "sts:IdentityTokenAudience": ["api://AzureADTokenExchange"] },
-      NumericLessThanEquals: { "sts:DurationSeconds": "300" },
-      Null: { "sts:IdentityTokenAudience": "false" },
-    });
+  test("a list-only role: blob read narrowed to List Blobs by an ABAC condition (version 2.0) on every assignment, at container scope", () => {
+    const role = of("lister-role", "azurerm_role_definition");
+    expect(role.permissions).toEqual([{ actions: [], data_actions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"], not_actions: [], not_data_actions: [] }]);
+    for (const assignment of [writerList(), reconcilerList()]) {
+      expect(assignment).toMatchObject({
+        scope: writerCreate().scope,
+        role_definition_id: expect.stringMatching(/azurerm_role_definition\.lister-role_\w+\.role_definition_resource_id/),
+        condition: "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})))",
+        condition_version: "2.0",
+        principal_type: "ServicePrincipal",
+      });
+    }
+    // The stand-in that enforces it in the function tests evaluates exactly this text.
+    expect(reconcilerList().condition).toBe(LIST_ONLY_CONDITION);
+  });
+
+  test("the archiver lists with its own identity; the reconciler with its own list-only one", () => {
+    const fn = (pattern: RegExp) => Object.values(aws.resource?.aws_lambda_function ?? {}).find((f: any) => pattern.test(f.function_name)) as any;
+    const secretRef = (id: string) => `\${aws_secretsmanager_secret.${Object.keys(aws.resource!.aws_secretsmanager_secret!).find((k) => k.startsWith(id))}.arn}`;
+    expect(fn(/transcript-archiver/).environment.variables).toMatchObject({ AZURE_VAULT_AUTH: "federated", AZURE_VAULT_LISTER_SECRET_ARN: secretRef("vault-writer-secret") });
+    expect(fn(/vault-reconciler/).environment.variables).toMatchObject({ AZURE_VAULT_AUTH: "federated", AZURE_VAULT_LISTER_SECRET_ARN: secretRef("vault-lister-secret") });
+  });
+
+  test("the archiver and the reconciler may mint web identity tokens only for Entra ID, for at most 5 minutes", () => {
+    const policies = Object.values(aws.resource?.aws_iam_role_policy ?? {}) as any[];
+    const granted = policies.filter((p) => JSON.parse(p.policy).Statement.some((st: any) => [st.Action].flat().includes("sts:GetWebIdentityToken")));
+    expect(granted.map((p) => p.role).sort()).toEqual([expect.stringMatching(/transcript-vault_archiver_role/), expect.stringMatching(/transcript-vault_reconciler_function_role/)]);
+    const grants = granted.flatMap((p) => JSON.parse(p.policy).Statement).filter((st: any) => [st.Action].flat().includes("sts:GetWebIdentityToken"));
+    for (const grant of grants) {
+      expect(grant.Condition).toEqual({
+        "ForAllValues:StringEquals": { "sts:IdentityTokenAudience": ["api://AzureADTokenExchange"] },
+        NumericLessThanEquals: { "sts:DurationSeconds": "300" },
+        Null: { "sts:IdentityTokenAudience": "false" },
+      });
+    }
     const archiver = Object.values(aws.resource?.aws_lambda_function ?? {}).find((f: any) => /transcript-archiver/.test(f.function_name)) as any;
     expect(archiver.environment.variables.AZURE_VAULT_AUTH).toBe("federated");
+  });
+});
+
+describe("federated mode without the reconciler", () => {
+  test("has no reconciler identity; the archiver keeps its list-only assignment", () => {
+    const s = synthEnvironments([sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any)]).stacks;
+    const paths = Object.values(s["dev-azure"]!.resource?.azurerm_role_assignment ?? {}).map((a: any) => a["//"].metadata.path.split("/").slice(-2).join("/"));
+    expect(paths.sort()).toEqual(["writer-identity/assignment", "writer-identity/list-assignment"]);
+    expect(Object.keys(s["dev-azure"]!.resource!.azuread_application!)).toEqual([expect.stringMatching(/^writer-identity_application_/)]);
   });
 });
 

@@ -83,6 +83,22 @@ describe("operations dashboard", () => {
     expect(lines.find((l: any[]) => l[0] === "AWS/States")[3]).toBe("arn:aws:states:eu-west-1:333333333333:stateMachine:gcv-prod-interaction-workflow");
   });
 
+  test("graphs the vault reconciler's completeness counts and its Genesys 429s under its own service", () => {
+    const lines = body.widgets.flatMap((w: any) => w.properties.metrics ?? []);
+    const ofReconciler = lines.filter((l: any[]) => l[0] === "GenesysVault/prod" && l[3] === "gcv-prod-vault-reconciler").map((l: any[]) => l[1]);
+    expect(ofReconciler.sort()).toEqual(
+      [
+        BUSINESS_METRICS.conversationsExpected,
+        BUSINESS_METRICS.conversationsArchived,
+        BUSINESS_METRICS.conversationsMissing,
+        BUSINESS_METRICS.conversationsBackfilled,
+        BUSINESS_METRICS.missingAfterBackfill,
+        BUSINESS_METRICS.genesysRateLimited,
+        BUSINESS_METRICS.genesysRetries,
+      ].sort(),
+    );
+  });
+
   test("every graph fits the 24-column grid without overlap", () => {
     const cells = new Set<string>();
     for (const w of body.widgets) {
@@ -179,9 +195,10 @@ describe("runbook (docs/operations.md)", () => {
     expect(names.filter((n) => !patterns.some((p) => p.test(n)))).toEqual([]);
   });
 
-  test("names the real address of the vault credential's rotation resource", () => {
+  test("names the real addresses of the vault credentials' rotation resources (writer and lister SAS)", () => {
     const { stacks: s } = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]);
-    const [address] = Object.keys(s["dev-azure"]!.resource!.time_rotating!);
-    expect(runbook).toContain(`-replace=time_rotating.${address}`);
+    const addresses = Object.keys(s["dev-azure"]!.resource!.time_rotating!);
+    expect(addresses).toHaveLength(2);
+    for (const address of addresses) expect(runbook).toContain(`-replace=time_rotating.${address}`);
   });
 });

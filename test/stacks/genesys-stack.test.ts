@@ -64,8 +64,8 @@ describe("<env>-genesys: one least-privilege role and OAuth client per pipeline"
     expect(JSON.stringify(genesys.output)).not.toMatch(/client_secret/);
   });
 
-  test("the archiver's role can only view recordings; config sync's only manage utilization (its sample targets)", () => {
-    expect(permissionsOf(roleOf("transcript-vault")[1])).toEqual(["recording:recording:view"]);
+  test("the transcript vault role can only view recordings and, for the reconciler, conversation details; config sync's only manage utilization (its sample targets)", () => {
+    expect(permissionsOf(roleOf("transcript-vault")[1])).toEqual(["analytics:conversationDetail:view", "recording:recording:view"]);
     expect(permissionsOf(roleOf("config-sync")[1])).toEqual(["routing:utilization:manage"]);
   });
 
@@ -88,7 +88,14 @@ describe("<env>-genesys: one least-privilege role and OAuth client per pipeline"
     const perms = (name: string) => permissionsOf(Object.values(resourcesOf(g, "genesyscloud_auth_role")).find((r: any) => r.name === name));
     expect(perms("gcv-dev-config-sync")).toEqual(["routing:queue:edit", "routing:queue:view"]);
     expect(perms("gcv-dev-interaction")).toEqual(["conversation:communication:view"]);
-    expect(perms("gcv-dev-transcript-vault")).toEqual(["recording:recording:view"]);
+    expect(perms("gcv-dev-transcript-vault")).toEqual(["analytics:conversationDetail:view", "recording:recording:view"]);
+  });
+
+  test("without the reconciler the transcript vault role cannot query analytics", () => {
+    const env = sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any);
+    const g = synthEnvironments([env]).stacks["dev-genesys"];
+    const role = Object.values(resourcesOf(g, "genesyscloud_auth_role")).find((r: any) => r.name === "gcv-dev-transcript-vault");
+    expect(permissionsOf(role)).toEqual(["recording:recording:view"]);
   });
 
   test("without sync rules there is no config-sync client (nor its AWS secret)", () => {

@@ -16,6 +16,14 @@
  * - [utilization]      GET/PUT /api/v2/routing/utilization (PUT: full replace; omitted media types reset to defaults)
  * - [userUtilization]  GET/PUT /api/v2/routing/users/{userId}/utilization (same; GET falls back to the org level)
  * - [participantAttributes] PATCH /api/v2/conversations/{cid}/participants/{pid}/attributes -> 202
+ * - [analyticsDetails] POST /api/v2/analytics/conversations/details/query: body `ConversationQuery`
+ *                      (`interval` "start/end" required, `paging {pageSize, pageNumber}` default 25/1,
+ *                      `order`, `orderBy`, `segmentFilters`/`conversationFilters` with `mediaType` and
+ *                      `conversationEnd exists` predicates) -> `AnalyticsConversationQueryResponse`
+ *                      `{conversations: [{conversationId, conversationStart, conversationEnd, originatingDirection,
+ *                      participants: [{purpose, sessions: [{mediaType}]}]}], totalHits}` (no `conversations` key when the
+ *                      page is empty); 400 "Pagination may not exceed 100000 results." past the result cap.
+ *                      Conversations come from `addAnalyticsConversations`.
  * API routes answer 401 `authentication.required` without a bearer token, 401 `bad.credentials` for an
  * unknown, expired or revoked token, 429 `too.many.requests.retry.after` (Retry-After + inin-ratelimit-*)
  * when the optional per-token rate limit is exceeded, 404 `not.found` for unknown ids.
@@ -43,7 +51,8 @@ export type GenesysRoute =
   | "queue"
   | "utilization"
   | "userUtilization"
-  | "participantAttributes";
+  | "participantAttributes"
+  | "analyticsDetails";
 
 /** A scripted fault, consumed by the next matching request. */
 export interface Fault {
@@ -59,6 +68,14 @@ export interface Fault {
   hang?: boolean;
   /** Media only: serve normally but cut the connection after this many body bytes. */
   abortAfterBytes?: number;
+  /** Media only: answer 200 with a well-formed but short body of this many bytes (Content-Length matches it). */
+  truncateTo?: number;
+  /** Media only: stream the body at about this rate (a slow attachment). */
+  bytesPerSecond?: number;
+  /** Media only: the fault waits for a request of this media id (others pass untouched). */
+  mediaId?: string;
+  /** Media only: send no Content-Length (chunked), so only the bytes received tell the size. */
+  chunked?: boolean;
   /** Delay before answering, in ms. */
   delayMs?: number;
 }
@@ -98,6 +115,20 @@ export interface FakeMessage {
   timestamp?: string;
   attachments?: FakeAttachment[];
 }
+
+/** A conversation as the analytics details query knows it. */
+export interface AnalyticsConversation {
+  conversationId: string;
+  /** ISO-8601. */
+  conversationStart: string;
+  /** ISO-8601; absent while the conversation is live. */
+  conversationEnd?: string;
+  /** Lower case, as analytics reports it: message, voice, chat, email, callback. */
+  mediaType: string;
+}
+
+/** Result cap of the details query: deeper pages answer 400 (see docs/pipelines.md for the source). */
+export const ANALYTICS_RESULT_CAP = 100_000;
 
 /** Options of {@link startGenesysFake}. */
 export interface GenesysFakeOptions {
@@ -173,6 +204,10 @@ export class GenesysFake {
   private readonly clientWindows = new Map<string, { windowStart: number; count: number }>();
   /** Number of tokens issued. */
   tokensIssued = 0;
+  /** Conversations the analytics details query searches. */
+  readonly analyticsConversations: AnalyticsConversation[] = [];
+  /** X-Amz-Expires of the pre-signed URLs the fake issues (0: expired on arrival). */
+  presignedLifetimeSeconds = 300;
 
   private readonly clients: Array<{ clientId: string; clientSecret: string }>;
   private readonly tokens = new Map<string, TokenState>();
@@ -261,6 +296,11 @@ export class GenesysFake {
     return stored;
   }
 
+  /** Adds conversations to what the analytics details query finds. */
+  addAnalyticsConversations(conversations: AnalyticsConversation[]): void {
+    this.analyticsConversations.push(...conversations);
+  }
+
   /** URL at which the fake serves an attachment. */
   mediaUrl(attachment: Pick<FakeAttachment, "id" | "name">): string {
     return `${this.baseUrl}/media/${encodeURIComponent(attachment.id)}/${encodeURIComponent(attachment.name)}`;
@@ -342,6 +382,8 @@ export class GenesysFake {
         return this.utilization(res, method, route.params[0]!, record.body);
       case "participantAttributes":
         return this.attributes(res, route.params[0]!, route.params[1]!, record.body);
+      case "analyticsDetails":
+        return this.analyticsDetails(res, record.body);
       default:
         this.error(res, 404, "not.found", "not found");
     }
@@ -375,6 +417,13 @@ export class GenesysFake {
       res.writeHead(403).end("<Error><Code>AccessDenied</Code></Error>");
       return;
     }
+    const signedAt = url.searchParams.get("X-Amz-Date") ?? "";
+    const signedAtMs = Date.parse(`${signedAt.slice(0, 4)}-${signedAt.slice(4, 6)}-${signedAt.slice(6, 11)}:${signedAt.slice(11, 13)}:${signedAt.slice(13)}`);
+    const lifetime = Number(url.searchParams.get("X-Amz-Expires"));
+    if (!(signedAtMs + lifetime * 1000 > this.now())) {
+      res.writeHead(403, { "content-type": "application/xml" }).end("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+      return;
+    }
     const id = decodeURIComponent(match[1]!);
     return this.serveMedia(res, id, this.media.get(id), false);
   }
@@ -382,7 +431,7 @@ export class GenesysFake {
   private async applyFault(route: GenesysRoute, res: http.ServerResponse): Promise<boolean> {
     const queue = this.faults.get(route);
     const fault = queue?.[0];
-    if (!fault || fault.abortAfterBytes !== undefined) return false; // abortAfterBytes is consumed by serveMedia
+    if (!fault || isMediaFault(fault)) return false; // consumed by serveMedia
     queue!.shift();
     if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault.hang) {
@@ -543,15 +592,20 @@ export class GenesysFake {
   private serveMedia(res: http.ServerResponse, id: string, media: FakeAttachment | undefined, viaApi: boolean): void {
     if (!media) return this.error(res, 404, "not.found", `media ${id} not found`);
     if (viaApi && media.presigned) {
-      res.writeHead(302, { location: `${this.presignedBaseUrl}/blobs/${encodeURIComponent(id)}?signature=${signatureOf(id)}` }).end();
+      // S3-style pre-signed URL: signed now, valid for presignedLifetimeSeconds (403 "Request has expired" after).
+      const signedAt = new Date(this.now()).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+      const query = `X-Amz-Date=${signedAt}&X-Amz-Expires=${this.presignedLifetimeSeconds}&signature=${signatureOf(id)}`;
+      res.writeHead(302, { location: `${this.presignedBaseUrl}/blobs/${encodeURIComponent(id)}?${query}` }).end();
       return;
     }
     const route: GenesysRoute = viaApi ? "media" : "presigned";
     const queue = this.faults.get(route);
-    let abortAfter: number | undefined;
-    if (queue?.[0]?.abortAfterBytes !== undefined) abortAfter = queue.shift()!.abortAfterBytes;
-    const content = attachmentContent(media.id, media.size);
-    res.writeHead(200, { "content-type": media.mediaType ?? "image/png", "content-length": String(content.length) });
+    const head = queue?.[0];
+    const fault = head && isMediaFault(head) && (head.mediaId === undefined || head.mediaId === id) ? queue!.shift()! : undefined;
+    const abortAfter = fault?.abortAfterBytes;
+    const full = attachmentContent(media.id, media.size);
+    const content = fault?.truncateTo !== undefined ? full.subarray(0, fault.truncateTo) : full;
+    res.writeHead(200, { "content-type": media.mediaType ?? "image/png", ...(fault?.chunked ? {} : { "content-length": String(content.length) }) });
     const limit = abortAfter ?? content.length;
     let offset = 0;
     const CHUNK = 64 * 1024;
@@ -560,6 +614,10 @@ export class GenesysFake {
         const end = Math.min(offset + CHUNK, limit);
         const ok = res.write(content.subarray(offset, end));
         offset = end;
+        if (fault?.bytesPerSecond && offset < limit) {
+          setTimeout(writeMore, (CHUNK / fault.bytesPerSecond) * 1000);
+          return;
+        }
         if (!ok) {
           res.once("drain", writeMore);
           return;
@@ -626,6 +684,52 @@ export class GenesysFake {
     res.writeHead(202).end();
   }
 
+  /**
+   * The details query: conversations that started on a day touched by the interval and
+   * started, ended or had activity in it, filtered by the mediaType and conversationEnd
+   * predicates the body carries, ordered by conversationStart, one page at a time.
+   */
+  private analyticsDetails(res: http.ServerResponse, body: unknown): void {
+    if (!isObject(body) || typeof body.interval !== "string") return this.error(res, 400, "bad.request", "interval is required");
+    const [from, to] = body.interval.split("/").map((t: string) => Date.parse(t));
+    if (!Number.isFinite(from) || !Number.isFinite(to) || !(from! < to!)) return this.error(res, 400, "bad.request", `invalid interval ${body.interval}`);
+    const paging = isObject(body.paging) ? body.paging : {};
+    const pageSize = paging.pageSize ?? 25;
+    const pageNumber = paging.pageNumber ?? 1;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || !Number.isInteger(pageNumber) || pageNumber < 1) {
+      return this.error(res, 400, "bad.request", "paging.pageSize and paging.pageNumber must be positive integers");
+    }
+    if (pageSize * pageNumber > ANALYTICS_RESULT_CAP) return this.error(res, 400, "bad.request", "Pagination may not exceed 100000 results.");
+    const predicates = [...(Array.isArray(body.segmentFilters) ? body.segmentFilters : []), ...(Array.isArray(body.conversationFilters) ? body.conversationFilters : [])].flatMap(
+      (filter: any) => (Array.isArray(filter?.predicates) ? filter.predicates : []),
+    );
+    const mediaTypes = predicates.filter((p: any) => p.dimension === "mediaType").map((p: any) => String(p.value).toLowerCase());
+    const mustHaveEnded = predicates.some((p: any) => p.dimension === "conversationEnd" && p.operator === "exists");
+    const dayStart = new Date(from!).setUTCHours(0, 0, 0, 0);
+    const matches = this.analyticsConversations
+      .filter((c) => {
+        const start = Date.parse(c.conversationStart);
+        const end = c.conversationEnd ? Date.parse(c.conversationEnd) : Number.POSITIVE_INFINITY;
+        return start >= dayStart && start < to! && end >= from!;
+      })
+      .filter((c) => !mediaTypes.length || mediaTypes.includes(c.mediaType))
+      .filter((c) => !mustHaveEnded || c.conversationEnd !== undefined)
+      .sort((a, b) => a.conversationStart.localeCompare(b.conversationStart) || a.conversationId.localeCompare(b.conversationId));
+    if (body.order === "desc") matches.reverse();
+    const page = matches.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((c) => ({
+      conversationId: c.conversationId,
+      conversationStart: c.conversationStart,
+      ...(c.conversationEnd ? { conversationEnd: c.conversationEnd } : {}),
+      originatingDirection: "inbound",
+      divisionIds: ["00000000-0000-0000-0000-000000000000"],
+      participants: [
+        { participantId: `${c.conversationId}-customer`, purpose: "customer", sessions: [{ mediaType: c.mediaType, direction: "inbound" }] },
+      ],
+    }));
+    // Like the service: an empty page has no `conversations` key at all.
+    this.json(res, 200, page.length ? { conversations: page, totalHits: matches.length } : { totalHits: matches.length });
+  }
+
   private json(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) }).end(text);
@@ -654,12 +758,17 @@ function matchRoute(method: string, path: string): { name: GenesysRoute; params:
     [["GET", "PUT"], /^\/api\/v2\/routing\/utilization$/, "utilization"],
     [["GET", "PUT"], /^\/api\/v2\/routing\/users\/([^/]+)\/utilization$/, "userUtilization"],
     [["PATCH"], /^\/api\/v2\/conversations\/([^/]+)\/participants\/([^/]+)\/attributes$/, "participantAttributes"],
+    [["POST"], /^\/api\/v2\/analytics\/conversations\/details\/query$/, "analyticsDetails"],
   ];
   for (const [methods, pattern, name] of table) {
     const match = pattern.exec(path);
     if (match && methods.includes(method)) return { name, params: match.slice(1).map(decodeURIComponent) };
   }
   return undefined;
+}
+
+function isMediaFault(fault: Fault): boolean {
+  return fault.abortAfterBytes !== undefined || fault.truncateTo !== undefined || fault.bytesPerSecond !== undefined || fault.chunked !== undefined;
 }
 
 function defaultCode(status: number): string {

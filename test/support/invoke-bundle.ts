@@ -58,6 +58,8 @@ export interface BundleProcess {
   stderr(): string;
   /** Time the child took to import the bundle, ms. */
   loadMs: number;
+  /** Process id of the child (benchmarks read its memory from /proc). */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -151,6 +153,7 @@ export async function startBundle(
   const loadMs = await readyPromise;
   return {
     loadMs,
+    pid: child.pid!,
     logs,
     takeLogs: () => logs.splice(0, logs.length),
     stderr: () => stderr,

@@ -8,10 +8,18 @@
  * https://learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes
  * (Put Blob / Put Block List of a new blob: blobs/add/action or blobs/write; Put Block:
  * blobs/write; reads: blobs/read; Delete Blob: blobs/delete).
+ *
+ * An assignment may carry the one ABAC condition this project deploys,
+ * `LIST_ONLY_CONDITION` (constructs/vault/vault-writer-identity.ts): its `blobs/read`
+ * then authorizes only the `Blob.List` suboperation (List Blobs, `GET
+ * ?restype=container&comp=list`), as Azure evaluates `!(ActionMatches{read} AND NOT
+ * SubOperationMatches{'Blob.List'})`. Any other condition text is refused when granted,
+ * so a changed condition cannot pass unnoticed.
  */
 import { randomUUID, type KeyObject } from "node:crypto";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { LIST_ONLY_CONDITION } from "../../constructs/vault/vault-writer-identity";
 import { verifyJwt } from "./jwt";
 import type { TlsCertificate } from "./tls-cert";
 
@@ -20,11 +28,16 @@ const DATA = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs";
 export interface RbacProxy {
   /** `https://127.0.0.1:<port>`: use in place of Azurite's origin. */
   origin: string;
-  /** Role assignments: principal object id -> data actions granted at the container. */
-  grant(objectId: string, dataActions: readonly string[]): void;
+  /** A role assignment at the container: the principal's data actions, optionally under a condition. Assignments add up. */
+  grant(objectId: string, dataActions: readonly string[], condition?: string): void;
   /** Requests seen: auth scheme, principal, required actions and the decision. */
   requests: Array<{ method: string; url: string; scheme: string; objectId?: string; token?: string; decision: "allowed" | "denied" | "unauthenticated" }>;
   close(): Promise<void>;
+}
+
+/** The suboperation Azure matches with `SubOperationMatches`, for the operations we call. */
+function subOperation(method: string, url: URL): string | undefined {
+  return method === "GET" && url.searchParams.get("restype") === "container" && url.searchParams.get("comp") === "list" ? "Blob.List" : undefined;
 }
 
 /** The data actions any one of which authorizes the request. */
@@ -39,7 +52,15 @@ function requiredActions(method: string, url: URL): string[] {
 }
 
 export async function startRbacProxy(target: string, tls: TlsCertificate, tokenKey: KeyObject): Promise<RbacProxy> {
-  const grants = new Map<string, Set<string>>();
+  /** Per principal, its assignments: the data actions and whether the list-only condition narrows them. */
+  const grants = new Map<string, Array<{ actions: Set<string>; listOnly: boolean }>>();
+  const allows = (objectId: string, method: string, url: URL) =>
+    (grants.get(objectId) ?? []).some(
+      ({ actions, listOnly }) =>
+        requiredActions(method, url).some((action) => actions.has(action)) &&
+        // !(ActionMatches{blobs/read} AND NOT SubOperationMatches{'Blob.List'}); other actions never match the condition's read.
+        (!listOnly || !(requiredActions(method, url).includes(`${DATA}/read`) && subOperation(method, url) !== "Blob.List")),
+    );
   const requests: RbacProxy["requests"] = [];
   const targetUrl = new URL(target);
 
@@ -58,8 +79,7 @@ export async function startRbacProxy(target: string, tls: TlsCertificate, tokenK
         return deny(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.");
       }
       entry.objectId = claims.oid;
-      const held = grants.get(claims.oid) ?? new Set<string>();
-      if (!requiredActions(entry.method, url).some((action) => held.has(action))) {
+      if (!allows(claims.oid, entry.method, url)) {
         entry.decision = "denied";
         req.resume();
         return deny(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission.");
@@ -85,7 +105,10 @@ export async function startRbacProxy(target: string, tls: TlsCertificate, tokenK
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     origin: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    grant: (objectId, dataActions) => void grants.set(objectId, new Set(dataActions)),
+    grant(objectId, dataActions, condition) {
+      if (condition !== undefined && condition !== LIST_ONLY_CONDITION) throw new Error(`rbac proxy: unsupported role assignment condition ${condition}`);
+      grants.set(objectId, [...(grants.get(objectId) ?? []), { actions: new Set(dataActions), listOnly: condition !== undefined }]);
+    },
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,6 +6,20 @@ const aws: TfJson = stacks["dev-aws"];
 const byName = (type: string, name: string) => Object.values(resourcesOf(aws, type)).find((r: any) => r.name === name || r.function_name === name || r.alarm_name === name) as any;
 const key = refTo(aws, "aws_kms_key", () => true, "arn");
 const queue = byName("aws_sqs_queue", "gcv-dev-transcript-vault");
+/** Grants every VPC pipeline function has: its own logs, its configuration key, ENI management. */
+const vpcFunctionBasics = (functionName: string) => {
+  const logGroup = refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === `/aws/lambda/${functionName}`, "arn");
+  return [
+    `Allow logs:CreateLogStream on ${logGroup}:*`,
+    `Allow logs:PutLogEvents on ${logGroup}:*`,
+    `Allow kms:Decrypt on ${key}`,
+    "Allow ec2:CreateNetworkInterface on *",
+    "Allow ec2:DescribeNetworkInterfaces on *",
+    "Allow ec2:DeleteNetworkInterface on *",
+    "Allow ec2:AssignPrivateIpAddresses on *",
+    "Allow ec2:UnassignPrivateIpAddresses on *",
+  ];
+};
 
 describe("transcript vault pipeline", () => {
   test("a rule on the partner bus matches the configured transcript topics", () => {
@@ -74,21 +88,21 @@ describe("transcript vault pipeline", () => {
       GENESYS_REGION_DOMAIN: "mypurecloud.ie",
       GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
       AZURE_VAULT_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
+      // Federated: the archiver lists with its own identity (its list-only role assignment).
+      AZURE_VAULT_LISTER_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"),
       AZURE_VAULT_AUTH: "federated",
       MAX_EVENT_BYTES: "1048576",
+      TIME_GUARD_MS: "10000",
     });
   });
 
   test("the archiver's IAM policy allows exactly its queue, its secrets, its key, its logs, VPC ENI management and Entra-bound web identity tokens", () => {
-    const logGroup = refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/lambda/gcv-dev-transcript-archiver", "arn");
     const genesysSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn");
     const vaultSecret = refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn");
     const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
     expect(grants(statementsOfRole(aws, "gcv-dev-transcript-archiver"))).toEqual(
       [
-        `Allow logs:CreateLogStream on ${logGroup}:*`,
-        `Allow logs:PutLogEvents on ${logGroup}:*`,
-        `Allow kms:Decrypt on ${key}`,
+        ...vpcFunctionBasics("gcv-dev-transcript-archiver"),
         `Allow kms:Decrypt on ${key}`,
         `Allow secretsmanager:GetSecretValue on ${genesysSecret}`,
         `Allow secretsmanager:GetSecretValue on ${vaultSecret}`,
@@ -96,15 +110,23 @@ describe("transcript vault pipeline", () => {
         `Allow sqs:DeleteMessage on ${queueArn}`,
         `Allow sqs:ChangeMessageVisibility on ${queueArn}`,
         `Allow sqs:GetQueueAttributes on ${queueArn}`,
-        "Allow ec2:CreateNetworkInterface on *",
-        "Allow ec2:DescribeNetworkInterfaces on *",
-        "Allow ec2:DeleteNetworkInterface on *",
-        "Allow ec2:AssignPrivateIpAddresses on *",
-        "Allow ec2:UnassignPrivateIpAddresses on *",
         // Scoped by conditions (audience, lifetime): asserted in azure-vault.test.ts.
         "Allow sts:GetWebIdentityToken on *",
       ].sort(),
     );
+  });
+
+  test("in sas mode the archiver lists with the list-only SAS it shares with the reconciler, and mints no web identity token", () => {
+    const sasAws = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]).stacks["dev-aws"];
+    const archiver = Object.values(resourcesOf(sasAws, "aws_lambda_function")).find((f: any) => f.function_name === "gcv-dev-transcript-archiver") as any;
+    const lister = refTo(sasAws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn");
+    expect(archiver.environment.variables).toMatchObject({ AZURE_VAULT_AUTH: "sas", AZURE_VAULT_LISTER_SECRET_ARN: lister });
+    const archiverGrants = grants(statementsOfRole(sasAws, "gcv-dev-transcript-archiver"));
+    expect(archiverGrants).toContain(`Allow secretsmanager:GetSecretValue on ${lister}`);
+    expect(archiverGrants).not.toContain("Allow sts:GetWebIdentityToken on *");
+    const reconciler = Object.values(resourcesOf(sasAws, "aws_lambda_function")).find((f: any) => f.function_name === "gcv-dev-vault-reconciler") as any;
+    expect(reconciler.environment.variables).toMatchObject({ AZURE_VAULT_AUTH: "sas", AZURE_VAULT_LISTER_SECRET_ARN: lister });
+    expect(grants(statementsOfRole(sasAws, "gcv-dev-vault-reconciler"))).not.toContain("Allow sts:GetWebIdentityToken on *");
   });
 
   test("the archiver's role can be assumed only by Lambda of this account", () => {
@@ -131,5 +153,71 @@ describe("transcript vault pipeline", () => {
 
   test("its log group is encrypted and expires", () => {
     expect(byName("aws_cloudwatch_log_group", "/aws/lambda/gcv-dev-transcript-archiver")).toMatchObject({ kms_key_id: key, retention_in_days: 14 });
+  });
+});
+
+describe("vault reconciler", () => {
+  const fn = () => byName("aws_lambda_function", "gcv-dev-vault-reconciler");
+
+  test("runs daily on a schedule that may invoke only it, one run at a time, in the private subnets", () => {
+    const rule = byName("aws_cloudwatch_event_rule", "gcv-dev-vault-reconciler");
+    expect(rule.schedule_expression).toBe("cron(0 3 * * ? *)");
+    expect(rule.event_bus_name).toBeUndefined(); // the default bus carries schedules
+    const permission = (Object.values(resourcesOf(aws, "aws_lambda_permission")) as any[]).find((p) => p.statement_id === "ScheduleInvokesReconciler");
+    expect(permission).toMatchObject({ principal: "events.amazonaws.com", source_arn: refTo(aws, "aws_cloudwatch_event_rule", (r) => r.name === "gcv-dev-vault-reconciler", "arn") });
+    expect(fn().reserved_concurrent_executions).toBe(1);
+    expect(fn().vpc_config.security_group_ids).toEqual([refTo(aws, "aws_security_group", (g) => g.name === "gcv-dev-lambda-egress", "id")]);
+  });
+
+  test("gets its window, budget, dry-run switch, queue and secret ARNs (never values) as configuration", () => {
+    expect(fn().environment.variables).toEqual({
+      POWERTOOLS_SERVICE_NAME: "gcv-dev-vault-reconciler",
+      POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/dev",
+      GENESYS_REGION_DOMAIN: "mypurecloud.ie",
+      GENESYS_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn"),
+      AZURE_VAULT_LISTER_SECRET_ARN: refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn"),
+      AZURE_VAULT_AUTH: "federated",
+      ARCHIVER_QUEUE_URL: refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "url"),
+      DRY_RUN: "false",
+      RECONCILE_WINDOW_HOURS: "48",
+      RECONCILE_SETTLE_MINUTES: "60",
+      RECONCILE_SLICE_MINUTES: "60",
+      RECONCILE_LOOKBACK_HOURS: "24",
+      RECONCILE_REQUESTS_PER_MINUTE: "60",
+      RECONCILE_PAGE_SIZE: "100",
+      TIME_GUARD_MS: "30000",
+    });
+  });
+
+  test("may read its two secrets and only send to the archiver's queue; it cannot touch the writer credential", () => {
+    const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
+    expect(grants(statementsOfRole(aws, "gcv-dev-vault-reconciler"))).toEqual(
+      [
+        ...vpcFunctionBasics("gcv-dev-vault-reconciler"),
+        `Allow kms:Decrypt on ${key}`,
+        `Allow kms:GenerateDataKey on ${key}`,
+        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn")}`,
+        `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn")}`,
+        `Allow sqs:SendMessage on ${queueArn}`,
+        // Scoped by conditions (audience, lifetime): asserted in azure-vault.test.ts.
+        "Allow sts:GetWebIdentityToken on *",
+      ].sort(),
+    );
+  });
+
+  test("alarms when a conversation is still missing after its backfill, on the metric the function emits", () => {
+    expect(byName("aws_cloudwatch_metric_alarm", "gcv-dev-vault-reconciler-missing-after-backfill")).toMatchObject({
+      namespace: "GenesysVault/dev",
+      metric_name: "MissingAfterBackfill",
+      dimensions: { service: "gcv-dev-vault-reconciler" },
+      comparison_operator: "GreaterThanThreshold",
+      threshold: 0,
+      alarm_actions: [refTo(aws, "aws_sns_topic", () => true, "arn")],
+    });
+  });
+
+  test("is left out when disabled", () => {
+    const off = synthEnvironments([sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any)]).stacks["dev-aws"];
+    expect(Object.values(resourcesOf(off, "aws_lambda_function")).map((f: any) => f.function_name)).not.toContain("gcv-dev-vault-reconciler");
   });
 });

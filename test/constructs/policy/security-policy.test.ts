@@ -14,7 +14,7 @@ import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageAccountNetworkRulesA } from "@cdktf/provider-azurerm/lib/storage-account-network-rules";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { Aspects, Fn, Testing, TerraformStack } from "cdktf";
-import { getWebIdentityTokenForAzure } from "../../../constructs/pipelines/transcript-vault";
+import { getWebIdentityTokenForAzure } from "../../../constructs/pipelines/pipeline-context";
 import { SecurityPolicyAspect, type SecurityPolicyOptions } from "../../../constructs/policy/security-policy";
 import { VAULT_WRITER_DATA_ACTIONS } from "../../../constructs/vault/vault-writer-identity";
 import { policyDocument } from "../../../lib/iam";

@@ -91,6 +91,26 @@ describe("login and token cache", () => {
     expect(error.message).not.toContain("wrong");
     expect(fake.requestsOf("recordings")).toHaveLength(0);
   });
+
+  test("after invalid_client the credentials are read again once (refresh: true), and a fixed pair logs in", async () => {
+    const asked: Array<boolean | undefined> = [];
+    const credentials = async (opts?: { refresh?: boolean }) => {
+      asked.push(opts?.refresh);
+      return opts?.refresh ? fake.credentials : { clientId: "fake-client-id", clientSecret: "stale" };
+    };
+    await client({ credentials }).request("GET", recordings);
+    expect(asked).toEqual([undefined, true]);
+    expect(fake.requestsOf("token").map((r) => r.status)).toEqual([401, 200]);
+  });
+
+  test("a pair still refused after the re-read is a GenesysAuthError, read again only once", async () => {
+    const asked: Array<boolean | undefined> = [];
+    const error = await client({ credentials: async (opts) => (asked.push(opts?.refresh), { clientId: "fake-client-id", clientSecret: "wrong" }) })
+      .request<never>("GET", recordings)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "GenesysAuthError", code: "invalid_client" });
+    expect(asked).toEqual([undefined, true]);
+  });
 });
 
 describe("rate limits", () => {
@@ -179,6 +199,18 @@ describe("downloads", () => {
     expect(fake.requestsOf("media")[0]).toMatchObject({ status: 302, auth: "bearer" });
     const presigned = fake.requestsOf("presigned");
     expect(presigned.map((r) => [r.status, r.auth, r.token])).toEqual([[200, undefined, undefined]]);
+  });
+
+  test("an expired pre-signed URL (403) is a retryable GenesysTransientError naming host, path and expiry, never the signature", async () => {
+    fake.presignedLifetimeSeconds = 0; // expired by the time it is fetched
+    const error: any = await client()
+      .download(fake.mediaUrl({ id: "signed", name: "b.png" }))
+      .catch((e: unknown) => e)
+      .finally(() => (fake.presignedLifetimeSeconds = 300));
+    expect(error).toBeInstanceOf(GenesysTransientError);
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/^download http:\/\/127\.0\.0\.1:\d+\/blobs\/signed: HTTP 403: the pre-signed media URL was refused, most likely expired \(X-Amz-Date \+ X-Amz-Expires: valid until \d{4}-/);
+    expect(error.message).not.toMatch(/signature|X-Amz-Date=/);
   });
 
   test("the token is never sent to a host other than the API host", async () => {

@@ -5,19 +5,30 @@
  * signature) and issues a storage token, the RBAC proxy enforces the deployed role's data
  * actions, and Azurite in OAuth mode (HTTPS, throw-away certificate) stores the blobs.
  * No SAS and no key is involved anywhere on the archiver's side.
+ *
+ * The list-only identities (the reconciler's own, and the archiver's second assignment)
+ * run in this process against the same stand-ins: the RBAC proxy evaluates the deployed
+ * ABAC condition (List Blobs only).
  */
 import { randomUUID } from "node:crypto";
-import type { ContainerClient } from "@azure/storage-blob";
-import { getWebIdentityTokenForAzure } from "../../../constructs/pipelines/transcript-vault";
-import { VAULT_WRITER_DATA_ACTIONS } from "../../../constructs/vault/vault-writer-identity";
+import { STSClient } from "@aws-sdk/client-sts";
+import { RestError, type ContainerClient } from "@azure/storage-blob";
+import { getWebIdentityTokenForAzure } from "../../../constructs/pipelines/pipeline-context";
+import { LIST_ONLY_CONDITION, VAULT_LISTER_DATA_ACTIONS, VAULT_WRITER_DATA_ACTIONS } from "../../../constructs/vault/vault-writer-identity";
+import { federatedContainerClient, VaultCredentialError } from "../../../functions/shared/federated-credential";
+import type { ContainerAccess } from "../../../functions/shared/vault-credential";
+import { Vault } from "../../../functions/transcript-archiver/vault";
 import { bundleFunction } from "../../../lib/bundling";
 import type { SqsBatchResponse } from "../../../functions/shared/lambda-types";
+import type { ReconcileReport } from "../../../functions/vault-reconciler/handler";
 import { startAzurite, type Azurite } from "../../support/azurite";
 import { startEntraFake, type EntraFake } from "../../support/entra-fake";
+import { startGenesysFake } from "../../support/genesys-fake";
 import { sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
 import { startBundle, type BundleProcess, type LogLine } from "../../support/invoke-bundle";
 import { startRbacProxy, type RbacProxy } from "../../support/rbac-proxy";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { startSqsFake } from "../../support/sqs-sender-fake";
 import { startStsFake, type StsFake } from "../../support/sts-fake";
 import { makeTlsCertificate, trustInThisProcess, type TlsCertificate } from "../../support/tls-cert";
 
@@ -25,6 +36,7 @@ const CONTAINER = "vault";
 const ARCHIVER_ROLE = "arn:aws:iam::123456789012:role/gcv-dev-transcript-archiver";
 const OTHER_ROLE = "arn:aws:iam::123456789012:role/some-other-function";
 const READER_ROLE = "arn:aws:iam::123456789012:role/gcv-dev-vault-reader";
+const RECONCILER_ROLE = "arn:aws:iam::123456789012:role/gcv-dev-vault-reconciler";
 
 let tls: TlsCertificate;
 let azurite: Azurite;
@@ -36,6 +48,7 @@ let vault: ContainerClient; // account-key access, for assertions only
 let entry: string;
 const writer = { clientId: randomUUID(), objectId: randomUUID() };
 const reader = { clientId: randomUUID(), objectId: randomUUID() };
+const reconciler = { clientId: randomUUID(), objectId: randomUUID() };
 const running: BundleProcess[] = [];
 /** Every log line and stderr text of every archiver, for the no-secret check. */
 const output: string[] = [];
@@ -54,13 +67,18 @@ beforeAll(async () => {
   sts.addRole("AKIDARCHIVER", ARCHIVER_ROLE, [getWebIdentityTokenForAzure()]);
   sts.addRole("AKIDOTHER", OTHER_ROLE, [getWebIdentityTokenForAzure()]);
   sts.addRole("AKIDREADER", READER_ROLE, [getWebIdentityTokenForAzure()]);
+  sts.addRole("AKIDRECONCILER", RECONCILER_ROLE, [getWebIdentityTokenForAzure()]);
   // The same statement with a tighter lifetime: proves the fake evaluates the conditions.
   const tight = getWebIdentityTokenForAzure();
   sts.addRole("AKIDTIGHT", ARCHIVER_ROLE, [{ ...tight, Condition: { ...tight.Condition, NumericLessThanEquals: { "sts:DurationSeconds": "60" } } }]);
   const trust = (subject: string) => ({ issuer: sts.issuer, subject, audiences: ["api://AzureADTokenExchange"] });
   entra.register({ ...writer, federatedCredential: trust(ARCHIVER_ROLE) });
   entra.register({ ...reader, federatedCredential: trust(READER_ROLE) });
+  entra.register({ ...reconciler, federatedCredential: trust(RECONCILER_ROLE) });
   proxy.grant(writer.objectId, VAULT_WRITER_DATA_ACTIONS);
+  // As <env>-azure assigns them: the archiver's second assignment and the reconciler's only one.
+  proxy.grant(writer.objectId, VAULT_LISTER_DATA_ACTIONS, LIST_ONLY_CONDITION);
+  proxy.grant(reconciler.objectId, VAULT_LISTER_DATA_ACTIONS, LIST_ONLY_CONDITION);
   proxy.grant(reader.objectId, ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]);
 }, 60_000);
 
@@ -271,7 +289,147 @@ describe("failures are clear and nothing is acked", () => {
 
     expect(await blobsOf(conversationId)).toEqual([]);
     expect(proxy.requests.slice(proxyBefore).map((r) => r.decision)).toContain("denied");
-    expect(errorLines(archiver)[0]).toMatchObject({ status: 403, code: "AuthorizationPermissionMismatch", errorMessage: expect.stringMatching(/^This request is not authorized to perform this operation using this permission\./) });
+    // Azure's code, which identity was refused, and what to check; never a token.
+    expect(errorLines(archiver)[0]).toMatchObject({
+      status: 403,
+      code: "AuthorizationPermissionMismatch",
+      errorMessage: expect.stringMatching(/refused: 403 AuthorizationPermissionMismatch, again after re-reading the federated identity in secret \S+ \(application [\w-]+\); check the application's role assignment/),
+    });
+  });
+});
+
+/** A container client of `app`, authenticated as `accessKeyId`'s role through STS and Entra, in this process. */
+function federatedClient(accessKeyId: string, app: { clientId: string }): ContainerClient {
+  const stsClient = new STSClient({ endpoint: sts.endpoint, region: "eu-west-1", credentials: { accessKeyId, secretAccessKey: "test" }, maxAttempts: 1 });
+  return federatedContainerClient(
+    { blobEndpoint: `${proxy.origin}/devstoreaccount1`, containerName: CONTAINER, tenantId: entra.tenantId, clientId: app.clientId, authorityHost: entra.authorityHost },
+    { requestTimeoutMs: 5_000, maxTries: 1, sts: stsClient, retryOptions: { maxTries: 1 } },
+  );
+}
+
+/** The RestError status and code a call ends with. */
+async function refusal(call: Promise<unknown>): Promise<{ status?: number; code?: string }> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RestError);
+  // A download or HEAD answer's body is not parsed: Azure's code is in x-ms-error-code there.
+  const e = error as RestError;
+  return { status: e.statusCode, code: e.code ?? e.response?.headers.get("x-ms-error-code") };
+}
+
+const DENIED = { status: 403, code: "AuthorizationPermissionMismatch" };
+
+describe("list-only identities (role assignment condition: List Blobs only)", () => {
+  test("the reconciler's identity sees names, sizes and the stored sha256 of a manifest, and cannot read, write or delete it", async () => {
+    const conversationId = randomUUID();
+    const manifest = `transcripts/${conversationId}/manifest.json`;
+    const content = Buffer.from(JSON.stringify({ conversationId, blobs: [] }));
+    await vault.getBlockBlobClient(manifest).upload(content, content.length, { metadata: { sha256: "ab".repeat(32) } });
+    const client = federatedClient("AKIDRECONCILER", reconciler);
+    const proxyBefore = proxy.requests.length;
+
+    const listed = [];
+    for await (const blob of client.listBlobsFlat({ prefix: `transcripts/${conversationId}/`, includeMetadata: true })) listed.push(blob);
+
+    expect(listed.map((b) => [b.name, b.properties.contentLength, b.metadata?.sha256])).toEqual([[manifest, content.length, "ab".repeat(32)]]);
+    const blob = client.getBlockBlobClient(manifest);
+    expect(await refusal(blob.downloadToBuffer())).toEqual(DENIED);
+    expect(await refusal(blob.getProperties())).toEqual(DENIED);
+    expect(await refusal(client.getBlockBlobClient(`transcripts/${conversationId}/other.json`).upload("x", 1, { conditions: { ifNoneMatch: "*" } }))).toEqual(DENIED);
+    expect(await refusal(blob.delete())).toEqual(DENIED);
+    const seen = proxy.requests.slice(proxyBefore);
+    expect(seen.every((r) => r.objectId === reconciler.objectId)).toBe(true);
+    expect(seen.map((r) => r.decision)).toEqual(["allowed", "denied", "denied", "denied", "denied"]);
+    expect((await vault.getBlockBlobClient(manifest).downloadToBuffer()).equals(content)).toBe(true);
+  });
+
+  test("the archiver's identity lists what an earlier attempt committed (its second assignment) and still cannot read content", async () => {
+    const client = federatedClient("AKIDARCHIVER", writer);
+    const access: ContainerAccess = { container: async () => client, describe: () => "the archiver's federated identity", remedy: () => "" };
+    const archiverVault = new Vault({ secretArn: "unused", requestTimeoutMs: 5_000, maxTries: 1, access, lister: access });
+    const base = `transcripts/${randomUUID()}`;
+    const written = await archiverVault.putBytes(`${base}/transcript.json`, Buffer.from("{}"), { conversationid: "c" });
+
+    const listed = await archiverVault.list(`${base}/`);
+
+    expect(written.outcome).toBe("created");
+    expect([...listed.values()]).toEqual([{ name: `${base}/transcript.json`, size: 2, sha256: written.sha256 }]);
+    expect(await refusal(client.getBlockBlobClient(`${base}/transcript.json`).downloadToBuffer())).toEqual(DENIED);
+  });
+
+  test("each list-only application trusts only its own role", async () => {
+    const error = await federatedClient("AKIDARCHIVER", reconciler)
+      .getBlockBlobClient("x")
+      .exists()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VaultCredentialError);
+    expect(String((error as Error).message)).toMatch(new RegExp(`Entra ID refused the token request for application ${reconciler.clientId}`));
+  });
+
+  test("the RBAC stand-in refuses a condition it does not implement, so a changed condition cannot pass unnoticed", () => {
+    expect(() => proxy.grant(randomUUID(), VAULT_LISTER_DATA_ACTIONS, LIST_ONLY_CONDITION.replace("Blob.List", "Blob.Read"))).toThrow(/unsupported role assignment condition/);
+  });
+});
+
+describe("the bundled reconciler with its own list-only identity", () => {
+  test("finds the conversation without a manifest through List Blobs only, and backfills it", async () => {
+    const [genesys, sqs] = await Promise.all([startGenesysFake(), startSqsFake()]);
+    try {
+      const end = Date.parse("2024-06-01T12:00:00Z");
+      const [done, missing] = [randomUUID(), randomUUID()];
+      genesys.addAnalyticsConversations(
+        [done, missing].map((conversationId) => ({ conversationId, conversationStart: new Date(end - 600_000).toISOString(), conversationEnd: new Date(end).toISOString(), mediaType: "message" })),
+      );
+      const body = JSON.stringify({ conversationId: done, blobs: [] });
+      await vault.getBlockBlobClient(`transcripts/${done}/manifest.json`).upload(body, body.length);
+      const queueUrl = sqs.queueUrl("transcript-vault");
+      const bundle = await startBundle(bundleFunction("vault-reconciler").entry, {
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_STS: sts.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ACCESS_KEY_ID: "AKIDRECONCILER",
+        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_REGION: "eu-west-1",
+        AZURE_VAULT_AUTH: "federated",
+        AZURE_AUTHORITY_HOST: entra.authorityHost,
+        // What <env>-azure delivers into <prefix>/azure-vault-lister in federated mode.
+        AZURE_VAULT_LISTER_SECRET_ARN: secrets.put(`reconciler-coordinates-${randomUUID()}`, {
+          blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+          containerName: CONTAINER,
+          tenantId: entra.tenantId,
+          clientId: reconciler.clientId,
+        }),
+        NODE_EXTRA_CA_CERTS: tls.certPath,
+        GENESYS_REGION_DOMAIN: "mypurecloud.com",
+        GENESYS_API_BASE_URL: genesys.baseUrl,
+        GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
+        GENESYS_SECRET_ARN: secrets.put(`genesys-${randomUUID()}`, genesys.credentials),
+        ARCHIVER_QUEUE_URL: queueUrl,
+        RECONCILE_REQUESTS_PER_MINUTE: "600",
+        RECONCILE_SLICE_MINUTES: "1440",
+        POWERTOOLS_SERVICE_NAME: "vault-reconciler",
+        LOG_LEVEL: "INFO",
+      });
+      running.push(bundle);
+      const stsBefore = sts.calls.length;
+      const proxyBefore = proxy.requests.length;
+
+      const report = await bundle.invoke<ReconcileReport>({ window: { start: "2024-06-01T00:00:00Z", end: "2024-06-02T00:00:00Z" } }, { timeoutMs: 60_000 });
+
+      expect(report).toMatchObject({ expected: 2, archived: 1, missing: 1, backfilled: 1, missingIds: [missing] });
+      expect(sqs.messages(queueUrl).map((m) => JSON.parse(m.body).detail.eventBody.conversationId)).toEqual([missing]);
+      expect(sts.calls.slice(stsBefore)).toEqual([expect.objectContaining({ roleArn: RECONCILER_ROLE, outcome: "issued" })]);
+      const seen = proxy.requests.slice(proxyBefore);
+      expect(seen.length).toBeGreaterThanOrEqual(3); // two manifests, one earlier backfill
+      for (const request of seen) {
+        expect(request).toMatchObject({ scheme: "Bearer", objectId: reconciler.objectId, decision: "allowed" });
+        expect(new URL(request.url, proxy.origin).searchParams.get("comp")).toBe("list");
+      }
+    } finally {
+      await Promise.all([genesys.close(), sqs.close()]);
+    }
   });
 });
 

@@ -27,6 +27,7 @@ let secrets: SecretsFake;
 let archiver: BundleProcess;
 let vault: ContainerClient; // account-key access, for assertions only
 let sasToken: string;
+let baseEnv: Record<string, string>;
 
 beforeAll(async () => {
   const { entry } = bundleFunction("transcript-archiver");
@@ -41,10 +42,17 @@ beforeAll(async () => {
     sasToken,
     expiresOn: new Date(Date.now() + 3_600_000).toISOString(),
   });
+  const listerSecretArn = secrets.put("vault-lister", {
+    blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+    containerName: CONTAINER,
+    sasToken: azurite.containerSas(CONTAINER, "l"),
+    expiresOn: new Date(Date.now() + 3_600_000).toISOString(),
+  });
   const genesysSecretArn = secrets.put("genesys-client", genesys.credentials);
-  archiver = await startBundle(entry, {
+  baseEnv = {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AZURE_VAULT_SECRET_ARN: vaultSecretArn,
+    AZURE_VAULT_LISTER_SECRET_ARN: listerSecretArn,
     // Deadlines long enough for a 5 MB attachment while the rest of the suite loads both
     // cores (1 s and 2 s failed there); the Azure hang test waits its deadline out once.
     AZURE_REQUEST_TIMEOUT_MS: "3000",
@@ -58,7 +66,9 @@ beforeAll(async () => {
     POWERTOOLS_SERVICE_NAME: "transcript-archiver",
     POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
     LOG_LEVEL: "INFO",
-  });
+    TIME_GUARD_MS: "3000",
+  };
+  archiver = await startBundle(entry, baseEnv);
 });
 
 afterAll(async () => {
@@ -102,6 +112,15 @@ function eventBlobName(event: Record<string, any>, conversationId: string): stri
   const date = event.detail.timestamp.slice(0, 10).replace(/-/g, "/");
   return `events/${date}/${conversationId}/${event.id}.json`;
 }
+
+/** Error log lines (Powertools writes them to stderr) that `run` produced. */
+async function errorLogsOf(fn: BundleProcess, run: () => Promise<unknown>): Promise<string> {
+  const before = fn.stderr().length;
+  await run();
+  return fn.stderr().slice(before);
+}
+
+const manifestOf = (conversationId: string) => `transcripts/${conversationId}/manifest.json`;
 
 /** Asserts the blobs under the conversation's prefixes are exactly `expected`, each with a content hash that matches. */
 async function expectVaultExactly(conversationId: string, expected: string[]): Promise<StoredBlob[]> {
@@ -152,7 +171,7 @@ describe("archiving", () => {
     expect(metrics.totals.BytesArchived).toBeGreaterThan(5 * 1024 * 1024 + 2_345);
     const small = `transcripts/${conversationId}/attachments/att-small/receipt_photo_1_.png`;
     const large = `transcripts/${conversationId}/attachments/att-large/contract_e_.pdf`;
-    const blobs = await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, small, large]);
+    const blobs = await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, small, large, manifestOf(conversationId)]);
     // Compare hashes: jest's deep equality on a 5 MB buffer takes seconds.
     expect(sha256(await readBlob(large))).toBe(sha256(attachmentContent("att-large", 5 * 1024 * 1024)));
     expect(sha256(await readBlob(small))).toBe(sha256(attachmentContent("att-small", 2_345)));
@@ -178,7 +197,7 @@ describe("duplicates", () => {
     genesys.addConversation(conversationId, [{ messageText: "hello", attachments: [{ id: "dup-att", name: "a.txt", size: 10_000, mediaType: "text/plain" }] }]);
     const body = JSON.stringify(customerEndEvent({ conversationId }));
     const event = JSON.parse(body);
-    const expected = [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, `transcripts/${conversationId}/attachments/dup-att/a.txt`];
+    const expected = [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, `transcripts/${conversationId}/attachments/dup-att/a.txt`, manifestOf(conversationId)];
 
     const first = await invoke([sqsRecord(body), sqsRecord(body), sqsRecord(body)]);
     expect(first.batchItemFailures).toEqual([]);
@@ -199,9 +218,13 @@ describe("failures and retries", () => {
     proxy.addFault({ match: (r) => r.method === "PUT" && r.url.includes(`${String(events[0]!.id)}.json`), status: 503 });
     proxy.addFault({ match: (r) => r.method === "PUT" && r.url.includes(`${events[1]!.id}.json`), hang: true });
 
-    const response = await invoke(records);
+    let response: SqsBatchResponse | undefined;
+    const errors = await errorLogsOf(archiver, async () => (response = await invoke(records)));
 
-    expect(failedIds(response)).toEqual([records[0]!.messageId, records[1]!.messageId].sort());
+    expect(failedIds(response!)).toEqual([records[0]!.messageId, records[1]!.messageId].sort());
+    // The operator learns which blob, where, and which setting: never a bare AbortError, never the SAS.
+    expect(errors).toMatch(new RegExp(`Azure Blob upload of 127\\.0\\.0\\.1:\\d+/devstoreaccount1/vault/events/\\d{4}/\\d\\d/\\d\\d/${conversationId}/${events[1]!.id}\\.json timed out after 3000 ms \\(AZURE_REQUEST_TIMEOUT_MS`));
+    expect(errors).not.toContain("sig=");
     expect(proxy.injected.filter((i) => i.url.includes(String(events[0]!.id))).length).toBeGreaterThanOrEqual(2); // retried within the call
     await expectVaultExactly(conversationId, events.slice(2).map((e) => eventBlobName(e, conversationId)));
 
@@ -225,7 +248,7 @@ describe("failures and retries", () => {
     const calls = genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId));
     expect(calls.map((c) => c.status)).toEqual([429, 200]);
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
-    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`]);
+    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, manifestOf(conversationId)]);
   });
 
   test("a revoked token (401 bad.credentials) triggers one re-login and the call succeeds", async () => {
@@ -242,7 +265,7 @@ describe("failures and retries", () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(genesys.tokensIssued).toBe(issuedBefore + 1);
     expect(genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId)).map((r) => r.status)).toEqual([401, 200]);
-    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`]);
+    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, manifestOf(conversationId)]);
   });
 
   test("an attachment download failing mid-stream fails the record without a partial blob; the retry completes it", async () => {
@@ -260,8 +283,181 @@ describe("failures and retries", () => {
 
     const retry = await invoke([record]);
     expect(retry.batchItemFailures).toEqual([]);
-    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, attachment]);
+    await expectVaultExactly(conversationId, [eventBlobName(event, conversationId), `transcripts/${conversationId}/transcript.json`, attachment, manifestOf(conversationId)]);
     expect(sha256(await readBlob(attachment))).toBe(sha256(attachmentContent("cut-att", 600_000)));
+  });
+});
+
+describe("integrity and completeness", () => {
+  const recordingsOf = (conversationId: string) => genesys.requestsOf("recordings").filter((r) => r.path.includes(conversationId));
+  const mediaOf = (id: string) => genesys.requests.filter((r) => (r.route === "media" || r.route === "presigned") && r.path.includes(id));
+
+  test("the manifest, written last, lists every transcript blob with its real size and SHA-256; a later delivery skips Genesys", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "two files", attachments: [{ id: "mf-1", name: "a.png", size: 70_000 }, { id: "mf-2", name: "b.pdf", size: 300_000, mediaType: "application/pdf" }] }]);
+    const body = JSON.stringify(customerEndEvent({ conversationId }));
+
+    expect((await invoke([sqsRecord(body)])).batchItemFailures).toEqual([]);
+
+    const manifestBlob = (await listBlobs(manifestOf(conversationId)))[0]!;
+    const manifest = JSON.parse((await readBlob(manifestOf(conversationId))).toString("utf8"));
+    const stored = (await listBlobs(`transcripts/${conversationId}/`)).filter((b) => b.name !== manifestOf(conversationId));
+    expect(manifest.conversationId).toBe(conversationId);
+    expect(manifest.blobs.map((b: any) => b.name).sort()).toEqual(stored.map((b) => b.name).sort());
+    for (const entry of manifest.blobs) {
+      const content = await readBlob(entry.name);
+      expect(entry).toEqual({ name: entry.name, size: content.length, sha256: sha256(content) });
+    }
+    expect(manifest.blobs.find((b: any) => b.name.endsWith("b.pdf")).size).toBe(300_000);
+    expect(Math.max(...stored.map((b) => b.lastModified.getTime()))).toBeLessThanOrEqual(manifestBlob.lastModified.getTime());
+
+    // A second delivery (e.g. a reconciler backfill) finds the manifest and calls Genesys no more.
+    const calls = recordingsOf(conversationId).length;
+    expect((await invoke([sqsRecord(body)])).batchItemFailures).toEqual([]);
+    expect(recordingsOf(conversationId)).toHaveLength(calls);
+  });
+
+  test("a short download (200 with fewer bytes than the transcript's contentLength) fails the record and commits nothing; the retry completes it", async () => {
+    const conversationId = randomUUID();
+    const size = 600_000; // the 5 MiB case in production; smaller here so a loaded machine cannot time the retry out
+    genesys.addConversation(conversationId, [{ messageText: "receipt", attachments: [{ id: "short-att", name: "receipt.pdf", size }] }]);
+    genesys.failNext("media", [{ truncateTo: 14 }]);
+    const record = sqsRecord(JSON.stringify(customerEndEvent({ conversationId })));
+    const errors = await errorLogsOf(archiver, async () => expect(failedIds(await invoke([record]))).toEqual([record.messageId]));
+
+    expect((await listBlobs(`transcripts/${conversationId}/`)).map((b) => b.name)).toEqual([`transcripts/${conversationId}/transcript.json`]);
+    expect(errors).toMatch(/announces 14 bytes, the transcript says 600000/);
+
+    expect((await invoke([record])).batchItemFailures).toEqual([]);
+    const attachment = `transcripts/${conversationId}/attachments/short-att/receipt.pdf`;
+    expect(sha256(await readBlob(attachment))).toBe(sha256(attachmentContent("short-att", size)));
+    expect((await listBlobs(manifestOf(conversationId))).length).toBe(1);
+  });
+
+  test("a short chunked download (no Content-Length) is caught by the bytes received and commits nothing", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "chunked", attachments: [{ id: "chunked-att", name: "c.bin", size: 300_000 }] }]);
+    genesys.failNext("media", [{ truncateTo: 100_000, chunked: true }]);
+    const record = sqsRecord(JSON.stringify(customerEndEvent({ conversationId })));
+
+    const errors = await errorLogsOf(archiver, async () => expect(failedIds(await invoke([record]))).toEqual([record.messageId]));
+
+    expect(errors).toContain(`download for transcripts/${conversationId}/attachments/chunked-att/c.bin delivered 100000 of 300000 bytes; nothing committed`);
+    expect(await listBlobs(`transcripts/${conversationId}/attachments/`)).toEqual([]);
+    expect(await listBlobs(manifestOf(conversationId))).toEqual([]);
+  });
+
+  test("an earlier blob that conflicts with the transcript (a stored short attachment) fails loudly and no manifest is written", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "receipt", attachments: [{ id: "old-short", name: "r.png", size: 50_000 }] }]);
+    // What the archiver stored before sizes were checked: 14 bytes, create-only, forever.
+    const name = `transcripts/${conversationId}/attachments/old-short/r.png`;
+    const short = attachmentContent("old-short", 14);
+    await vault.getBlockBlobClient(name).upload(short, short.length, { metadata: { sha256: sha256(short), conversationid: conversationId } });
+    const record = sqsRecord(JSON.stringify(customerEndEvent({ conversationId })));
+    const errors = await errorLogsOf(archiver, async () => expect(failedIds(await invoke([record]))).toEqual([record.messageId]));
+
+    expect(errors).toContain("VAULT INTEGRITY: record failed, nothing committed for the mismatching blob");
+    expect(errors).toContain(`vault blob ${name} holds 14 bytes but the transcript announces 50000`);
+    expect(await listBlobs(manifestOf(conversationId))).toEqual([]);
+    expect(mediaOf("old-short")).toHaveLength(0); // nothing downloaded that could not be stored
+  });
+
+  test("blobs an interrupted attempt committed are accepted (not downloaded again) and the manifest covers them", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "files", attachments: [{ id: "part-1", name: "1.bin", size: 100_000 }, { id: "part-2", name: "2.bin", size: 400_000 }] }]);
+    genesys.failNext("media", [{ abortAfterBytes: 50_000, mediaId: "part-2" }]);
+    const record = sqsRecord(JSON.stringify(customerEndEvent({ conversationId })));
+
+    const first = await invoke([record]);
+    expect(failedIds(first)).toEqual([record.messageId]);
+    expect((await listBlobs(`transcripts/${conversationId}/attachments/`)).map((b) => b.name)).toEqual([`transcripts/${conversationId}/attachments/part-1/1.bin`]);
+
+    expect((await invoke([record])).batchItemFailures).toEqual([]);
+    expect(mediaOf("part-1")).toHaveLength(1); // accepted from the vault, not downloaded again
+    expect(mediaOf("part-2")).toHaveLength(2);
+    const manifest = JSON.parse((await readBlob(manifestOf(conversationId))).toString("utf8"));
+    expect(manifest.blobs).toHaveLength(3);
+    for (const entry of manifest.blobs) expect(entry.sha256).toBe(sha256(await readBlob(entry.name)));
+  });
+
+  test("with one slow attachment among 5 records, the time guard fails only that record; the 4 finished ones are acked", async () => {
+    const slowId = randomUUID();
+    genesys.addConversation(slowId, [{ messageText: "slow", attachments: [{ id: "slow-att", name: "movie.mp4", size: 2 * 1024 * 1024 }] }]);
+    genesys.failNext("media", [{ bytesPerSecond: 256 * 1024 }]); // ~8 s
+    const others = [0, 1, 2, 3].map(() => randomUUID());
+    const otherEvents = others.map((conversationId) => transcriptionEvent({ conversationId }));
+    const records = [sqsRecord(JSON.stringify(customerEndEvent({ conversationId: slowId }))), ...otherEvents.map((e) => sqsRecord(JSON.stringify(e)))];
+
+    const started = Date.now();
+    const response = await archiver.invoke<SqsBatchResponse>(sqsBatch(records), { timeoutMs: 7_000 }); // guard at 3 s left
+    const took = Date.now() - started;
+
+    expect(failedIds(response)).toEqual([records[0]!.messageId]);
+    expect(took).toBeLessThan(7_000);
+    for (const [i, conversationId] of others.entries()) await expectVaultExactly(conversationId, [eventBlobName(otherEvents[i]!, conversationId)]);
+    expect(await listBlobs(`transcripts/${slowId}/attachments/`)).toEqual([]);
+    expect(await listBlobs(manifestOf(slowId))).toEqual([]);
+
+    expect((await invoke([records[0]!])).batchItemFailures).toEqual([]);
+    expect((await listBlobs(manifestOf(slowId))).length).toBe(1);
+  });
+
+  test("an expired pre-signed media URL is retryable, named by host and path only, and the retry succeeds with a fresh URL", async () => {
+    const conversationId = randomUUID();
+    genesys.addConversation(conversationId, [{ messageText: "signed", attachments: [{ id: "signed-att", name: "s.png", size: 20_000, presigned: true }] }]);
+    const record = sqsRecord(JSON.stringify(customerEndEvent({ conversationId })));
+    // The URL has expired by the time it is fetched.
+    genesys.presignedLifetimeSeconds = 0;
+    let first: SqsBatchResponse | undefined;
+    const error = await errorLogsOf(archiver, async () => (first = await invoke([record]))).finally(() => (genesys.presignedLifetimeSeconds = 300));
+
+    expect(failedIds(first!)).toEqual([record.messageId]);
+    expect(error).toContain('"errorName":"GenesysTransientError"');
+    expect(error).toMatch(/download http:\/\/127\.0\.0\.1:\d+\/blobs\/signed-att: HTTP 403: the pre-signed media URL was refused, most likely expired \(X-Amz-Date \+ X-Amz-Expires/);
+    expect(error).not.toContain("signature=");
+
+    expect((await invoke([record])).batchItemFailures).toEqual([]);
+    expect((await listBlobs(manifestOf(conversationId))).length).toBe(1);
+  });
+});
+
+describe("secrets recover while warm", () => {
+  test("a Genesys secret and a vault SAS fixed after a failure are re-read once, single-flight, without waiting for the cache TTL", async () => {
+    const genesysArn = secrets.put("genesys-client-warm", { clientId: genesys.credentials.clientId, clientSecret: "wrong" });
+    const vaultArn = secrets.put("vault-sas-warm", {
+      blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+      containerName: CONTAINER,
+      sasToken: azurite.containerSas(CONTAINER, "r"), // cannot create: 403
+      expiresOn: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const warm = await startBundle(bundleFunction("transcript-archiver").entry, { ...baseEnv, GENESYS_SECRET_ARN: genesysArn, AZURE_VAULT_SECRET_ARN: vaultArn });
+    try {
+      const reads = (arn: string) => secrets.calls.filter((c) => c.operation === "GetSecretValue" && c.secretId === arn).length;
+      const ids = [0, 1, 2, 3, 4].map(() => randomUUID());
+      for (const id of ids) genesys.addConversation(id, [{ messageText: "hi" }]);
+      const records = ids.map((conversationId) => sqsRecord(JSON.stringify(customerEndEvent({ conversationId }))));
+
+      // Both credentials are refused: 5 concurrent records share one read and one re-read of each secret.
+      const vaultErrors = await errorLogsOf(warm, async () => expect((await warm.invoke<SqsBatchResponse>(sqsBatch(records))).batchItemFailures).toHaveLength(5));
+      expect(reads(vaultArn)).toBe(2);
+      expect(vaultErrors).toMatch(/refused: 403 \w+, again after re-reading the SAS in secret .*vault-sas-warm/);
+
+      // Vault fixed: the Genesys secret is now the one failing (invalid_client), re-read once.
+      secrets.put("vault-sas-warm", { blobEndpoint: `${proxy.origin}/devstoreaccount1`, containerName: CONTAINER, sasToken, expiresOn: new Date(Date.now() + 3_600_000).toISOString() });
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const genesysErrors = await errorLogsOf(warm, async () => expect((await warm.invoke<SqsBatchResponse>(sqsBatch(records))).batchItemFailures).toHaveLength(5));
+      expect(reads(genesysArn)).toBe(2);
+      expect(genesysErrors).toMatch(/invalid_client/);
+
+      secrets.put("genesys-client-warm", genesys.credentials);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      expect((await warm.invoke<SqsBatchResponse>(sqsBatch(records))).batchItemFailures).toEqual([]);
+      expect(reads(genesysArn)).toBe(3);
+      for (const id of ids) expect((await listBlobs(manifestOf(id))).length).toBe(1);
+    } finally {
+      await warm.close();
+    }
   });
 });
 

@@ -1,0 +1,116 @@
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { Construct } from "constructs";
+import type { VaultReconcilerConfig, VaultWriterAuth } from "../../config/types";
+import { BUSINESS_METRICS, metricsNamespace } from "../../functions/shared/metric-names";
+import { bundleFunction } from "../../lib/bundling";
+import { PipelineFunction } from "../compute/pipeline-function";
+import type { BufferedQueue } from "../messaging/buffered-queue";
+import { thresholdAlarm } from "../observability/metric-alarm";
+import { functionBasics, genesysEnvironment, getWebIdentityTokenForAzure, readSecret, type PipelineContext } from "./pipeline-context";
+
+export interface VaultReconcilerProps {
+  readonly ctx: PipelineContext;
+  readonly config: VaultReconcilerConfig;
+  /** The archiver's queue: missing conversations are re-enqueued here (send only). */
+  readonly archiverQueue: BufferedQueue;
+  /**
+   * ARN of the secret of the reconciler's list-only vault credential (existence, never
+   * content): its coordinates (`federated`) or a list-only SAS (`sas`).
+   */
+  readonly listerSecretArn: string;
+  /** How the reconciler authenticates to the vault (the environment's `azure.writerAuth`). */
+  readonly writerAuth: VaultWriterAuth;
+  /** The transcript-vault pipeline's Genesys OAuth client, whose role also grants the analytics query. */
+  readonly genesysSecretArn: string;
+}
+
+/**
+ * The scheduled completeness check of the vault: a Lambda in the private subnets
+ * (the Azure firewall admits only the NAT EIPs) run by an EventBridge schedule. It
+ * may read the Genesys and lister secrets and send to the archiver's queue, nothing
+ * else. An alarm fires when a conversation is still missing after its backfill.
+ */
+export class VaultReconciler extends Construct {
+  public readonly fn: PipelineFunction;
+  public readonly schedule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: VaultReconcilerProps) {
+    super(scope, id);
+    const { ctx, config } = props;
+    const name = `${ctx.prefix}-vault-reconciler`;
+
+    this.fn = new PipelineFunction(this, "function", {
+      functionName: name,
+      description: "Checks that every ended MESSAGE conversation has a vault manifest; re-enqueues the missing ones",
+      packageZip: bundleFunction("vault-reconciler").packageZip,
+      ...functionBasics(ctx),
+      timeoutSeconds: config.timeoutSeconds,
+      memoryMb: config.memoryMb,
+      // One run at a time: two would spend the Genesys budget twice and enqueue the same backfills.
+      reservedConcurrency: 1,
+      environment: {
+        ...genesysEnvironment(ctx, props.genesysSecretArn),
+        AZURE_VAULT_LISTER_SECRET_ARN: props.listerSecretArn,
+        AZURE_VAULT_AUTH: props.writerAuth,
+        ARCHIVER_QUEUE_URL: props.archiverQueue.queue.url,
+        DRY_RUN: String(config.dryRun),
+        RECONCILE_WINDOW_HOURS: String(config.windowHours),
+        RECONCILE_SETTLE_MINUTES: String(config.settleMinutes),
+        RECONCILE_SLICE_MINUTES: String(config.sliceMinutes),
+        RECONCILE_LOOKBACK_HOURS: String(config.lookbackHours),
+        RECONCILE_REQUESTS_PER_MINUTE: String(config.requestsPerMinute),
+        RECONCILE_PAGE_SIZE: String(config.pageSize),
+        TIME_GUARD_MS: "30000",
+      },
+      statements: [
+        readSecret(props.genesysSecretArn, "ReadGenesysClientSecret"),
+        readSecret(props.listerSecretArn, "ReadVaultListerSecret"),
+        ...(props.writerAuth === "federated" ? [getWebIdentityTokenForAzure()] : []),
+        { Sid: "BackfillIntoArchiverQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: props.archiverQueue.queue.arn },
+        // The queue is encrypted with the environment key: sending needs a data key.
+        {
+          Sid: "EncryptBackfills",
+          Effect: "Allow",
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: ctx.kmsKeyArn,
+          Condition: { StringEquals: { "kms:ViaService": [`sqs.${ctx.region}.amazonaws.com`] } },
+        },
+      ],
+      vpc: ctx.vpc,
+    });
+
+    this.schedule = new CloudwatchEventRule(this, "schedule", {
+      name,
+      description: `Vault reconciliation: ${config.schedule}`,
+      scheduleExpression: config.schedule,
+      state: "ENABLED",
+    });
+    new CloudwatchEventTarget(this, "target", {
+      rule: this.schedule.name,
+      targetId: "reconciler",
+      arn: this.fn.arn,
+      retryPolicy: { maximumEventAgeInSeconds: 3_600, maximumRetryAttempts: 3 },
+    });
+    new LambdaPermission(this, "invoke-permission", {
+      statementId: "ScheduleInvokesReconciler",
+      action: "lambda:InvokeFunction",
+      functionName: this.fn.fn.functionName,
+      principal: "events.amazonaws.com",
+      sourceArn: this.schedule.arn,
+    });
+
+    thresholdAlarm(this, "missing-after-backfill", {
+      alarmName: `${name}-missing-after-backfill`,
+      description: "Conversations are still missing from the vault after their backfill was archived: see the reconciler's and archiver's ERROR logs",
+      namespace: metricsNamespace(ctx.env.name),
+      metricName: BUSINESS_METRICS.missingAfterBackfill,
+      dimensions: { service: name },
+      statistic: "Maximum",
+      threshold: 0,
+      periodSeconds: 3_600,
+      alarmTopicArn: ctx.alarmTopicArn,
+    });
+  }
+}
