@@ -230,7 +230,7 @@ export interface InteractionStateMachineProps {
 /**
  * Attempts of the throttled class: enough that its FULL-jitter waits (mean maxDelay / 2 at the cap)
  * are expected to add up to twice the maximum event age, so the execution timeout (= the maximum
- * event age) ends the waiting, not the count. 24 h: 4 ramp attempts + 1440 = 1444 (each attempt
+ * event age) ends the waiting, not the count. 24 h: 3 ramp attempts + 1440 = 1443 (each attempt
  * adds 3 history events: far below the 25,000-event limit).
  */
 export function throttleMaxAttempts(policy: Pick<RetryClassPolicy, "intervalSeconds" | "backoffRate" | "maxDelaySeconds">, maxEventAgeSeconds: number): number {
