@@ -114,13 +114,15 @@ async function start(s: Settings, candidate: Candidate, slot: string): Promise<D
     const input = JSON.stringify({ event: candidate.event, slot });
     const result = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn: s.stateMachineArn, name, input }));
     started = true;
-    if (!(await s.slots.confirm(slot, name, executionLeaseSeconds(s.maxEventAgeSeconds)))) {
-      log.warn("the slot's pending lease expired before the execution started; it runs, the limit may be exceeded by one", { slot });
-    }
+    // The execution runs whatever happens here; an unconfirmed slot only risks being reclaimed early (the limit exceeded by one for a while).
+    const confirmed = await s.slots.confirm(slot, name, executionLeaseSeconds(s.maxEventAgeSeconds)).catch((error) => {
+      log.warn("slot lease not extended (DynamoDB)", errorFields(error));
+      return true;
+    });
+    if (!confirmed) log.warn("the slot's pending lease expired before the execution started; it runs, the limit may be exceeded by one", { slot });
     log.info("execution started", { executionArn: result.executionArn, slot });
     return "started";
   } catch (error) {
-    if (started) throw error;
     if (error instanceof ExecutionAlreadyExists || (error as Error).name === "ExecutionAlreadyExists") {
       log.info("duplicate delivery: the execution for this event already exists");
       return "duplicate";
