@@ -1,4 +1,5 @@
 import { interactionMaxReceiveCount } from "../../../functions/shared/interaction-backpressure";
+import { interactionStateMachineDefinition } from "../../../constructs/interaction/state-machine-definition";
 import { validateAsl } from "../../support/asl";
 import { grants, refTo, statementsOfRole } from "../../support/iam";
 import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
@@ -70,7 +71,20 @@ describe("interaction processing pipeline", () => {
     expect(sm.logging_configuration.log_destination).toBe(`${refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/vendedlogs/states/gcv-dev-interaction", "arn")}:*`);
     const definition = JSON.parse(sm.definition);
     expect(validateAsl(definition)).toEqual([]);
-    expect(JSON.stringify(definition)).toContain(processorArn);
+    // Exactly what the workflow tests run (test/support/interaction-pipeline.ts builds it with the same function).
+    expect(JSON.parse(sm.definition)).toEqual(
+      JSON.parse(
+        JSON.stringify(
+          interactionStateMachineDefinition({
+            processorFunctionArn: processorArn,
+            failureQueueUrl: refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-interaction-failures", "url"),
+            slotsTableName: refTo(aws, "aws_dynamodb_table", (t) => t.name === "gcv-dev-interaction-slots", "name"),
+            taskTimeoutSeconds: 60,
+            maxEventAgeSeconds: 86_400,
+          }),
+        ),
+      ),
+    );
   });
 
   test("the dispatcher may only start executions of this state machine", () => {
