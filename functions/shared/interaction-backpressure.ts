@@ -10,14 +10,16 @@
  * shortest possible sequence of those waits must add up to `maxEventAgeSeconds` in fewer
  * receives than maxReceiveCount allows.
  *
- * The wait after the n-th receive (seconds):
+ * The wait after the n-th receive (seconds), with r uniform in [0, 1):
  *
- *   target = clamp(backlog / drainPerSecond, floor(n), cap)       floor(n) = min(2^(n-1), floorCap)
- *   wait   = target * U[0.5, 1]                                      (equal jitter)
+ *   wait = max(floor(n) * (0.5 + r/2), min(backlog / drainPerSecond, cap) * r)
+ *   floor(n) = min(2^(n-1), floorCap)
  *
  * - `backlog / drainPerSecond` is how long the queue needs to drain at the rate Genesys
- *   allows: waiting about that long spreads the re-receives of a burst over the drain, so
+ *   allows: a wait uniform over that time spreads the re-receives of a burst evenly over
+ *   the drain, so records keep coming back as fast as slots free up (no idle slots) while
  *   re-receive traffic stays near the processing rate instead of growing with the backlog.
+ *   (Not "at least half the drain": then nothing would come back during the first half.)
  * - `floor(n)` grows with the receive count, so the number of receives within the maximum
  *   age is bounded whatever the backlog estimate says: `floorCap = ceil(maxEventAge / 450)`,
  *   and the shortest wait at the floor cap is floorCap / 2, so at most
@@ -65,9 +67,9 @@ export function slotWaitSeconds(input: SlotWaitInput): number {
   const floorCap = waitFloorCapSeconds(input.maxEventAgeSeconds);
   const floor = Math.min(2 ** Math.max(0, Math.min(30, input.receiveCount - 1)), floorCap);
   const cap = waitCapSeconds(input.maxEventAgeSeconds);
-  const drain = input.backlog !== undefined && input.drainPerSecond > 0 ? input.backlog / input.drainPerSecond : floor;
-  const target = Math.min(cap, Math.max(floor, drain));
-  return Math.max(1, Math.round(target * (0.5 + input.random / 2)));
+  const drain = input.backlog !== undefined && input.drainPerSecond > 0 ? input.backlog / input.drainPerSecond : 0;
+  const wait = Math.max(floor * (0.5 + input.random / 2), Math.min(drain, cap) * input.random);
+  return Math.max(1, Math.round(wait));
 }
 
 /**
