@@ -36,13 +36,17 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
     ],
     batchSize: 10,
     batchWindowSeconds: 1,
-    // Executions start at once, so the backlog moves into the workflow: the dispatcher needs little.
+    // Executions start only while a slot is free, so the dispatcher needs little concurrency.
     maxConcurrency: 2,
+    // A floor: the queue's count is raised to what maxEventAgeSeconds needs (shared/interaction-backpressure.ts).
     maxReceiveCount: 5,
     timeoutSeconds: 30,
     memoryMb: 256,
     processorTimeoutSeconds: 30,
     processorConcurrency: 5,
+    maxRunningExecutions: 5,
+    maxEventAgeSeconds: 86_400,
+    genesysRequestsPerMinute: 300,
     attributePrefix: "aws_",
   },
   configSync: {

@@ -212,6 +212,9 @@ export const ENVIRONMENT_SPEC = {
             processorTimeoutSeconds: int("Processor Lambda timeout in seconds"),
             attributePrefix: str("Prefix of the participant attributes the processor writes"),
             processorConcurrency: int("Reserved concurrency of the processor"),
+            maxRunningExecutions: int("Executions running at once (the backpressure limit; at most processorConcurrency)"),
+            maxEventAgeSeconds: int("How long an event may wait and retry throttles before it is dead-lettered (3600-604800)"),
+            genesysRequestsPerMinute: int("The Genesys rate the backlog drains at (per OAuth client)"),
           },
         },
         configSync: {

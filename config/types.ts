@@ -305,6 +305,19 @@ export interface InteractionPipelineConfig extends QueueConsumerConfig {
    * are throttled and retried by the workflow at no Lambda cost.
    */
   readonly processorConcurrency: number;
+  /**
+   * Most workflow executions running at once (the dispatcher's DynamoDB semaphore): the rest
+   * of a burst waits in the queue. At most `processorConcurrency` (each execution runs one
+   * processor invocation at a time, so the processor is never throttled).
+   */
+  readonly maxRunningExecutions: number;
+  /**
+   * How long an event may wait, in seconds: for a slot in the queue, and again for throttles
+   * (Lambda, Genesys 429) in its execution. Older events go to the DLQ / failure queue.
+   */
+  readonly maxEventAgeSeconds: number;
+  /** Genesys requests per minute the OAuth client may make (the drain rate the dispatcher plans with). */
+  readonly genesysRequestsPerMinute: number;
 }
 
 export interface ConfigSyncPipelineConfig extends QueueConsumerConfig {

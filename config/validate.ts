@@ -357,6 +357,9 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   check(Number.isInteger(ip?.processorTimeoutSeconds) && ip.processorTimeoutSeconds >= 3 && ip.processorTimeoutSeconds <= 900, "pipelines.interaction.processorTimeoutSeconds", `must be an integer from 3 to 900${got(ip?.processorTimeoutSeconds)}`);
   check(Number.isInteger(ip?.processorConcurrency) && ip.processorConcurrency >= 1 && ip.processorConcurrency <= 1000, "pipelines.interaction.processorConcurrency", `must be an integer from 1 to 1000${got(ip?.processorConcurrency)}`);
   check(typeof ip?.attributePrefix === "string" && /^[A-Za-z0-9._-]{0,32}$/.test(ip.attributePrefix), "pipelines.interaction.attributePrefix", `must be up to 32 letters, digits, '.', '_' or '-'${got(ip?.attributePrefix)}`);
+  check(intIn(ip?.maxRunningExecutions, 1, ip?.processorConcurrency ?? 1000), "pipelines.interaction.maxRunningExecutions", `must be an integer from 1 to processorConcurrency (${ip?.processorConcurrency}): more running executions than processor instances are throttled${got(ip?.maxRunningExecutions)}`);
+  check(intIn(ip?.maxEventAgeSeconds, 3600, 604_800), "pipelines.interaction.maxEventAgeSeconds", `must be an integer from 3600 (1 hour) to 604800 (7 days)${got(ip?.maxEventAgeSeconds)}`);
+  check(intIn(ip?.genesysRequestsPerMinute, 1, 100_000), "pipelines.interaction.genesysRequestsPerMinute", `must be an integer from 1 to 100000${got(ip?.genesysRequestsPerMinute)}`);
 
   const cs = p.configSync;
   validateQueueConsumer(cs, "pipelines.configSync", check, true);

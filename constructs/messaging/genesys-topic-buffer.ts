@@ -12,13 +12,18 @@ export interface GenesysTopicBufferProps {
   /** Genesys topics (EventBridge `detail-type`s) to buffer. */
   readonly topics: readonly string[];
   readonly consumer: Pick<QueueConsumerConfig, "timeoutSeconds" | "maxReceiveCount">;
+  /** Age of the oldest message that raises the age alarm. @default the queue's default (900 s) */
+  readonly maxMessageAgeSeconds?: number;
   readonly kmsKeyArn: string;
   readonly alarmTopicArn: string;
+  /** More rules the queue admits (e.g. AWS service events on the default bus), each with its own retry policy and delivery DLQ. */
+  readonly extraRoutes?: ReadonlyArray<{ id: string; ruleName: string; description: string; eventPattern: Record<string, unknown>; eventBusName?: string }>;
 }
 
 /** Genesys topics on the partner bus -> a rule (retry policy, delivery DLQ) -> a buffered queue that admits only that rule. */
 export class GenesysTopicBuffer extends Construct {
   public readonly route: EventRoute;
+  public readonly extraRoutes: EventRoute[];
   public readonly buffer: BufferedQueue;
 
   constructor(scope: Construct, id: string, props: GenesysTopicBufferProps) {
@@ -28,6 +33,7 @@ export class GenesysTopicBuffer extends Construct {
       kmsKeyArn: props.kmsKeyArn,
       consumerTimeoutSeconds: props.consumer.timeoutSeconds,
       maxReceiveCount: props.consumer.maxReceiveCount,
+      maxMessageAgeSeconds: props.maxMessageAgeSeconds,
       alarmTopicArn: props.alarmTopicArn,
     });
     this.route = new EventRoute(this, "route", {
@@ -39,6 +45,18 @@ export class GenesysTopicBuffer extends Construct {
       kmsKeyArn: props.kmsKeyArn,
       alarmTopicArn: props.alarmTopicArn,
     });
-    this.buffer.admitEventRules([this.route.rule.arn]);
+    this.extraRoutes = (props.extraRoutes ?? []).map(
+      (extra) =>
+        new EventRoute(this, extra.id, {
+          ruleName: extra.ruleName,
+          description: extra.description,
+          eventBusName: extra.eventBusName,
+          eventPattern: extra.eventPattern,
+          target: this.buffer,
+          kmsKeyArn: props.kmsKeyArn,
+          alarmTopicArn: props.alarmTopicArn,
+        }),
+    );
+    this.buffer.admitEventRules([this.route.rule.arn, ...this.extraRoutes.map((r) => r.rule.arn)]);
   }
 }

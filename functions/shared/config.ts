@@ -31,6 +31,13 @@
  * | STATE_MACHINE_ARN           | Interaction workflow the dispatcher starts executions of                 | required by the dispatcher |
  * | INTERACTION_ATTRIBUTE_PREFIX | Prefix of the participant attributes the processor writes (`<p>processedAt`, `<p>eventType`, `<p>eventTime`) | aws_ |
  * | INTERACTION_IDEMPOTENCY_TTL_SECONDS | How long the processor remembers an applied event                | 345600 (4 days: Genesys' redelivery horizon) |
+ * | SLOTS_TABLE_NAME            | DynamoDB table of the interaction workflow's slots (dispatcher/slots.ts)   | required by the dispatcher |
+ * | MAX_RUNNING_EXECUTIONS      | Interaction executions allowed to run at once (the semaphore's size)      | 5                          |
+ * | MAX_EVENT_AGE_SECONDS       | How long an interaction event may wait for a slot before it is dead-lettered | 86400                   |
+ * | GENESYS_REQUESTS_PER_MINUTE | Genesys rate the dispatcher assumes when it spaces re-receives of waiting events | 300                  |
+ * | INTAKE_QUEUE_URL            | The dispatcher's own queue (waiting events are made invisible there)      | required by the dispatcher |
+ * | DEAD_LETTER_QUEUE_URL       | The intake queue's DLQ (malformed and expired events are moved there at once) | required by the dispatcher |
+ * | FAILURE_QUEUE_URL           | The workflow's failure queue (events of timed-out or aborted executions)  | required by the dispatcher |
  * | SYNC_RULES                  | JSON array of configuration sync rules (functions/shared/sync-rules.ts)  | required by config-sync    |
  * | AUDIT_TABLE_NAME            | DynamoDB table recording every change config-sync applies to Genesys    | required by config-sync    |
  * | DRY_RUN                     | `true`: config-sync computes and logs changes but writes nothing         | false                      |
@@ -75,6 +82,13 @@ export const ENVIRONMENT_VARIABLES = {
   STATE_MACHINE_ARN: { default: undefined },
   INTERACTION_ATTRIBUTE_PREFIX: { default: "aws_" },
   INTERACTION_IDEMPOTENCY_TTL_SECONDS: { default: "345600" },
+  SLOTS_TABLE_NAME: { default: undefined },
+  MAX_RUNNING_EXECUTIONS: { default: "5" },
+  MAX_EVENT_AGE_SECONDS: { default: "86400" },
+  GENESYS_REQUESTS_PER_MINUTE: { default: "300" },
+  INTAKE_QUEUE_URL: { default: undefined },
+  DEAD_LETTER_QUEUE_URL: { default: undefined },
+  FAILURE_QUEUE_URL: { default: undefined },
   SYNC_RULES: { default: undefined },
   AUDIT_TABLE_NAME: { default: undefined },
   DRY_RUN: { default: "false" },

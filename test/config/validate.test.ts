@@ -144,6 +144,9 @@ describe("pipeline settings", () => {
     ["a topic that is not a Genesys topic", { pipelines: { interaction: { topics: ["conversation.end"] } } }, /pipelines\.interaction\.topics\[0\] is not a Genesys conversation topic .*\(got "conversation\.end"\)/],
     ["an empty topic list", { pipelines: { interaction: { topics: [] } } }, /pipelines\.interaction\.topics must be a non-empty list of Genesys topics/],
     ["a Lambda timeout over 15 minutes", { pipelines: { interaction: { timeoutSeconds: 1200 } } }, /pipelines\.interaction\.timeoutSeconds must be an integer from 1 to 900/],
+    ["more running executions than processor instances", { pipelines: { interaction: { processorConcurrency: 5, maxRunningExecutions: 6 } } }, /pipelines\.interaction\.maxRunningExecutions must be an integer from 1 to processorConcurrency \(5\)/],
+    ["a maximum event age under an hour", { pipelines: { interaction: { maxEventAgeSeconds: 60 } } }, /pipelines\.interaction\.maxEventAgeSeconds must be an integer from 3600/],
+    ["a Genesys rate of zero", { pipelines: { interaction: { genesysRequestsPerMinute: 0 } } }, /pipelines\.interaction\.genesysRequestsPerMinute must be an integer from 1/],
     ["a large batch without a batching window", { pipelines: { transcriptVault: { batchSize: 100, batchWindowSeconds: 0 } } }, /batchWindowSeconds must be at least 1 when batchSize is over 10/],
   ];
   test.each(cases)("%s", (_label, override, message) => {

@@ -148,7 +148,7 @@ describe("idempotency table", () => {
   test("prod protects it from deletion", () => {
     const prod = synthEnvironments([sampleEnv("prod")]).stacks["prod-aws"];
     const tables = Object.values(resourcesOf(prod, "aws_dynamodb_table")) as any[];
-    expect(tables.map((t) => t.name).sort()).toEqual(["gcv-prod-config-sync-audit", "gcv-prod-idempotency", "gcv-prod-webhook-state"]);
+    expect(tables.map((t) => t.name).sort()).toEqual(["gcv-prod-config-sync-audit", "gcv-prod-idempotency", "gcv-prod-interaction-slots", "gcv-prod-webhook-state"]);
     for (const t of tables) expect(t.deletion_protection_enabled).toBe(true);
   });
 });

@@ -36,6 +36,22 @@ export function idempotencyTable(tableName: string): CreateTableCommandInput & {
   };
 }
 
+/** Table definition matching the interaction workflow's slot table (partition `pool`, sort `slot`). */
+export function slotsTable(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: "pool", AttributeType: "S" },
+      { AttributeName: "slot", AttributeType: "S" },
+    ],
+    KeySchema: [
+      { AttributeName: "pool", KeyType: "HASH" },
+      { AttributeName: "slot", KeyType: "RANGE" },
+    ],
+    BillingMode: "PAY_PER_REQUEST",
+  };
+}
+
 /** Starts dynalite; tables become ACTIVE immediately. */
 export async function startDynalite(): Promise<Dynalite> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -12,7 +12,9 @@
  * - `throttleNext(n)` makes the next n calls answer 400 `ThrottlingException` (the SDK retries those).
  *
  * Also here: {@link lambdaInvokeTask} (runs a handler the way `arn:aws:states:::lambda:invoke`
- * reports results and errors) and {@link FakeQueue} (records `sqs:sendMessage` tasks).
+ * reports results and errors), {@link dynamoDbUpdateItemTask} (`dynamodb:updateItem` against
+ * dynalite) and {@link FakeQueue} (records `sqs:sendMessage` tasks). Executions can be stopped
+ * (ABORTED) and report their end through `onClosed`, like EventBridge status-change events.
  *
  * @example
  * const sfn = await startStepFunctionsLocal({ definition, overrides: () => ({ taskResourceLocalHandlers: { Apply: lambdaInvokeTask(fn) } }) });
@@ -23,6 +25,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { UpdateItemCommand, type DynamoDBClient, type UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { StateMachine } from "aws-local-stepfunctions";
 import type { BundleInvocationError } from "./invoke-bundle";
 
@@ -50,13 +53,15 @@ export interface LocalExecution {
   name: string;
   arn: string;
   input: string;
-  status: "RUNNING" | "SUCCEEDED" | "FAILED";
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
   output?: unknown;
   /** Error name and cause of a FAILED execution. */
   error?: { name: string; cause: string };
   events: ExecutionEvent[];
   /** Resolves when the execution has closed. */
   done: Promise<void>;
+  /** Stops the execution (StopExecution): it ends ABORTED. */
+  abort(): void;
 }
 
 /** Options of {@link startStepFunctionsLocal}. */
@@ -66,6 +71,11 @@ export interface StepFunctionsLocalOptions {
   /** Overrides per execution (called with the execution's name). */
   overrides?: (execution: { name: string; arn: string }) => ExecutionOverrides;
   stateMachineName?: string;
+  /**
+   * Called when an execution closes, like the "Step Functions Execution Status Change" event
+   * EventBridge emits (`detail.input` is the execution input as a string).
+   */
+  onClosed?: (statusChange: { source: "aws.states"; "detail-type": "Step Functions Execution Status Change"; detail: Record<string, unknown> }) => void;
 }
 
 /** A running stand-in. */
@@ -77,6 +87,8 @@ export interface StepFunctionsLocal {
   executions: Map<string, LocalExecution>;
   /** Every StartExecution call with its answer (`started`, `returned-running`, or the error type). */
   calls: Array<{ name: string; outcome: string }>;
+  /** Most executions RUNNING at the same time so far. */
+  peakRunning(): number;
   /** The next `count` StartExecution calls answer ThrottlingException. */
   throttleNext(count: number): void;
   /** Resolves when every execution started so far has closed. */
@@ -96,6 +108,8 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
   const executions = new Map<string, LocalExecution>();
   const calls: StepFunctionsLocal["calls"] = [];
   let throttled = 0;
+  let running = 0;
+  let peakRunning = 0;
 
   const startExecution = (request: Record<string, unknown>): { status: number; body: Record<string, unknown> } => {
     const name = typeof request.name === "string" ? request.name : randomUUID();
@@ -131,7 +145,9 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
       overrides: options.overrides?.({ name, arn }),
       context: { Execution: { Id: arn, Name: name, Input: parsedInput, StartTime: startTime, RoleArn: "arn:aws:iam::123456789012:role/workflow" } },
     });
-    const execution: LocalExecution = { name, arn, input, status: "RUNNING", events: [], done: Promise.resolve() };
+    const execution: LocalExecution = { name, arn, input, status: "RUNNING", events: [], done: Promise.resolve(), abort: () => run.abort() };
+    running++;
+    peakRunning = Math.max(peakRunning, running);
     const collectEvents = (async () => {
       for await (const event of run.eventLogs) execution.events.push(event as unknown as ExecutionEvent);
     })();
@@ -142,14 +158,30 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
       )
       .then(async (outcome) => {
         await collectEvents.catch(() => undefined);
+        running--;
         if (outcome.ok) {
           execution.status = "SUCCEEDED";
           execution.output = outcome.output;
           return;
         }
-        execution.status = "FAILED";
         const failed = execution.events.find((e) => e.type === "ExecutionFailed");
+        execution.status =
+          outcome.error.name === "ExecutionAbortedError" ? "ABORTED" : outcome.error.name === "ExecutionTimeoutError" ? "TIMED_OUT" : "FAILED";
         execution.error = { name: failed?.Error ?? outcome.error.name, cause: String(failed?.Cause ?? outcome.error.message) };
+        options.onClosed?.({
+          source: "aws.states",
+          "detail-type": "Step Functions Execution Status Change",
+          detail: {
+            executionArn: arn,
+            stateMachineArn,
+            name,
+            status: execution.status,
+            startDate: Date.parse(startTime),
+            stopDate: Date.now(),
+            input,
+            ...(execution.status === "FAILED" ? { error: execution.error.name, cause: execution.error.cause } : {}),
+          },
+        });
       });
     executions.set(name, execution);
     calls.push({ name, outcome: "started" });
@@ -189,6 +221,7 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
     stateMachineArn,
     executions,
     calls,
+    peakRunning: () => peakRunning,
     throttleNext: (count) => {
       throttled = count;
     },
@@ -235,6 +268,25 @@ export function lambdaInvokeTask(runner: LambdaRunner, opts: { timeoutMs?: numbe
       throw stepFunctionsError;
     }
     return { ExecutedVersion: "$LATEST", Payload: (payload ?? null) as JsonValue, StatusCode: 200 };
+  };
+}
+
+/**
+ * A task override that behaves like `arn:aws:states:::dynamodb:updateItem` against a real
+ * DynamoDB (dynalite): the state's `Parameters` are the UpdateItem request; a DynamoDB error
+ * surfaces as `DynamoDB.<ErrorName>`, the way the optimized integration reports it.
+ */
+export function dynamoDbUpdateItemTask(client: DynamoDBClient, opts: { failNext?: () => boolean } = {}): (input: JsonValue) => Promise<JsonValue> {
+  return async (input) => {
+    try {
+      if (opts.failNext?.()) throw Object.assign(new Error("Internal server error"), { name: "InternalServerError" });
+      await client.send(new UpdateItemCommand(input as unknown as UpdateItemCommandInput));
+      return {};
+    } catch (error) {
+      const stepFunctionsError = new Error((error as Error).message);
+      stepFunctionsError.name = `DynamoDB.${(error as Error).name}`;
+      throw stepFunctionsError;
+    }
   };
 }
 

@@ -1,3 +1,5 @@
+import { interactionMaxReceiveCount } from "../../../functions/shared/interaction-backpressure";
+import { interactionStateMachineDefinition } from "../../../constructs/interaction/state-machine-definition";
 import { validateAsl } from "../../support/asl";
 import { grants, refTo, statementsOfRole } from "../../support/iam";
 import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
@@ -9,6 +11,7 @@ const key = refTo(aws, "aws_kms_key", () => true, "arn");
 const stateMachineArn = refTo(aws, "aws_sfn_state_machine", () => true, "arn");
 const processorArn = refTo(aws, "aws_lambda_function", (f) => f.function_name === "gcv-dev-interaction-processor", "arn");
 const failureQueueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-interaction-failures", "arn");
+const slotsArn = refTo(aws, "aws_dynamodb_table", (t) => t.name === "gcv-dev-interaction-slots", "arn");
 const logArn = (fn: string) => refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === `/aws/lambda/${fn}`, "arn");
 
 describe("interaction processing pipeline", () => {
@@ -21,8 +24,37 @@ describe("interaction processing pipeline", () => {
     ]);
     const q = byName("aws_sqs_queue", "gcv-dev-interaction");
     expect(q.kms_master_key_id).toBe(key);
-    expect(JSON.parse(q.redrive_policy).maxReceiveCount).toBe(5);
+    // Raised from the configured 5 so that an event waiting for a slot reaches the DLQ only after the 24 h maximum age.
+    expect(JSON.parse(q.redrive_policy).maxReceiveCount).toBe(interactionMaxReceiveCount(86_400, 5));
+    expect(JSON.parse(q.redrive_policy).maxReceiveCount).toBeLessThanOrEqual(1000);
     expect(q.visibility_timeout_seconds).toBe(180);
+  });
+
+  test("ended executions (FAILED, TIMED_OUT, ABORTED) of this workflow come back into the same queue, through their own rule", () => {
+    const rule = byName("aws_cloudwatch_event_rule", "gcv-dev-interaction-ended-executions");
+    expect(rule.event_bus_name).toBeUndefined();
+    expect(JSON.parse(rule.event_pattern)).toEqual({
+      source: ["aws.states"],
+      "detail-type": ["Step Functions Execution Status Change"],
+      detail: { stateMachineArn: ["arn:aws:states:eu-west-1:111111111111:stateMachine:gcv-dev-interaction-workflow"], status: ["FAILED", "TIMED_OUT", "ABORTED"] },
+    });
+    expect(Object.values(resourcesOf(aws, "aws_sfn_state_machine"))[0]).toMatchObject({ name: "gcv-dev-interaction-workflow" });
+    const queuePolicy = Object.values(resourcesOf(aws, "aws_sqs_queue_policy")).find((p: any) => p.queue_url.includes("interaction_intake_buffer_queue")) as any;
+    expect(queuePolicy.policy).toContain(refTo(aws, "aws_cloudwatch_event_rule", (r) => r.name === "gcv-dev-interaction-ended-executions", "arn"));
+  });
+
+  test("the slot table is encrypted with the environment key; failed sinks and unreleased slots are alarmed", () => {
+    expect(byName("aws_dynamodb_table", "gcv-dev-interaction-slots")).toMatchObject({
+      hash_key: "pool",
+      range_key: "slot",
+      billing_mode: "PAY_PER_REQUEST",
+      server_side_encryption: { enabled: true, kms_key_arn: key },
+    });
+    for (const error of ["FailureQueueUnavailable", "SlotNotReleased"]) {
+      const filter = Object.values(resourcesOf(aws, "aws_cloudwatch_log_metric_filter")).find((f: any) => f.pattern.includes(error)) as any;
+      expect(filter.log_group_name).toContain("interaction_execution-logs");
+      expect(Object.values(resourcesOf(aws, "aws_cloudwatch_metric_alarm")).some((a: any) => a.metric_name === filter.metric_transformation.name)).toBe(true);
+    }
   });
 
   test("the dispatcher consumes with partial batch responses and maximum_concurrency from config", () => {
@@ -41,7 +73,20 @@ describe("interaction processing pipeline", () => {
     expect(sm.logging_configuration.log_destination).toBe(`${refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/vendedlogs/states/gcv-dev-interaction", "arn")}:*`);
     const definition = JSON.parse(sm.definition);
     expect(validateAsl(definition)).toEqual([]);
-    expect(JSON.stringify(definition)).toContain(processorArn);
+    // Exactly what the workflow tests run (test/support/interaction-pipeline.ts builds it with the same function).
+    expect(JSON.parse(sm.definition)).toEqual(
+      JSON.parse(
+        JSON.stringify(
+          interactionStateMachineDefinition({
+            processorFunctionArn: processorArn,
+            failureQueueUrl: refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-interaction-failures", "url"),
+            slotsTableName: refTo(aws, "aws_dynamodb_table", (t) => t.name === "gcv-dev-interaction-slots", "name"),
+            taskTimeoutSeconds: 60,
+            maxEventAgeSeconds: 86_400,
+          }),
+        ),
+      ),
+    );
   });
 
   test("the dispatcher may only start executions of this state machine", () => {
@@ -53,6 +98,10 @@ describe("interaction processing pipeline", () => {
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:GenerateDataKey on ${key}`,
         `Allow states:StartExecution on ${stateMachineArn}`,
+        `Allow dynamodb:Query on ${slotsArn}`,
+        `Allow dynamodb:UpdateItem on ${slotsArn}`,
+        `Allow sqs:SendMessage on ${failureQueueArn}`,
+        `Allow sqs:SendMessage on ${refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-interaction-dlq", "arn")}`,
         `Allow sqs:ReceiveMessage on ${refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-interaction", "arn")}`,
         `Allow sqs:DeleteMessage on ${refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-interaction", "arn")}`,
         `Allow sqs:ChangeMessageVisibility on ${refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-interaction", "arn")}`,
@@ -66,8 +115,9 @@ describe("interaction processing pipeline", () => {
     expect(g.filter((x) => x.includes("lambda:"))).toEqual([`Allow lambda:InvokeFunction on ${processorArn}`, `Allow lambda:InvokeFunction on ${processorArn}:*`]);
     expect(g.filter((x) => x.includes("sqs:"))).toEqual([`Allow sqs:SendMessage on ${failureQueueArn}`]);
     expect(g.filter((x) => x.includes("kms:"))).toEqual([`Allow kms:Decrypt on ${key}`, `Allow kms:GenerateDataKey on ${key}`]);
+    expect(g.filter((x) => x.includes("dynamodb:"))).toEqual([`Allow dynamodb:UpdateItem on ${slotsArn}`]);
     // The rest is CloudWatch Logs delivery, which AWS only grants on "*".
-    expect(g.filter((x) => !/lambda:|sqs:|kms:/.test(x)).every((x) => /^Allow logs:\w+ on \*$/.test(x))).toBe(true);
+    expect(g.filter((x) => !/lambda:|sqs:|kms:|dynamodb:/.test(x)).every((x) => /^Allow logs:\w+ on \*$/.test(x))).toBe(true);
   });
 
   test("the processor may read its secret and use the idempotency table, nothing else but its logs and VPC ENIs", () => {

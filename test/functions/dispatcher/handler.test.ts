@@ -1,24 +1,47 @@
 /**
- * The bundled dispatcher against the StartExecution stand-in (AWS_ENDPOINT_URL_SFN):
- * partial batch failures, duplicates, throttling. The workflow itself is a single
- * Succeed state here; test/constructs/interaction runs the real one.
+ * The bundled dispatcher against its real local stand-ins: dynalite (slot table), the SQS
+ * stand-in (its queue, DLQ and the failure queue) and the StartExecution stand-in (a single
+ * Succeed state: executions close at once and do not release their slots, so each test starts
+ * from an empty slot table). test/constructs/interaction runs the real workflow.
  */
+import { DeleteItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { bundleFunction } from "../../../lib/bundling";
 import { conversationEvent } from "../../support/conversation-events";
+import { slotsTable, startDynalite, type Dynalite } from "../../support/dynalite";
 import { sqsBatch, sqsRecord } from "../../support/events";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
+import { startSqsLocal, type LocalQueue, type SqsLocal } from "../../support/sqs-local";
 import { startStepFunctionsLocal, type StepFunctionsLocal } from "../../support/step-functions-local";
 
 type BatchResponse = { batchItemFailures: Array<{ itemIdentifier: string }> };
+const SLOTS = 3;
+const TABLE = "slots";
 
 let sfn: StepFunctionsLocal;
+let ddb: Dynalite;
+let sqs: SqsLocal;
+let intake: LocalQueue;
+let dlq: LocalQueue;
+let failures: LocalQueue;
 let dispatcher: BundleProcess;
 
 beforeAll(async () => {
-  sfn = await startStepFunctionsLocal();
+  [sfn, ddb, sqs] = await Promise.all([startStepFunctionsLocal(), startDynalite(), startSqsLocal()]);
+  await ddb.createTable(slotsTable(TABLE));
+  dlq = sqs.createQueue("dlq");
+  intake = sqs.createQueue("intake", { redrive: { deadLetterQueue: dlq, maxReceiveCount: 900 } });
+  failures = sqs.createQueue("failures");
   dispatcher = await startBundle(bundleFunction("dispatcher").entry, {
     AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     STATE_MACHINE_ARN: sfn.stateMachineArn,
+    SLOTS_TABLE_NAME: TABLE,
+    MAX_RUNNING_EXECUTIONS: String(SLOTS),
+    MAX_EVENT_AGE_SECONDS: "3600",
+    INTAKE_QUEUE_URL: intake.url,
+    DEAD_LETTER_QUEUE_URL: dlq.url,
+    FAILURE_QUEUE_URL: failures.url,
     // Two attempts keep the throttling tests short; production uses the SDK default (3).
     AWS_MAX_ATTEMPTS: "2",
     LOG_LEVEL: "INFO",
@@ -27,47 +50,67 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dispatcher?.close();
-  await sfn?.close();
+  await Promise.all([sfn?.close(), ddb?.stop(), sqs?.close()]);
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   dispatcher.takeLogs();
   sfn.throttleNext(0);
+  for (const slot of await slotItems()) {
+    await ddb.client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pool: { S: "interaction-workflow" }, slot: { S: slot.slot } } }));
+  }
 });
 
-const startedInputs = () => [...sfn.executions.values()].map((e) => JSON.parse(e.input) as { id: string });
+async function slotItems(): Promise<Array<{ slot: string; holder?: string; leaseExpiresAt?: number }>> {
+  const { Items = [] } = await ddb.client.send(
+    new QueryCommand({ TableName: TABLE, KeyConditionExpression: "#p = :p", ExpressionAttributeNames: { "#p": "pool" }, ExpressionAttributeValues: { ":p": { S: "interaction-workflow" } } }),
+  );
+  return Items.map((i) => ({ slot: i.slot!.S!, holder: i.holder?.S, leaseExpiresAt: i.leaseExpiresAt ? Number(i.leaseExpiresAt.N) : undefined }));
+}
+const held = async () => (await slotItems()).filter((s) => s.holder);
 
-test("starts one execution per event, named legally, with the event as input", async () => {
+async function holdSlot(slot: string, holder: string, leaseExpiresAt: number): Promise<void> {
+  await ddb.client.send(
+    new PutItemCommand({ TableName: TABLE, Item: { pool: { S: "interaction-workflow" }, slot: { S: slot }, holder: { S: holder }, leaseExpiresAt: { N: String(leaseExpiresAt) } } }),
+  );
+}
+
+const startedFor = (event: Record<string, unknown>) => [...sfn.executions.values()].filter((e) => (JSON.parse(e.input) as { event: { id: string } }).event.id === event.id);
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+test("starts one execution per event with the event and its slot as input; the slot is leased to the execution for longer than it can run", async () => {
   const events = [conversationEvent(), conversationEvent({ eventType: "acd.start" })];
   const response = await dispatcher.invoke<BatchResponse>(sqsBatch(events.map((e) => sqsRecord(e))));
 
   expect(response).toEqual({ batchItemFailures: [] });
   for (const event of events) {
-    const execution = [...sfn.executions.values()].find((e) => JSON.parse(e.input).id === event.id);
-    expect(execution).toBeDefined();
-    expect(JSON.parse(execution!.input)).toEqual(event);
+    const [execution] = startedFor(event);
     expect(execution!.name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+    const input = JSON.parse(execution!.input) as { event: unknown; slot: string };
+    expect(input.event).toEqual(event);
+    const slot = (await slotItems()).find((s) => s.slot === input.slot)!;
+    expect(slot.holder).toBe(execution!.name);
+    // Lease: the maximum event age (execution timeout) plus margin.
+    expect(slot.leaseExpiresAt! - nowSeconds()).toBeGreaterThan(3600);
   }
 });
 
-test("reports only the malformed records as failed (they reach the DLQ after maxReceiveCount), with the reason logged", async () => {
-  const good = [conversationEvent(), conversationEvent()];
+test("malformed records go to the DLQ at once with the reason (not after maxReceiveCount), logged at ERROR, and are not handed back", async () => {
+  const good = conversationEvent();
   const noConversation = conversationEvent() as { "detail-type": string; detail: { topicName: string; eventBody: Record<string, unknown> } };
   noConversation["detail-type"] = "v2.users.{id}.presence";
   noConversation.detail.topicName = "v2.users.user-1.presence";
   delete noConversation.detail.eventBody.conversationId;
-  const records = [
-    sqsRecord(good[0], { messageId: "good-1" }),
-    sqsRecord("{not json", { messageId: "not-json" }),
-    sqsRecord({ hello: "world" }, { messageId: "not-an-envelope" }),
-    sqsRecord(noConversation, { messageId: "no-conversation" }),
-    sqsRecord(good[1], { messageId: "good-2" }),
-  ];
-  const response = await dispatcher.invoke<BatchResponse>(sqsBatch(records));
+  const before = dlq.sent.length;
+  const response = await dispatcher.invoke<BatchResponse>(
+    sqsBatch([sqsRecord(good, { messageId: "good" }), sqsRecord("{not json", { messageId: "not-json" }), sqsRecord({ hello: "world" }, { messageId: "not-an-envelope" }), sqsRecord(noConversation, { messageId: "no-conversation" })]),
+  );
 
-  expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(["no-conversation", "not-an-envelope", "not-json"]);
-  expect(startedInputs().map((i) => i.id)).toEqual(expect.arrayContaining([good[0]!.id, good[1]!.id]));
-  // Powertools writes ERROR lines to stderr.
+  expect(response.batchItemFailures).toEqual([]);
+  expect(startedFor(good)).toHaveLength(1);
+  const deadLettered = dlq.sent.slice(before);
+  expect(deadLettered.map((m) => m.attributes.sourceMessageId).sort()).toEqual(["no-conversation", "not-an-envelope", "not-json"]);
+  expect(deadLettered.find((m) => m.attributes.sourceMessageId === "not-json")).toMatchObject({ body: "{not json", attributes: { reason: expect.stringMatching(/^malformed: .*not valid JSON/) } });
   const errors = dispatcher
     .stderr()
     .split("\n")
@@ -79,48 +122,109 @@ test("reports only the malformed records as failed (they reach the DLQ after max
     ["not-an-envelope", "InvalidEventError"],
     ["not-json", "InvalidEventError"],
   ]);
-  expect(errors.find((line) => line.sqsMessageId === "not-json")!.errorMessage).toMatch(/not valid JSON/);
 });
 
-test("an event over the 256 KiB execution-input limit is reported failed, not sent", async () => {
+test("an event over the 256 KiB execution-input limit goes to the DLQ, not to Step Functions", async () => {
   const event = conversationEvent() as { detail: { eventBody: Record<string, unknown> } };
   event.detail.eventBody.padding = "x".repeat(260 * 1024);
   const callsBefore = sfn.calls.length;
   const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(event, { messageId: "too-big" })]));
 
-  expect(response.batchItemFailures).toEqual([{ itemIdentifier: "too-big" }]);
+  expect(response.batchItemFailures).toEqual([]);
   expect(sfn.calls.length).toBe(callsBefore);
+  expect(dlq.sent.at(-1)!.attributes).toMatchObject({ sourceMessageId: "too-big", reason: expect.stringMatching(/^malformed: .*over the 262144-byte limit/) });
+  expect(await held()).toEqual([]);
 });
 
-test("a redelivery (same batch or a later one, same or new EventBridge id) is a success that starts nothing new", async () => {
+test("a redelivery (same batch or a later one, new EventBridge id) starts nothing new and gives its slot back", async () => {
   const event = conversationEvent();
-  const again = { ...event, id: "another-delivery-id" };
   const first = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(event), sqsRecord(event)]));
-  const second = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(again)]));
-  await sfn.idle();
+  const second = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord({ ...event, id: "another-delivery-id" })]));
 
   expect(first.batchItemFailures).toEqual([]);
   expect(second.batchItemFailures).toEqual([]);
-  const forEvent = [...sfn.executions.values()].filter((e) => JSON.parse(e.input).detail.topicName === (event.detail as { topicName: string }).topicName);
-  expect(forEvent).toHaveLength(1);
-  expect(sfn.calls.filter((c) => c.name === forEvent[0]!.name).map((c) => c.outcome)).toEqual(
-    expect.arrayContaining(["started", "ExecutionAlreadyExists"]),
-  );
+  expect(startedFor(event)).toHaveLength(1);
+  expect(sfn.calls.filter((c) => c.name === startedFor(event)[0]!.name).map((c) => c.outcome)).toEqual(["started", "ExecutionAlreadyExists"]);
+  // Only the running execution holds a slot.
+  expect((await held()).map((s) => s.holder)).toEqual([startedFor(event)[0]!.name]);
 });
 
-test("throttling is retried by the SDK; when it persists the record is reported failed and a redelivery starts it", async () => {
+test("StartExecution throttling: retried by the SDK; when it persists the record is handed back and its slot released", async () => {
   const survives = conversationEvent();
   sfn.throttleNext(1);
-  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(survives, { messageId: "survives" })]))).toEqual({ batchItemFailures: [] });
-  expect(startedInputs().map((i) => i.id)).toContain(survives.id);
+  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(survives)]))).toEqual({ batchItemFailures: [] });
+  expect(startedFor(survives)).toHaveLength(1);
 
   const throttled = conversationEvent();
   sfn.throttleNext(2);
-  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(throttled, { messageId: "throttled" })]));
-  expect(response.batchItemFailures).toEqual([{ itemIdentifier: "throttled" }]);
-  expect(startedInputs().map((i) => i.id)).not.toContain(throttled.id);
+  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(throttled, { messageId: "throttled" })]))).toEqual({ batchItemFailures: [{ itemIdentifier: "throttled" }] });
+  expect(startedFor(throttled)).toHaveLength(0);
+  expect(await held()).toHaveLength(1);
+});
 
-  // SQS delivers it again after the visibility timeout.
-  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(throttled, { messageId: "throttled" })]))).toEqual({ batchItemFailures: [] });
-  expect(startedInputs().map((i) => i.id)).toContain(throttled.id);
+test("every slot taken: nothing starts, the message stays in the queue, invisible for a while, and is handed back", async () => {
+  for (let i = 0; i < SLOTS; i++) await holdSlot(String(i).padStart(4, "0"), `running-${i}`, nowSeconds() + 3600);
+  const event = conversationEvent();
+  intake.send(JSON.stringify(event));
+  const [message] = intake.receive(10);
+  const record = intake.toRecord(message!);
+  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([record]));
+
+  expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  expect(startedFor(event)).toHaveLength(0);
+  expect(intake.messages.get(record.messageId)!.visibleAt - Date.now()).toBeGreaterThanOrEqual(400);
+  expect(dlq.sent.some((m) => m.body === record.body)).toBe(false);
+  intake.delete(record.receiptHandle);
+});
+
+test("a slot whose lease expired (its holder died) is reclaimed", async () => {
+  for (let i = 0; i < SLOTS; i++) await holdSlot(String(i).padStart(4, "0"), `dead-${i}`, i === 1 ? nowSeconds() - 1 : nowSeconds() + 3600);
+  const event = conversationEvent();
+  expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(event)]))).toEqual({ batchItemFailures: [] });
+
+  expect((await slotItems()).find((s) => s.slot === "0001")!.holder).toBe(startedFor(event)[0]!.name);
+});
+
+test("an event that waited longer than the maximum age for a slot goes to the DLQ with the reason", async () => {
+  for (let i = 0; i < SLOTS; i++) await holdSlot(String(i).padStart(4, "0"), `running-${i}`, nowSeconds() + 3600);
+  const event = conversationEvent();
+  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(event, { messageId: "old", sentTimestamp: Date.now() - 3601_000, receiveCount: 40 })]));
+
+  expect(response.batchItemFailures).toEqual([]);
+  expect(dlq.sent.at(-1)).toMatchObject({ body: JSON.stringify(event), attributes: { sourceMessageId: "old", reason: "no workflow slot within 3600 s" } });
+});
+
+describe("execution status changes", () => {
+  function statusChange(status: string, name: string, event: Record<string, unknown>, stateMachineArn = sfn.stateMachineArn) {
+    return {
+      version: "0",
+      source: "aws.states",
+      "detail-type": "Step Functions Execution Status Change",
+      detail: { executionArn: `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`, stateMachineArn, name, status, startDate: Date.now() - 5000, stopDate: Date.now(), input: JSON.stringify({ event, slot: "0002" }) },
+    };
+  }
+
+  test("TIMED_OUT: the event goes to the failure queue and the execution's slot is released", async () => {
+    const event = conversationEvent();
+    await holdSlot("0002", "timed-out-execution", nowSeconds() + 3600);
+    await holdSlot("0001", "someone-else", nowSeconds() + 3600);
+    const before = failures.sent.length;
+    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(statusChange("TIMED_OUT", "timed-out-execution", event))]))).toEqual({ batchItemFailures: [] });
+
+    expect(failures.bodies().slice(before)).toEqual([expect.objectContaining({ event, error: "States.Timeout", executionId: expect.stringContaining("timed-out-execution") })]);
+    expect((await held()).map((s) => s.holder)).toEqual(["someone-else"]);
+  });
+
+  test("FAILED: only the slot is released (the workflow already kept the event); another state machine's change is ignored", async () => {
+    const event = conversationEvent();
+    await holdSlot("0002", "failed-execution", nowSeconds() + 3600);
+    const before = failures.sent.length;
+    const other = statusChange("ABORTED", "failed-execution", event, sfn.stateMachineArn.replace("interaction-workflow", "other"));
+    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(other)]))).toEqual({ batchItemFailures: [] });
+    expect(await held()).toHaveLength(1);
+
+    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(statusChange("FAILED", "failed-execution", event))]))).toEqual({ batchItemFailures: [] });
+    expect(failures.sent.length).toBe(before);
+    expect(await held()).toEqual([]);
+  });
 });
