@@ -44,6 +44,7 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
     memoryMb: 256,
     processorTimeoutSeconds: 30,
     processorConcurrency: 5,
+    // Replaced by processorConcurrency when an environment leaves it out (applyDefaults).
     maxRunningExecutions: 5,
     maxEventAgeSeconds: 86_400,
     genesysRequestsPerMinute: 300,
@@ -94,7 +95,14 @@ export const ALARM_SUBSCRIPTION_REQUIRED = ["staging", "prod"] as const;
 
 /** Fills in pipeline and Genesys-stack defaults; everything else must be given. */
 export function applyDefaults(env: EnvironmentInput): EnvironmentConfig {
-  return { ...env, pipelines: deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {}), genesysStack: deepMerge(GENESYS_STACK_DEFAULTS, env.genesysStack ?? {}) };
+  const pipelines = deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {});
+  // Left out, the backpressure limit follows the processor's reserved concurrency: one running
+  // execution per processor instance, so no execution waits on a throttled Lambda.
+  const interaction =
+    env.pipelines?.interaction?.maxRunningExecutions === undefined
+      ? { ...pipelines.interaction, maxRunningExecutions: pipelines.interaction.processorConcurrency }
+      : pipelines.interaction;
+  return { ...env, pipelines: { ...pipelines, interaction }, genesysStack: deepMerge(GENESYS_STACK_DEFAULTS, env.genesysStack ?? {}) };
 }
 
 /**

@@ -11,7 +11,18 @@ function literal(value: string | undefined, what: string): string {
   return value;
 }
 
-function pipeline(id: string, buffer: BufferedQueue, routes: readonly EventRoute[], functions: readonly PipelineFunction[], eventBusName?: string): PipelineInventory {
+/**
+ * `routes` are the pipeline's rules on `eventBusName` (what `replay` scopes to); `internalRoutes`
+ * are rules on the default bus that feed the same queue (only their delivery DLQs are listed).
+ */
+function pipeline(
+  id: string,
+  buffer: BufferedQueue,
+  routes: readonly EventRoute[],
+  functions: readonly PipelineFunction[],
+  eventBusName?: string,
+  internalRoutes: readonly EventRoute[] = [],
+): PipelineInventory {
   return {
     id,
     queue: literal(buffer.queue.nameInput, `${id} queue`),
@@ -19,7 +30,7 @@ function pipeline(id: string, buffer: BufferedQueue, routes: readonly EventRoute
     fifo: buffer.queue.fifoQueueInput === true,
     ruleNames: routes.map((r) => literal(r.rule.nameInput, `${id} rule`)),
     eventBusName,
-    deliveryDeadLetterQueues: routes.map((r) => literal(r.deliveryDeadLetterQueue.nameInput, `${id} delivery DLQ`)),
+    deliveryDeadLetterQueues: [...routes, ...internalRoutes].map((r) => literal(r.deliveryDeadLetterQueue.nameInput, `${id} delivery DLQ`)),
     functions: functions.map((f) => literal(f.fn.functionNameInput, `${id} function`)),
   };
 }
@@ -30,7 +41,7 @@ export function opsInventoryOf(stack: AwsStack): OpsInventory {
   const bus = literal(stack.eventBus.bus.nameInput, "event bus");
   const pipelines = [
     pipeline("transcript-vault", stack.transcriptVault.buffer, [stack.transcriptVault.route], [stack.transcriptVault.archiver], bus),
-    pipeline("interaction", stack.interaction.buffer, [stack.interaction.route], [stack.interaction.dispatcher, stack.interaction.processor], bus),
+    pipeline("interaction", stack.interaction.buffer, [stack.interaction.route], [stack.interaction.dispatcher, stack.interaction.processor], bus, [stack.interaction.endedExecutionsRoute]),
     ...(stack.configSync ? [pipeline("config-sync", stack.configSync.buffer, stack.configSync.routes, [stack.configSync.syncFunction])] : []),
   ];
   const extraFunctions = [stack.transcriptVault.reconciler?.fn, stack.webhook?.receiver, stack.credentialExpiry?.monitor].filter((f): f is PipelineFunction => f !== undefined);

@@ -44,6 +44,8 @@ export interface InteractionProcessingPipelineProps {
  */
 export class InteractionProcessingPipeline extends Construct {
   public readonly route: EventRoute;
+  /** The default-bus rule that brings FAILED, TIMED_OUT and ABORTED executions back to the dispatcher. */
+  public readonly endedExecutionsRoute: EventRoute;
   public readonly buffer: BufferedQueue;
   public readonly failureQueue: SqsQueue;
   public readonly dispatcher: PipelineFunction;
@@ -87,6 +89,7 @@ export class InteractionProcessingPipeline extends Construct {
       ],
     });
     this.route = intake.route;
+    this.endedExecutionsRoute = intake.extraRoutes[0]!;
     this.buffer = intake.buffer;
 
     this.failureQueue = new SqsQueue(this, "failures", {

@@ -133,6 +133,13 @@ describe("overrides", () => {
 });
 
 describe("pipeline settings", () => {
+  test("the backpressure limit follows the processor's reserved concurrency unless set", () => {
+    const base = sampleEnvironments.find((e) => e.name === "dev")!;
+    expect(applyDefaults({ ...base, pipelines: { interaction: { processorConcurrency: 3 } } }).pipelines.interaction.maxRunningExecutions).toBe(3);
+    expect(applyDefaults({ ...base, pipelines: { interaction: { processorConcurrency: 8, maxRunningExecutions: 4 } } }).pipelines.interaction.maxRunningExecutions).toBe(4);
+    expect(applyDefaults(base).pipelines.interaction.maxRunningExecutions).toBe(applyDefaults(base).pipelines.interaction.processorConcurrency);
+  });
+
   test("defaults apply where an environment leaves them out, and an override keeps the other defaults", () => {
     const [d] = loadEnvironments({ env: { GCV_ENVIRONMENTS: "dev" }, contextOverrides: { dev: { pipelines: { transcriptVault: { maxConcurrency: 20 } } } } });
     expect(d.pipelines.transcriptVault.maxConcurrency).toBe(20);

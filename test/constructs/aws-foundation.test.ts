@@ -64,7 +64,7 @@ describe("encryption key", () => {
     expect(viaOf("DecryptOwnConfiguration")).toEqual(["dynamodb.eu-west-1.amazonaws.com", "lambda.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"]);
     expect(viaOf("DecryptQueueMessages")).toEqual(["sqs.eu-west-1.amazonaws.com"]);
     expect(viaOf("EncryptBackfills")).toEqual(["sqs.eu-west-1.amazonaws.com"]);
-    expect(viaOf("EncryptExecutionInput")).toEqual(["states.eu-west-1.amazonaws.com"]);
+    expect(viaOf("EncryptExecutionInputAndMessages")).toEqual(["sqs.eu-west-1.amazonaws.com", "states.eu-west-1.amazonaws.com"]);
     expect(viaOf("UseTheEnvironmentKey")).toEqual(["sqs.eu-west-1.amazonaws.com", "states.eu-west-1.amazonaws.com"]);
   });
 });

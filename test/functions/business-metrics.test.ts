@@ -1,62 +1,36 @@
 /**
- * Business metrics of the dispatcher and the webhook receiver, from their bundles'
- * EMF lines (the archiver's are checked in its own test, the shape in
+ * Business metrics of the webhook receiver, from its bundle's EMF lines (the
+ * archiver's and the dispatcher's are checked in their own tests, the shape in
  * shared/metrics.test.ts).
  */
 import { randomUUID } from "node:crypto";
 import { bundleFunction } from "../../lib/bundling";
-import { conversationEvent } from "../support/conversation-events";
 import { emfTotals } from "../support/emf";
-import { sqsBatch, sqsRecord } from "../support/events";
 import { startBundle, type BundleProcess } from "../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../support/secrets-fake";
-import { startStepFunctionsLocal, type StepFunctionsLocal } from "../support/step-functions-local";
 
 const NAMESPACE = "GenesysVault/test";
 const SECRET = "s".repeat(40);
-let sfn: StepFunctionsLocal;
 let secrets: SecretsFake;
-let dispatcher: BundleProcess;
 let receiver: BundleProcess;
 
 beforeAll(async () => {
-  [sfn, secrets] = await Promise.all([startStepFunctionsLocal(), startSecretsFake()]);
-  [dispatcher, receiver] = await Promise.all([
-    startBundle(bundleFunction("dispatcher").entry, {
-      AWS_ENDPOINT_URL_SFN: sfn.endpoint,
-      STATE_MACHINE_ARN: sfn.stateMachineArn,
-      POWERTOOLS_SERVICE_NAME: "gcv-test-interaction-dispatcher",
-      POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
-    }),
-    startBundle(bundleFunction("webhook-receiver").entry, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      WEBHOOK_SECRET_ARN: secrets.put("webhook", { sharedSecret: SECRET }),
-      WEBHOOK_ACTIONS: JSON.stringify([
-        { name: "orders", type: "adjustTableCapacity", tableName: "orders", readCapacity: { perSignal: 2, min: 5, max: 200 }, writeCapacity: { perSignal: 1, min: 5, max: 100 }, cooldownSeconds: 300 },
-      ]),
-      WEBHOOK_STATE_TABLE_NAME: "state",
-      POWERTOOLS_SERVICE_NAME: "gcv-test-webhook-receiver",
-      POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
-    }),
-  ]);
+  secrets = await startSecretsFake();
+  receiver = await startBundle(bundleFunction("webhook-receiver").entry, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    WEBHOOK_SECRET_ARN: secrets.put("webhook", { sharedSecret: SECRET }),
+    WEBHOOK_ACTIONS: JSON.stringify([
+      { name: "orders", type: "adjustTableCapacity", tableName: "orders", readCapacity: { perSignal: 2, min: 5, max: 200 }, writeCapacity: { perSignal: 1, min: 5, max: 100 }, cooldownSeconds: 300 },
+    ]),
+    WEBHOOK_STATE_TABLE_NAME: "state",
+    POWERTOOLS_SERVICE_NAME: "gcv-test-webhook-receiver",
+    POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+  });
 });
 
 afterAll(async () => {
-  await Promise.all([dispatcher?.close(), receiver?.close()]);
-  await Promise.all([sfn?.close(), secrets?.close()]);
-});
-
-test("the dispatcher counts executions started and duplicate deliveries", async () => {
-  const first = conversationEvent({ eventType: "customer.end" });
-  // Genesys re-sent the same business event under a new EventBridge id.
-  const resent = { ...first, id: randomUUID() };
-  dispatcher.takeLogs();
-  const response = await dispatcher.invoke<{ batchItemFailures: unknown[] }>(sqsBatch([sqsRecord(JSON.stringify(first)), sqsRecord(JSON.stringify(conversationEvent()))]));
-  await dispatcher.invoke(sqsBatch([sqsRecord(JSON.stringify(resent))]));
-  expect(response.batchItemFailures).toEqual([]);
-  const metrics = emfTotals(dispatcher.takeLogs());
-  expect(metrics.namespaces).toEqual([NAMESPACE]);
-  expect(metrics.totals).toEqual({ ExecutionsStarted: 2, DuplicateDeliveries: 1 });
+  await receiver?.close();
+  await secrets?.close();
 });
 
 function request(headers: Record<string, string>, body: string, method = "POST") {

@@ -7,6 +7,7 @@
 import { DeleteItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { bundleFunction } from "../../../lib/bundling";
 import { conversationEvent } from "../../support/conversation-events";
+import { emfTotals } from "../../support/emf";
 import { slotsTable, startDynalite, type Dynalite } from "../../support/dynalite";
 import { sqsBatch, sqsRecord } from "../../support/events";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
@@ -45,6 +46,8 @@ beforeAll(async () => {
     // Two attempts keep the throttling tests short; production uses the SDK default (3).
     AWS_MAX_ATTEMPTS: "2",
     LOG_LEVEL: "INFO",
+    POWERTOOLS_SERVICE_NAME: "gcv-test-interaction-dispatcher",
+    POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
   });
 });
 
@@ -227,4 +230,16 @@ describe("execution status changes", () => {
     expect(failures.sent.length).toBe(before);
     expect(await held()).toEqual([]);
   });
+});
+
+test("counts executions started and duplicate deliveries as business metrics", async () => {
+  const first = conversationEvent({ eventType: "customer.end" });
+  // Genesys re-sent the same business event under a new EventBridge id.
+  const resent = { ...first, id: crypto.randomUUID() };
+  const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(JSON.stringify(first)), sqsRecord(JSON.stringify(conversationEvent()))]));
+  await dispatcher.invoke(sqsBatch([sqsRecord(JSON.stringify(resent))]));
+  expect(response.batchItemFailures).toEqual([]);
+  const metrics = emfTotals(dispatcher.takeLogs());
+  expect(metrics.namespaces).toEqual(["GenesysVault/test"]);
+  expect(metrics.totals).toEqual({ ExecutionsStarted: 2, DuplicateDeliveries: 1 });
 });
