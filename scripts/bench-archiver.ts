@@ -68,7 +68,7 @@ export async function benchArchiver(): Promise<Record<string, number | string>> 
         LOG_LEVEL: "WARN",
       },
       "handler",
-      { sourceMaps: false },
+      { sourceMaps: false, compactHeap: false },
     );
     try {
       // Warm both paths (connections, secret, module init) outside the timing.

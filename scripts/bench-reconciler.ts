@@ -75,7 +75,7 @@ export async function benchReconciler(): Promise<Record<string, number | string>
         LOG_LEVEL: "WARN",
       },
       "handler",
-      { sourceMaps: false },
+      { sourceMaps: false, compactHeap: false },
     );
     try {
       const rssBeforeKb = statusKb(reconciler.pid, "VmRSS");
