@@ -15,7 +15,7 @@ import { startAzurite } from "../test/support/azurite";
 import { startGenesysFake, type AnalyticsConversation } from "../test/support/genesys-fake";
 import { startBundle } from "../test/support/invoke-bundle";
 import { startSecretsFake } from "../test/support/secrets-fake";
-import { startSqsFake } from "../test/support/sqs-sender-fake";
+import { startSqsLocal } from "../test/support/sqs-local";
 
 const CONVERSATIONS = 10_000;
 const MISSING = 10;
@@ -28,7 +28,7 @@ const DEFAULT_BUDGET_PER_MINUTE = 60;
 export async function benchReconciler(): Promise<Record<string, number | string>> {
   const results: Record<string, number | string> = {};
   const { entry } = bundleFunction("vault-reconciler");
-  const [azurite, genesys, secrets, sqs] = await Promise.all([startAzurite({ inMemory: true }), startGenesysFake(), startSecretsFake(), startSqsFake()]);
+  const [azurite, genesys, secrets, sqs] = await Promise.all([startAzurite({ inMemory: true }), startGenesysFake(), startSecretsFake(), startSqsLocal()]);
   try {
     const container = azurite.serviceClient().getContainerClient("vault");
     await container.create();
@@ -67,7 +67,7 @@ export async function benchReconciler(): Promise<Record<string, number | string>
         GENESYS_API_BASE_URL: genesys.baseUrl,
         GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
         GENESYS_SECRET_ARN: secrets.put("genesys", genesys.credentials),
-        ARCHIVER_QUEUE_URL: sqs.queueUrl("archiver"),
+        ARCHIVER_QUEUE_URL: sqs.createQueue("archiver").url,
         // Unpaced here: the time at a given budget is computed from the request count.
         RECONCILE_REQUESTS_PER_MINUTE: "100000",
         POWERTOOLS_METRICS_NAMESPACE: "bench",
@@ -93,7 +93,7 @@ export async function benchReconciler(): Promise<Record<string, number | string>
       results["reconciler: analytics requests (pages of 100; 24 one-hour slices, the first reaching back 24 h)"] = requests;
       results["reconciler: other Genesys requests (token)"] = genesys.requestsOf("token").length;
       results["reconciler: vault list calls (one per conversation + one per missing)"] = CONVERSATIONS + MISSING;
-      results["reconciler: SQS SendMessageBatch calls"] = sqs.calls.filter((c) => c.operation === "SendMessageBatch").length;
+      results["reconciler: SQS SendMessageBatch calls"] = sqs.calls.get("SendMessageBatch") ?? 0;
       results[`reconciler: time of the requests at the default budget (${DEFAULT_BUDGET_PER_MINUTE}/min, s)`] = Math.round((requests * 60) / DEFAULT_BUDGET_PER_MINUTE);
       results[`reconciler: time of the requests at the documented limit (${DOCUMENTED_PER_MINUTE}/min, s)`] = Math.round((requests * 60) / DOCUMENTED_PER_MINUTE);
       results["reconciler: wall time unpaced, fake Genesys + Azurite (s)"] = Math.round(wallSeconds * 10) / 10;

@@ -10,6 +10,8 @@
  *   purpose (batch item failure, ChangeMessageVisibility);
  * - with a redrive policy, a message whose receive count would exceed maxReceiveCount moves
  *   to the dead-letter queue instead of being delivered;
+ * - SendMessage and SendMessageBatch (1-10 entries with distinct ids; a per-entry failure for an
+ *   empty or over-256 KiB body);
  * - ChangeMessageVisibility(Batch) needs the current receipt handle (a stale one is refused
  *   per entry with ReceiptHandleIsInvalid), accepts 0-43200 s and counts from now;
  * - the event source mapping deletes the records of a batch that are not in
@@ -23,6 +25,9 @@ import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../../functions/shared/lambda-types";
+
+/** The service's limit on one message body. */
+const MAX_MESSAGE_BYTES = 262_144;
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -244,6 +249,25 @@ export async function startSqsLocal(options: SqsLocalOptions = {}): Promise<SqsL
       const attributes = Object.fromEntries(Object.entries((r.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(([k, v]) => [k, String(v.StringValue ?? "")]));
       const messageId = byUrl(r.QueueUrl).send(String(r.MessageBody), attributes);
       return { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(String(r.MessageBody)).digest("hex") };
+    },
+    // As the service: 1-10 entries with distinct ids; an empty or over-256 KiB body fails that entry only.
+    SendMessageBatch: (r) => {
+      const queue = byUrl(r.QueueUrl);
+      const entries = (r.Entries ?? []) as Array<{ Id: string; MessageBody?: string }>;
+      if (entries.length === 0) throw Object.assign(new Error("There should be at least one SendMessageBatchRequestEntry in the request."), { code: "EmptyBatchRequest" });
+      if (entries.length > 10) throw Object.assign(new Error("Maximum number of entries per request are 10."), { code: "TooManyEntriesInBatchRequest" });
+      if (new Set(entries.map((e) => e.Id)).size !== entries.length) throw Object.assign(new Error("Two or more batch entries in the request have the same Id."), { code: "BatchEntryIdsNotDistinct" });
+      const Successful: Array<{ Id: string; MessageId: string; MD5OfMessageBody: string }> = [];
+      const Failed: Array<{ Id: string; Code: string; SenderFault: boolean; Message: string }> = [];
+      for (const entry of entries) {
+        const body = entry.MessageBody ?? "";
+        if (!body || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
+          Failed.push({ Id: entry.Id, Code: "InvalidParameterValue", SenderFault: true, Message: "message body empty or over 256 KiB" });
+          continue;
+        }
+        Successful.push({ Id: entry.Id, MessageId: queue.send(body), MD5OfMessageBody: createHash("md5").update(body).digest("hex") });
+      }
+      return { Successful, Failed };
     },
     ChangeMessageVisibility: (r) => {
       if (!byUrl(r.QueueUrl).changeVisibility(String(r.ReceiptHandle), Number(r.VisibilityTimeout))) {

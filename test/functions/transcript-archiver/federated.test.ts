@@ -28,7 +28,7 @@ import { sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
 import { startBundle, type BundleProcess, type LogLine } from "../../support/invoke-bundle";
 import { startRbacProxy, type RbacProxy } from "../../support/rbac-proxy";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
-import { startSqsFake } from "../../support/sqs-sender-fake";
+import { startSqsLocal } from "../../support/sqs-local";
 import { startStsFake, type StsFake } from "../../support/sts-fake";
 import { makeTlsCertificate, trustInThisProcess, type TlsCertificate } from "../../support/tls-cert";
 
@@ -383,7 +383,7 @@ describe("list-only identities (role assignment condition: List Blobs only)", ()
 
 describe("the bundled reconciler with its own list-only identity", () => {
   test("finds the conversation without a manifest through List Blobs only, and backfills it", async () => {
-    const [genesys, sqs] = await Promise.all([startGenesysFake(), startSqsFake()]);
+    const [genesys, sqs] = await Promise.all([startGenesysFake(), startSqsLocal()]);
     try {
       const end = Date.parse("2024-06-01T12:00:00Z");
       const [done, missing] = [randomUUID(), randomUUID()];
@@ -392,7 +392,8 @@ describe("the bundled reconciler with its own list-only identity", () => {
       );
       const body = JSON.stringify({ conversationId: done, blobs: [] });
       await vault.getBlockBlobClient(`transcripts/${done}/manifest.json`).upload(body, body.length);
-      const queueUrl = sqs.queueUrl("transcript-vault");
+      const queue = sqs.createQueue("transcript-vault");
+      const queueUrl = queue.url;
       const bundle = await startBundle(bundleFunction("vault-reconciler").entry, {
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
         AWS_ENDPOINT_URL_STS: sts.endpoint,
@@ -427,7 +428,7 @@ describe("the bundled reconciler with its own list-only identity", () => {
       const report = await bundle.invoke<ReconcileReport>({ window: { start: "2024-06-01T00:00:00Z", end: "2024-06-02T00:00:00Z" } }, { timeoutMs: 60_000 });
 
       expect(report).toMatchObject({ expected: 2, archived: 1, missing: 1, backfilled: 1, missingIds: [missing] });
-      expect(sqs.messages(queueUrl).map((m) => JSON.parse(m.body).detail.eventBody.conversationId)).toEqual([missing]);
+      expect(queue.sent.map((m) => JSON.parse(m.body).detail.eventBody.conversationId)).toEqual([missing]);
       expect(sts.calls.slice(stsBefore)).toEqual([expect.objectContaining({ roleArn: RECONCILER_ROLE, outcome: "issued" })]);
       const seen = proxy.requests.slice(proxyBefore);
       expect(seen.length).toBeGreaterThanOrEqual(3); // two manifests, one earlier backfill

@@ -15,7 +15,7 @@ import { sqsBatch, sqsRecord } from "../../support/events";
 import { startGenesysFake, type AnalyticsConversation, type GenesysFake } from "../../support/genesys-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
-import { startSqsFake, type SqsFake } from "../../support/sqs-sender-fake";
+import { startSqsLocal, type LocalQueue, type SqsLocal } from "../../support/sqs-local";
 
 const CONTAINER = "vault";
 /** Scheduled time of the runs: the window is the 24 h ending one hour before. */
@@ -26,7 +26,8 @@ const WINDOW_END = Date.parse("2024-06-02T01:00:00Z");
 let azurite: Azurite;
 let genesys: GenesysFake;
 let secrets: SecretsFake;
-let sqs: SqsFake;
+let sqs: SqsLocal;
+let archiverQueue: LocalQueue;
 let vault: ContainerClient;
 let env: Record<string, string>;
 let reconciler: BundleProcess;
@@ -35,7 +36,8 @@ let archiver: BundleProcess;
 beforeAll(async () => {
   const reconcilerBundle = bundleFunction("vault-reconciler");
   const archiverBundle = bundleFunction("transcript-archiver");
-  [azurite, genesys, secrets, sqs] = await Promise.all([startAzurite(), startGenesysFake(), startSecretsFake(), startSqsFake()]);
+  [azurite, genesys, secrets, sqs] = await Promise.all([startAzurite(), startGenesysFake(), startSecretsFake(), startSqsLocal()]);
+  archiverQueue = sqs.createQueue("transcript-vault");
   vault = azurite.serviceClient().getContainerClient(CONTAINER);
   await vault.create();
   const sasSecret = (name: string, permissions: string) =>
@@ -49,7 +51,7 @@ beforeAll(async () => {
     GENESYS_API_BASE_URL: genesys.baseUrl,
     GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
     GENESYS_SECRET_ARN: secrets.put("genesys-client", genesys.credentials),
-    ARCHIVER_QUEUE_URL: sqs.queueUrl("transcript-vault"),
+    ARCHIVER_QUEUE_URL: archiverQueue.url,
     RECONCILE_REQUESTS_PER_MINUTE: "600",
     RECONCILE_SLICE_MINUTES: "1440",
     POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
@@ -68,7 +70,7 @@ afterAll(async () => {
 afterEach(() => genesys.clearFaults());
 
 const reconcile = (event: Record<string, unknown> = { time: SCHEDULED }) => reconciler.invoke<ReconcileReport>(event, { timeoutMs: 120_000 });
-const queued = () => sqs.messages(env.ARCHIVER_QUEUE_URL!);
+const queued = () => archiverQueue.sent;
 const iso = (ms: number) => new Date(ms).toISOString();
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
