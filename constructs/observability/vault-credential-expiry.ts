@@ -1,11 +1,10 @@
-import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
-import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import type { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
 import { BUSINESS_METRICS, metricsNamespace } from "../../functions/shared/metric-names";
 import { bundleFunction } from "../../lib/bundling";
 import { PipelineFunction } from "../compute/pipeline-function";
+import { scheduledInvocation } from "../compute/scheduled-invocation";
 import { functionBasics, readSecret, type PipelineContext } from "../pipelines/pipeline-context";
 
 export interface VaultCredentialExpiryMonitorProps {
@@ -53,19 +52,13 @@ export class VaultCredentialExpiryMonitor extends Construct {
       statements: [readSecret(props.vaultSecretArn, "ReadVaultWriterSecretExpiry")],
     });
 
-    this.schedule = new CloudwatchEventRule(this, "schedule", {
-      name: functionName,
+    this.schedule = scheduledInvocation(this, {
+      ruleName: functionName,
       description: "Reads the vault writer credential's expiry",
       scheduleExpression: props.scheduleExpression ?? "rate(1 hour)",
-      state: "ENABLED",
-    });
-    new CloudwatchEventTarget(this, "target", { rule: this.schedule.name, targetId: "monitor", arn: this.monitor.arn });
-    new LambdaPermission(this, "invoke-permission", {
+      fn: this.monitor,
+      targetId: "monitor",
       statementId: "ScheduleInvokesMonitor",
-      action: "lambda:InvokeFunction",
-      functionName: this.monitor.fn.functionName,
-      principal: "events.amazonaws.com",
-      sourceArn: this.schedule.arn,
     });
 
     this.alarm = new CloudwatchMetricAlarm(this, "expiring", {

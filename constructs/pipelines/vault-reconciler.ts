@@ -1,11 +1,10 @@
-import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
-import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
-import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import type { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
 import { Construct } from "constructs";
 import type { VaultReconcilerConfig, VaultWriterAuth } from "../../config/types";
 import { BUSINESS_METRICS, metricsNamespace } from "../../functions/shared/metric-names";
 import { bundleFunction } from "../../lib/bundling";
 import { PipelineFunction } from "../compute/pipeline-function";
+import { scheduledInvocation } from "../compute/scheduled-invocation";
 import type { BufferedQueue } from "../messaging/buffered-queue";
 import { thresholdAlarm } from "../observability/metric-alarm";
 import { functionBasics, genesysEnvironment, getWebIdentityTokenForAzure, readSecret, type PipelineContext } from "./pipeline-context";
@@ -81,24 +80,14 @@ export class VaultReconciler extends Construct {
       vpc: ctx.vpc,
     });
 
-    this.schedule = new CloudwatchEventRule(this, "schedule", {
-      name,
+    this.schedule = scheduledInvocation(this, {
+      ruleName: name,
       description: `Vault reconciliation: ${config.schedule}`,
       scheduleExpression: config.schedule,
-      state: "ENABLED",
-    });
-    new CloudwatchEventTarget(this, "target", {
-      rule: this.schedule.name,
+      fn: this.fn,
       targetId: "reconciler",
-      arn: this.fn.arn,
-      retryPolicy: { maximumEventAgeInSeconds: 3_600, maximumRetryAttempts: 3 },
-    });
-    new LambdaPermission(this, "invoke-permission", {
       statementId: "ScheduleInvokesReconciler",
-      action: "lambda:InvokeFunction",
-      functionName: this.fn.fn.functionName,
-      principal: "events.amazonaws.com",
-      sourceArn: this.schedule.arn,
+      retryPolicy: { maximumEventAgeInSeconds: 3_600, maximumRetryAttempts: 3 },
     });
 
     thresholdAlarm(this, "missing-after-backfill", {
