@@ -8,9 +8,17 @@
  * relative to the repository, nothing time- or machine-dependent), so the
  * TerraformAsset hash changes only when code does. Files are rewritten only when
  * their content changes, and each bundle is built at most once per process.
+ *
+ * Build cache: beside each package, `<name>.inputs.json` records the SHA-256 of every
+ * file esbuild read and of every file it wrote, under a key of the build settings,
+ * the esbuild version, package-lock.json and the list of files in functions/. A later
+ * process (another jest worker, the next synth) whose inputs and outputs all still
+ * hash the same reuses the files instead of rebuilding: the bytes would be identical.
+ * Any difference rebuilds. `BUNDLE_CACHE=off` always rebuilds.
  */
-import { buildSync } from "esbuild";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { buildSync, version as esbuildVersion, type BuildOptions } from "esbuild";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { zipFiles } from "./zip";
 
@@ -55,8 +63,8 @@ export function listFunctions(): string[] {
  */
 export function bundleFunction(name: string, opts: { outDir?: string } = {}): FunctionBundle {
   const outDir = path.resolve(opts.outDir ?? DEFAULT_OUT_DIR);
-  const key = `${name}\0${outDir}`;
-  const cached = memo.get(key);
+  const memoKey = `${name}\0${outDir}`;
+  const cached = memo.get(memoKey);
   if (cached) return cached;
 
   const entryPoint = path.join(FUNCTIONS_DIR, name, "handler.ts");
@@ -65,7 +73,9 @@ export function bundleFunction(name: string, opts: { outDir?: string } = {}): Fu
   }
   const dir = path.join(outDir, name);
   const entry = path.join(dir, "index.mjs");
-  const result = buildSync({
+  const packageZip = path.join(outDir, `${name}.zip`);
+  const bundle = { dir, entry, packageZip };
+  const options: BuildOptions = {
     absWorkingDir: ROOT,
     entryPoints: [entryPoint],
     outfile: entry,
@@ -80,22 +90,74 @@ export function bundleFunction(name: string, opts: { outDir?: string } = {}): Fu
     sourcesContent: false,
     legalComments: "eof",
     banner: { js: REQUIRE_SHIM },
-    metafile: false,
+    metafile: true,
     write: false,
     logLevel: "silent",
-  });
+  };
+  const cacheFile = path.join(outDir, `${name}.inputs.json`);
+  const key = cacheKey(options);
+  if (process.env.BUNDLE_CACHE !== "off" && isFresh(cacheFile, key)) {
+    memo.set(memoKey, bundle);
+    return bundle;
+  }
+
+  const result = buildSync(options);
   if (result.errors.length) {
     throw new Error(`bundleFunction(${name}) failed:\n${result.errors.map((e) => e.text).join("\n")}`);
   }
   mkdirSync(dir, { recursive: true });
-  for (const file of result.outputFiles) writeIfChanged(file.path, file.contents);
-  const code = result.outputFiles.find((f) => f.path === entry);
+  for (const file of result.outputFiles!) writeIfChanged(file.path, file.contents);
+  const code = result.outputFiles!.find((f) => f.path === entry);
   if (!code) throw new Error(`bundleFunction(${name}): esbuild produced no ${entry}`);
-  const packageZip = path.join(outDir, `${name}.zip`);
   writeIfChanged(packageZip, zipFiles([{ name: "index.mjs", data: Buffer.from(code.contents) }]));
-  const bundle = { dir, entry, packageZip };
-  memo.set(key, bundle);
+  const inputs = Object.keys(result.metafile!.inputs).map((input) => path.resolve(ROOT, input));
+  const record: BuildRecord = { key, files: hashFiles([...inputs, ...result.outputFiles!.map((f) => f.path), packageZip]) };
+  writeIfChanged(cacheFile, JSON.stringify(record));
+  memo.set(memoKey, bundle);
   return bundle;
+}
+
+/** What a build read and wrote, by absolute path -> SHA-256, under the key of its settings. */
+interface BuildRecord {
+  key: string;
+  files: Record<string, string>;
+}
+
+/** Everything besides the input files that decides the output: settings, esbuild, dependencies, which sources exist. */
+function cacheKey(options: BuildOptions): string {
+  if (sourcesKey === undefined) {
+    const hash = createHash("sha256").update(esbuildVersion);
+    const lockfile = path.join(ROOT, "package-lock.json");
+    if (existsSync(lockfile)) hash.update(readFileSync(lockfile));
+    // A new file can change what an import resolves to without changing any file read before.
+    hash.update(readdirSync(FUNCTIONS_DIR, { recursive: true, encoding: "utf8" }).sort().join("\n"));
+    sourcesKey = hash.digest("hex");
+  }
+  return createHash("sha256").update(sourcesKey).update(JSON.stringify(options)).digest("hex");
+}
+/** The part of every key shared by this process's builds (read once, like {@link memo}). */
+let sourcesKey: string | undefined;
+
+/** True if `cacheFile` was written under `key` and every file it lists still has the recorded content. */
+function isFresh(cacheFile: string, key: string): boolean {
+  let record: BuildRecord;
+  try {
+    record = JSON.parse(readFileSync(cacheFile, "utf8")) as BuildRecord;
+  } catch {
+    return false;
+  }
+  if (record.key !== key || !record.files) return false;
+  const names = Object.keys(record.files);
+  if (!names.length) return false;
+  const current = hashFiles(names);
+  return names.every((file) => current[file] === record.files[file]);
+}
+
+/** SHA-256 of each file's content; a missing file hashes to "". */
+function hashFiles(files: string[]): Record<string, string> {
+  const hashes: Record<string, string> = {};
+  for (const file of files) hashes[file] = existsSync(file) ? createHash("sha256").update(readFileSync(file)).digest("hex") : "";
+  return hashes;
 }
 
 function findRoot(start: string): string {
@@ -105,7 +167,10 @@ function findRoot(start: string): string {
   }
 }
 
-function writeIfChanged(file: string, contents: Uint8Array): void {
-  if (existsSync(file) && Buffer.compare(readFileSync(file), contents) === 0) return;
-  writeFileSync(file, contents);
+/** Writes `file` unless it already holds `contents`; whole or not at all, so a concurrent reader never sees part of it. */
+function writeIfChanged(file: string, contents: Uint8Array | string): void {
+  if (existsSync(file) && Buffer.compare(readFileSync(file), Buffer.from(contents)) === 0) return;
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
 }
