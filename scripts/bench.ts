@@ -8,7 +8,7 @@
  * limits what runs; `BENCH_SYNTH_RUNS` sets the number of synth runs (default 5).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { benchPipelines } from "./bench-pipelines";
 
@@ -75,6 +75,9 @@ function treeRssKb(rootPid: number): number {
 
 async function benchTests(): Promise<Record<string, string>> {
   const jest = path.join(ROOT, "node_modules/jest/bin/jest.js");
+  // Start as a fresh clone does (as CI does): no build records, so the suite bundles each function first.
+  const bundles = path.join(ROOT, "dist", "functions");
+  for (const file of existsSync(bundles) ? readdirSync(bundles) : []) if (file.endsWith(".inputs.json")) rmSync(path.join(bundles, file));
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [jest, "--ci", "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
