@@ -36,7 +36,12 @@ export class AwsStack extends TerraformStack {
   public readonly eventBus: GenesysEventBus;
   public readonly idempotencyTable: IdempotencyTable;
   public readonly vaultSecret: ExternallySetSecret;
-  public readonly vaultListerSecret: ExternallySetSecret;
+  /**
+   * The list-only credential's secret: in sas mode the List-only SAS (archiver and reconciler);
+   * federated, the reconciler identity's coordinates, so only when the reconciler is on (the
+   * archiver lists with its own identity).
+   */
+  public readonly vaultListerSecret?: ExternallySetSecret;
   public readonly alarmTopic: AlarmTopic;
   public readonly transcriptVault: TranscriptVaultPipeline;
   public readonly interaction: InteractionProcessingPipeline;
@@ -107,16 +112,18 @@ export class AwsStack extends TerraformStack {
       deployerRoleArns: env.aws.deployerRoleArns,
     });
 
-    this.vaultListerSecret = new ExternallySetSecret(this, "vault-lister-secret", {
-      name: `${p}/azure-vault-lister`,
-      description:
-        names.vaultWriterAuth === "federated"
-          ? "Coordinates of the reconciler's list-only Azure identity (endpoint, container, tenant id, client id; no credential); delivered by the Azure stack"
-          : "List-only SAS for the Azure vault container (proves existence, cannot read or change content); delivered and rotated by the Azure stack",
-      kmsKeyArn,
-      recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
-      deployerRoleArns: env.aws.deployerRoleArns,
-    });
+    if (names.vaultWriterAuth === "sas" || env.pipelines.transcriptVault.reconciler.enabled) {
+      this.vaultListerSecret = new ExternallySetSecret(this, "vault-lister-secret", {
+        name: `${p}/azure-vault-lister`,
+        description:
+          names.vaultWriterAuth === "federated"
+            ? "Coordinates of the reconciler's list-only Azure identity (endpoint, container, tenant id, client id; no credential); delivered by the Azure stack"
+            : "List-only SAS for the Azure vault container (proves existence, cannot read or change content); delivered and rotated by the Azure stack",
+        kmsKeyArn,
+        recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
+        deployerRoleArns: env.aws.deployerRoleArns,
+      });
+    }
 
     this.alarmTopic = new AlarmTopic(this, "alarms", {
       topicName: `${p}-alarms`,
@@ -143,7 +150,7 @@ export class AwsStack extends TerraformStack {
       ctx,
       config: env.pipelines.transcriptVault,
       vaultSecretArn: this.vaultSecret.arn,
-      listerSecretArn: this.vaultListerSecret.arn,
+      listerSecretArn: this.vaultListerSecret?.arn,
       writerAuth: names.vaultWriterAuth,
     });
     this.interaction = new InteractionProcessingPipeline(this, "interaction", { ctx, config: env.pipelines.interaction });
@@ -195,7 +202,7 @@ export class AwsStack extends TerraformStack {
       if (secret) new TerraformOutput(this, `genesys_${pipeline}_secret_arn`, { value: secret.arn });
     }
     new TerraformOutput(this, "vault_writer_secret_arn", { value: this.vaultSecret.arn });
-    new TerraformOutput(this, "vault_lister_secret_arn", { value: this.vaultListerSecret.arn });
+    if (this.vaultListerSecret) new TerraformOutput(this, "vault_lister_secret_arn", { value: this.vaultListerSecret.arn });
     new TerraformOutput(this, "archiver_role_arn", {
       value: this.transcriptVault.archiver.role.arn,
       description: "Subject of the archiver's web identity tokens: the vault's Entra application trusts exactly this role",

@@ -20,8 +20,11 @@ export interface AzureStackProps {
   readonly allowedIps: string[];
   /** ARN of the AWS secret that receives the vault coordinates or SAS (cross-stack reference). */
   readonly vaultSecretArn: string;
-  /** ARN of the AWS secret that receives the list-only credential (cross-stack reference). */
-  readonly listerSecretArn: string;
+  /**
+   * ARN of the AWS secret that receives the list-only credential (cross-stack reference):
+   * required in `sas` mode and with the reconciler (federated mode without it has none).
+   */
+  readonly listerSecretArn?: string;
   /** ARN of the archiver's IAM role, the subject the federated credential trusts (cross-stack reference). */
   readonly archiverRoleArn: string;
   /** ARN of the vault reconciler's IAM role, when it is deployed (cross-stack reference). */
@@ -124,7 +127,7 @@ export class AzureStack extends TerraformStack {
           listerRole: this.listerRole,
           blobEndpoint: names.vaultBlobEndpoint,
           containerName: this.vault.container.name,
-          awsSecretArn: props.listerSecretArn,
+          awsSecretArn: listerSecretOf(props, "the reconciler's identity delivers its coordinates there"),
         });
       }
       // The writer must not be able to create blobs before the WORM policy protects them
@@ -143,7 +146,7 @@ export class AzureStack extends TerraformStack {
         connectionString: this.storage.account.primaryConnectionString,
         containerName: this.vault.container.name,
         blobEndpoint: names.vaultBlobEndpoint,
-        awsSecretArn: props.listerSecretArn,
+        awsSecretArn: listerSecretOf(props, "sas mode delivers the List-only SAS there"),
         validityDays: az.sasValidityDays,
         rotationDays: az.sasRotationDays,
         access: "lister",
@@ -167,4 +170,9 @@ export class AzureStack extends TerraformStack {
     new TerraformOutput(this, "blob_endpoint", { value: this.storage.account.primaryBlobEndpoint });
     new TerraformOutput(this, "audit_log_workspace_id", { value: this.audit.workspace.id, description: "Log Analytics workspace holding the vault's StorageRead/Write/Delete logs" });
   }
+}
+
+function listerSecretOf(props: AzureStackProps, why: string): string {
+  if (!props.listerSecretArn) throw new Error(`AzureStack ${props.env.name}: listerSecretArn is required: ${why}`);
+  return props.listerSecretArn;
 }

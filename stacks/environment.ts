@@ -53,7 +53,7 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
     env,
     allowedIps: aws.network.natEips.map((eip) => eip.publicIp),
     vaultSecretArn: aws.vaultSecret.arn,
-    listerSecretArn: aws.vaultListerSecret.arn,
+    listerSecretArn: aws.vaultListerSecret?.arn,
     archiverRoleArn: aws.transcriptVault.archiver.role.arn,
     reconcilerRoleArn: aws.transcriptVault.reconciler?.fn.role.arn,
   });

@@ -14,8 +14,12 @@ export interface TranscriptVaultPipelineProps {
   readonly config: TranscriptVaultPipelineConfig;
   /** ARN of the secret holding the vault coordinates (and, in `sas` mode, the SAS), delivered by the Azure stack. */
   readonly vaultSecretArn: string;
-  /** ARN of the secret holding the vault's list-only SAS (delivered by the Azure stack). */
-  readonly listerSecretArn: string;
+  /**
+   * ARN of the secret holding the list-only credential (delivered by the Azure stack): the
+   * List-only SAS in `sas` mode, the reconciler identity's coordinates in `federated` mode.
+   * Required in `sas` mode and when the reconciler is on.
+   */
+  readonly listerSecretArn?: string;
   /** How the archiver authenticates to the vault. */
   readonly writerAuth: VaultWriterAuth;
 }
@@ -53,7 +57,7 @@ export class TranscriptVaultPipeline extends Construct {
     this.genesysSecret = genesysClientSecret(this, ctx, "transcript-vault");
     // Federated: the archiver lists with its own identity (a second, list-only role assignment);
     // sas: with the list-only SAS it shares with the reconciler.
-    const listerSecretArn = props.writerAuth === "federated" ? props.vaultSecretArn : props.listerSecretArn;
+    const listerSecretArn = props.writerAuth === "federated" ? props.vaultSecretArn : listerSecretOf(props, "in sas mode the archiver lists with the List-only SAS");
     this.archiver = new PipelineFunction(this, "archiver", {
       functionName: `${ctx.prefix}-transcript-archiver`,
       description: "Archives Genesys events, messaging transcripts and attachments into the Azure vault (create-only)",
@@ -84,10 +88,15 @@ export class TranscriptVaultPipeline extends Construct {
         ctx,
         config: config.reconciler,
         archiverQueue: this.buffer,
-        listerSecretArn: props.listerSecretArn,
+        listerSecretArn: listerSecretOf(props, "the vault reconciler lists with the list-only credential"),
         writerAuth: props.writerAuth,
         genesysSecretArn: this.genesysSecret.arn,
       });
     }
   }
+}
+
+function listerSecretOf(props: TranscriptVaultPipelineProps, why: string): string {
+  if (!props.listerSecretArn) throw new Error(`TranscriptVaultPipeline: listerSecretArn is required: ${why}`);
+  return props.listerSecretArn;
 }

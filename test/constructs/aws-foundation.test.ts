@@ -170,6 +170,32 @@ describe("secrets", () => {
   });
 });
 
+describe("the list-only credential's secret exists only where something reads it", () => {
+  const listerOf = (overrides: Parameters<typeof sampleEnv>[1]) => {
+    const { stacks } = synthEnvironments([sampleEnv("dev", overrides)]);
+    const devAws = stacks["dev-aws"]!;
+    const lister = Object.values(resourcesOf(devAws, "aws_secretsmanager_secret")).filter((s: any) => s.name === "gcv-dev/azure-vault-lister");
+    const archiver = Object.values(resourcesOf(devAws, "aws_lambda_function")).find((f: any) => f.function_name === "gcv-dev-transcript-archiver") as any;
+    return { devAws, devAzure: stacks["dev-azure"]!, lister, archiverLister: archiver.environment.variables.AZURE_VAULT_LISTER_SECRET_ARN };
+  };
+  const noReconciler = { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as const;
+
+  test("federated without the reconciler: no lister secret, no output, and the archiver lists with its own identity", () => {
+    const { devAws, devAzure, lister, archiverLister } = listerOf(noReconciler);
+    expect(lister).toHaveLength(0);
+    expect(devAws.output?.vault_lister_secret_arn).toBeUndefined();
+    expect(archiverLister).toBe(refTo(devAws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-writer", "arn"));
+    expect(JSON.stringify(devAzure)).not.toMatch(/vault-lister-secret/); // nothing delivered there
+    expect(Object.keys(devAws.output ?? {}).filter((name) => name.includes("lister"))).toEqual([]);
+  });
+
+  test("sas mode keeps it without the reconciler: the archiver lists with the List-only SAS", () => {
+    const { devAws, lister, archiverLister } = listerOf({ ...noReconciler, azure: { writerAuth: "sas" } });
+    expect(lister).toHaveLength(1);
+    expect(archiverLister).toBe(refTo(devAws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn"));
+  });
+});
+
 describe("one Genesys OAuth client per pipeline", () => {
   const functions = Object.values(resourcesOf(aws, "aws_lambda_function")) as any[];
   const genesysSecrets = Object.entries(resourcesOf(aws, "aws_secretsmanager_secret")).filter(([, s]: any) => s.name.startsWith("gcv-dev/genesys-"));
