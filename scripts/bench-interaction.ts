@@ -117,7 +117,7 @@ function figures(pipeline: InteractionPipeline, events: Array<Record<string, unk
   const executions = [...pipeline.stepFunctions.executions.values()];
   // Step Functions bills every state entered and every retry as a state transition.
   const transitions = executions.reduce((n, e) => n + e.events.filter((ev) => ev.type === "StateEntered" || ev.type === "StateRetried").length, 0);
-  const receives = pipeline.intake.sent.length ? pipeline.sqs.calls.get("ChangeMessageVisibilityBatch") ?? 0 : 0;
+  const receives = pipeline.intake.sent.length ? pipeline.sqs.counts.get("ChangeMessageVisibilityBatch") ?? 0 : 0;
   const key = (name: string) => `interaction ${label}: ${name}`;
   return {
     [key("events")]: events.length,

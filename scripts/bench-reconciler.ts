@@ -93,7 +93,7 @@ export async function benchReconciler(): Promise<Record<string, number | string>
       results["reconciler: analytics requests (pages of 100; 24 one-hour slices, the first reaching back 24 h)"] = requests;
       results["reconciler: other Genesys requests (token)"] = genesys.requestsOf("token").length;
       results["reconciler: vault list calls (one per conversation + one per missing)"] = CONVERSATIONS + MISSING;
-      results["reconciler: SQS SendMessageBatch calls"] = sqs.calls.get("SendMessageBatch") ?? 0;
+      results["reconciler: SQS SendMessageBatch calls"] = sqs.counts.get("SendMessageBatch") ?? 0;
       results[`reconciler: time of the requests at the default budget (${DEFAULT_BUDGET_PER_MINUTE}/min, s)`] = Math.round((requests * 60) / DEFAULT_BUDGET_PER_MINUTE);
       results[`reconciler: time of the requests at the documented limit (${DOCUMENTED_PER_MINUTE}/min, s)`] = Math.round((requests * 60) / DOCUMENTED_PER_MINUTE);
       results["reconciler: wall time unpaced, fake Genesys + Azurite (s)"] = Math.round(wallSeconds * 10) / 10;

@@ -10,7 +10,7 @@ import { startCloudWatchFake, type CloudWatchFake } from "../support/cloudwatch-
 import { conversationEvent } from "../support/conversation-events";
 import { startEventBridgeFake, type EventBridgeFake } from "../support/eventbridge-fake";
 import { startSfnFake, type SfnFake } from "../support/sfn-fake";
-import { startSqsFake, type SqsFake } from "../support/sqs-fake";
+import { startSqsLocal, type SqsLocal } from "../support/sqs-local";
 import { sampleEnv, synthEnvironments } from "../support/synth-app";
 
 // One synthesized prod environment: the CLI reads its names from cdktf.out like after `npm run synth`.
@@ -23,14 +23,14 @@ const vault = inventory.pipelines.find((p) => p.id === "transcript-vault")!;
 const interaction = inventory.pipelines.find((p) => p.id === "interaction")!;
 const failureQueue = inventory.interactionWorkflow.failureQueue;
 
-let sqs: SqsFake;
+let sqs: SqsLocal;
 let events: EventBridgeFake;
 let sfn: SfnFake;
 let cloudwatch: CloudWatchFake;
 let clients: Parameters<typeof runOps>[1]["clients"];
 
 beforeAll(async () => {
-  [sqs, events, sfn, cloudwatch] = await Promise.all([startSqsFake(), startEventBridgeFake(), startSfnFake(), startCloudWatchFake()]);
+  [sqs, events, sfn, cloudwatch] = await Promise.all([startSqsLocal({ accountId: "333333333333", region: "eu-west-1" }), startEventBridgeFake(), startSfnFake(), startCloudWatchFake()]);
   const config = { region: "eu-west-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
   clients = {
     sqs: new SQSClient({ ...config, endpoint: sqs.endpoint }),
@@ -47,8 +47,7 @@ afterAll(async () => {
 beforeEach(() => {
   // Fresh queues (emptied) and a fresh bus for each test.
   for (const p of inventory.pipelines) {
-    sqs.createQueue(p.queue);
-    sqs.createQueue(p.deadLetterQueue, { deadLetterOf: p.queue });
+    sqs.createQueue(p.queue, { redrive: { deadLetterQueue: sqs.createQueue(p.deadLetterQueue), maxReceiveCount: 5 } });
     for (const q of p.deliveryDeadLetterQueues) sqs.createQueue(q);
   }
   sqs.createQueue(failureQueue);
@@ -61,6 +60,11 @@ beforeEach(() => {
   events.calls.length = 0;
   sfn.calls.length = 0;
 });
+
+/** Puts messages on a queue as if sent; returns their ids. */
+const seed = (queue: string, bodies: string[]) => bodies.map((body) => sqs.queue(queue).send(body));
+/** Bodies on a queue now (visible or not). */
+const bodiesOn = (queue: string) => sqs.queue(queue).storedBodies();
 
 /** Runs the CLI in-process; `answers` are what the operator types at each question. */
 async function ops(argv: string[], opts: { answers?: boolean[]; interactive?: boolean } = {}) {
@@ -125,8 +129,8 @@ describe("arguments and environments", () => {
 
 describe("status", () => {
   test("shows every queue with depth and age, failed executions of the last 24 h and the vault credential's days left", async () => {
-    sqs.seed(vault.deadLetterQueue, ["a", "b"]);
-    sqs.seed(failureQueue, ["{}"]);
+    seed(vault.deadLetterQueue, ["a", "b"]);
+    seed(failureQueue, ["{}"]);
     cloudwatch.setMetric("AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: vault.queue }, [7200]);
     cloudwatch.setMetric(inventory.metricsNamespace, "VaultCredentialDaysLeft", { service: inventory.vaultCredentialMonitor!.functionName }, [5.25]);
     const executions = sfn.executions(STATE_MACHINE);
@@ -169,24 +173,24 @@ describe("status", () => {
 
 describe("redrive", () => {
   test("moves the DLQ back into its queue after showing the count and asking, with progress", async () => {
-    sqs.seed(vault.deadLetterQueue, ["one", "two", "three", "four"]);
+    seed(vault.deadLetterQueue, ["one", "two", "three", "four"]);
     const { code, out, questions } = await ops(["redrive", "transcript-vault", "--env", "prod"], { answers: [true] });
     expect(code).toBe(0);
     expect(out).toContain(`4 message(s) in ${vault.deadLetterQueue} -> ${vault.queue}`);
     expect(questions).toEqual([`Move 4 message(s) from ${vault.deadLetterQueue} back to ${vault.queue}? [y/N] `]);
     expect(out).toMatch(/RUNNING: 2 of 4 moved\n\s+COMPLETED: 4 of 4 moved/);
-    expect(sqs.bodies(vault.deadLetterQueue)).toEqual([]);
-    expect(sqs.bodies(vault.queue)).toEqual(["one", "two", "three", "four"]);
+    expect(bodiesOn(vault.deadLetterQueue)).toEqual([]);
+    expect(bodiesOn(vault.queue)).toEqual(["one", "two", "three", "four"]);
     const start = sqs.calls.find((c) => c.operation === "StartMessageMoveTask")!.input;
     expect(start).toEqual({ SourceArn: `arn:aws:sqs:eu-west-1:333333333333:${vault.deadLetterQueue}`, DestinationArn: `arn:aws:sqs:eu-west-1:333333333333:${vault.queue}` });
   });
 
   test("the DLQ may be named instead of the pipeline; FIFO DLQs too", async () => {
     const sync = inventory.pipelines.find((p) => p.id === "config-sync")!;
-    sqs.seed(sync.deadLetterQueue, ["x"]);
+    seed(sync.deadLetterQueue, ["x"]);
     const { code } = await ops(["redrive", sync.deadLetterQueue, "--env", "prod", "--yes"]);
     expect(code).toBe(0);
-    expect(sqs.bodies(sync.queue)).toEqual(["x"]);
+    expect(bodiesOn(sync.queue)).toEqual(["x"]);
   });
 
   test("an empty DLQ: nothing to do, no task started", async () => {
@@ -210,23 +214,23 @@ describe("redrive", () => {
   });
 
   test("dry run, a 'no', and a non-interactive run without --yes all move nothing", async () => {
-    sqs.seed(vault.deadLetterQueue, ["kept"]);
+    seed(vault.deadLetterQueue, ["kept"]);
     expect((await ops(["redrive", "transcript-vault", "--env", "prod", "--dry-run"])).out).toContain("Dry run: nothing was moved.");
     expect((await ops(["redrive", "transcript-vault", "--env", "prod"], { answers: [false] })).code).toBe(1);
     const piped = await ops(["redrive", "transcript-vault", "--env", "prod"], { interactive: false });
     expect(piped.code).toBe(2);
     expect(piped.err).toMatch(/Not asked: stdin is not a terminal\. Re-run with --yes/);
     expect(mutating(sqs)).toEqual([]);
-    expect(sqs.bodies(vault.deadLetterQueue)).toEqual(["kept"]);
+    expect(bodiesOn(vault.deadLetterQueue)).toEqual(["kept"]);
   });
 
   test("access denied on the move: a clear message, the messages stay in the DLQ", async () => {
-    sqs.seed(vault.deadLetterQueue, ["stays"]);
+    seed(vault.deadLetterQueue, ["stays"]);
     sqs.deny("StartMessageMoveTask");
     const { code, err } = await ops(["redrive", "transcript-vault", "--env", "prod", "--yes"]);
     expect(code).toBe(3);
     expect(err).toMatch(/access denied: sqs:StartMessageMoveTask on gcv-prod-transcript-vault-dlq/);
-    expect(sqs.bodies(vault.deadLetterQueue)).toEqual(["stays"]);
+    expect(bodiesOn(vault.deadLetterQueue)).toEqual(["stays"]);
   });
 });
 
@@ -286,23 +290,23 @@ describe("failures", () => {
 
   test("list shows event, conversation, error and cause, and deletes nothing", async () => {
     const event = conversationEvent({ conversationId: "c0ffee00-0000-4000-8000-000000000001" });
-    sqs.seed(failureQueue, [failureRecord(event)]);
+    seed(failureQueue, [failureRecord(event)]);
     const { code, out } = await ops(["failures", "list", "--env", "prod"]);
     expect(code).toBe(0);
     expect(out).toContain(`event ${event.id}, conversation c0ffee00-0000-4000-8000-000000000001: GenesysClientError: PATCH /api/v2/conversations/x/participants/y/attributes: HTTP 400`);
     expect(mutating(sqs)).toEqual([]);
-    expect(sqs.bodies(failureQueue)).toHaveLength(1);
+    expect(bodiesOn(failureQueue)).toHaveLength(1);
   });
 
   test("retry starts one execution per record, named from the event, then deletes the record; a malformed record is kept", async () => {
     const events2 = [conversationEvent({ eventType: "customer.end" }), conversationEvent({ eventType: "acd.end" })];
-    const ids = sqs.seed(failureQueue, [...events2.map(failureRecord), "not json"]);
+    const ids = seed(failureQueue, [...events2.map(failureRecord), "not json"]);
     const { code, out } = await ops(["failures", "retry", "--env", "prod", "--yes"]);
     expect(code).toBe(1); // one record could not be retried
     const started = sfn.executions(STATE_MACHINE);
     expect(started.map((e) => e.name)).toEqual([retryExecutionName(events2[0], ids[0]!), retryExecutionName(events2[1], ids[1]!)]);
     expect(started.map((e) => JSON.parse(e.input))).toEqual(events2);
-    expect(sqs.bodies(failureQueue)).toEqual(["not json"]);
+    expect(bodiesOn(failureQueue)).toEqual(["not json"]);
     expect(out).toMatch(/\[3\/3\] kept .*not a failure record/);
     expect(out).toContain("Done: 2 retried, 1 kept.");
     // Deletes only after the start: each DeleteMessage follows its StartExecution.
@@ -311,28 +315,28 @@ describe("failures", () => {
 
   test("a retry interrupted after its start is not started twice: the next run only deletes the record", async () => {
     const event = conversationEvent();
-    const [id] = sqs.seed(failureQueue, [failureRecord(event)]);
+    const [id] = seed(failureQueue, [failureRecord(event)]);
     sfn.executions(STATE_MACHINE).push({ name: retryExecutionName(event, id!), input: JSON.stringify(event), status: "SUCCEEDED", startDate: Date.now() - 1000 });
     const { code } = await ops(["failures", "retry", "--env", "prod", "--yes"]);
     expect(code).toBe(0);
     expect(sfn.executions(STATE_MACHINE)).toHaveLength(1);
-    expect(sqs.bodies(failureQueue)).toEqual([]);
+    expect(bodiesOn(failureQueue)).toEqual([]);
   });
 
   test("access denied on StartExecution: the record is not deleted", async () => {
     const body = failureRecord(conversationEvent());
-    sqs.seed(failureQueue, [body]);
+    seed(failureQueue, [body]);
     sfn.deny("StartExecution");
     const { code, err } = await ops(["failures", "retry", "--env", "prod", "--yes"]);
     expect(code).toBe(3);
     expect(err).toMatch(/access denied: states:StartExecution on arn:aws:states:eu-west-1:333333333333:stateMachine:gcv-prod-interaction-workflow/);
-    expect(sqs.bodies(failureQueue)).toEqual([body]);
+    expect(bodiesOn(failureQueue)).toEqual([body]);
     expect(sqs.calls.filter((c) => c.operation === "DeleteMessage")).toEqual([]);
   });
 
   test("an empty failure queue and a dry run change nothing", async () => {
     expect((await ops(["failures", "retry", "--env", "prod", "--yes"])).out).toContain("is empty: nothing to retry.");
-    sqs.seed(failureQueue, [failureRecord(conversationEvent())]);
+    seed(failureQueue, [failureRecord(conversationEvent())]);
     const dry = await ops(["failures", "retry", "--env", "prod", "--dry-run"]);
     expect(dry.out).toMatch(/would start .*-r[0-9a-f]{8} for/);
     expect(mutating(sqs)).toEqual([]);

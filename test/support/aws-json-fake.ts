@@ -36,13 +36,17 @@ export interface JsonFakeOptions {
   readonly errorNamespace: string;
   /** Adds `x-amzn-query-error` to errors (SQS). */
   readonly queryCompatible?: boolean;
+  /** Keep every call's input in `calls`; off for long runs (benchmarks), which read `counts`. @default true */
+  readonly recordCalls?: boolean;
 }
 
 export interface JsonFake {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
-  /** Every call received, in order (denied ones included). */
+  /** Every call received, in order (denied ones included); empty with `recordCalls: false`. */
   readonly calls: Array<{ operation: string; input: Record<string, any> }>;
+  /** Number of calls received, by operation (denied ones included). */
+  readonly counts: Map<string, number>;
   /** Operations answered with AccessDenied (as for a role that lacks the permission). */
   deny(...operations: string[]): void;
   /** Lifts every denial. */
@@ -52,6 +56,7 @@ export interface JsonFake {
 
 export async function startJsonFake(opts: JsonFakeOptions, handlers: Record<string, OperationHandler>): Promise<JsonFake> {
   const calls: JsonFake["calls"] = [];
+  const counts: JsonFake["counts"] = new Map();
   const denied = new Set<string>();
   const contentType = `application/x-amz-json-${opts.jsonVersion}`;
 
@@ -65,7 +70,8 @@ export async function startJsonFake(opts: JsonFakeOptions, handlers: Record<stri
         if (req.method !== "POST" || !operation) throw new AwsServiceError(400, "UnknownOperationException", `unknown operation ${target || "(no X-Amz-Target)"}`);
         if (!String(req.headers["content-type"] ?? "").startsWith(contentType)) throw new AwsServiceError(400, "SerializationException", `content-type must be ${contentType}`);
         const input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, any>;
-        calls.push({ operation, input });
+        if (opts.recordCalls !== false) calls.push({ operation, input });
+        counts.set(operation, (counts.get(operation) ?? 0) + 1);
         if (denied.has(operation)) {
           throw new AwsServiceError(400, "AccessDeniedException", `User: arn:aws:sts::111111111111:assumed-role/operator/cli is not authorized to perform: ${operation} because no identity-based policy allows the action`, "AccessDenied");
         }
@@ -92,6 +98,7 @@ export async function startJsonFake(opts: JsonFakeOptions, handlers: Record<stri
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    counts,
     deny: (...operations) => {
       for (const o of operations) denied.add(o);
     },

@@ -93,7 +93,7 @@ export async function startInteractionPipeline(options: InteractionPipelineOptio
     startGenesysFake(options.genesys),
     startDynalite(),
     startSecretsFake(),
-    startSqsLocal({ secondMs: options.secondMs }),
+    startSqsLocal({ secondMs: options.secondMs, recordCalls: false }),
   ]);
   // dynalite has no UpdateTimeToLive; TTL does not matter within a test run.
   const { ttlAttribute: _ttl, ...table } = idempotencyTable("interaction-idempotency");

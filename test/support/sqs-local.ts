@@ -15,16 +15,23 @@
  * - ChangeMessageVisibility(Batch) needs the current receipt handle (a stale one is refused
  *   per entry with ReceiptHandleIsInvalid), accepts 0-43200 s and counts from now;
  * - the event source mapping deletes the records of a batch that are not in
- *   `batchItemFailures` (ReportBatchItemFailures), and leaves the others to reappear.
+ *   `batchItemFailures` (ReportBatchItemFailures), and leaves the others to reappear;
+ * - for the operations CLI: GetQueueUrl, GetQueueAttributes (with QueueArn), ReceiveMessage
+ *   (1-10 messages, system attributes only when asked for), DeleteMessage, and
+ *   StartMessageMoveTask / ListMessageMoveTasks from a dead-letter queue (a task reports
+ *   RUNNING once, then COMPLETED).
+ *
+ * Errors come in the service's shape (`__type`, and `x-amzn-query-error` since SQS is
+ * query-compatible), e.g. QueueDoesNotExist with `AWS.SimpleQueueService.NonExistentQueue`;
+ * `deny(operation)` answers AccessDenied as IAM does.
  *
  * Time can be scaled: `secondMs` is how many real milliseconds one queue second lasts
  * (visibility timeouts, and the age the mapping reports through SentTimestamp), so a
  * benchmark can run hours of queue time in minutes.
  */
 import { createHash, randomUUID } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../../functions/shared/lambda-types";
+import { AwsServiceError, startJsonFake, type JsonFake } from "./aws-json-fake";
 
 /** The service's limit on one message body. */
 const MAX_MESSAGE_BYTES = 262_144;
@@ -42,6 +49,11 @@ interface StoredMessage {
   receiptHandle?: string;
 }
 
+/** Heap order: earlier visibility first, then earlier push. */
+function before(a: { at: number; seq: number }, b: { at: number; seq: number }): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
 /** One queue of the stand-in. */
 export class LocalQueue {
   readonly messages = new Map<string, StoredMessage>();
@@ -51,8 +63,13 @@ export class LocalQueue {
   redriven = 0;
   private failures = 0;
   private failureName = "SQS.AmazonSQSException";
-  /** Min-heap of (visibleAt, messageId); entries whose time no longer matches the message are stale and skipped. */
-  private readonly heap: Array<{ at: number; id: string }> = [];
+  /**
+   * Min-heap of (visibleAt, push order, messageId): messages visible at the same time come out
+   * oldest first, close to the best-effort order of a standard queue and deterministic for tests.
+   * Entries whose time no longer matches the message are stale and skipped.
+   */
+  private readonly heap: Array<{ at: number; seq: number; id: string }> = [];
+  private pushes = 0;
   private readonly byReceipt = new Map<string, string>();
 
   constructor(
@@ -72,6 +89,11 @@ export class LocalQueue {
   /** Bodies of every message sent, parsed as JSON. */
   bodies<T = Record<string, unknown>>(): T[] {
     return this.sent.map((m) => JSON.parse(m.body) as T);
+  }
+
+  /** Bodies of the messages stored now (visible or in flight), oldest first. */
+  storedBodies(): string[] {
+    return [...this.messages.values()].map((m) => m.body);
   }
 
   /** Adds a message; throws when a failure was requested. */
@@ -108,8 +130,8 @@ export class LocalQueue {
     return this.heap[0]?.at;
   }
 
-  /** Receives up to `max` visible messages, applying the redrive policy. */
-  receive(max: number, now = Date.now()): StoredMessage[] {
+  /** Receives up to `max` visible messages, applying the redrive policy; `visibilitySeconds` overrides the queue's. */
+  receive(max: number, now = Date.now(), visibilitySeconds = this.visibilityTimeoutSeconds): StoredMessage[] {
     const batch: StoredMessage[] = [];
     while (batch.length < max) {
       const at = this.nextVisibleAt();
@@ -125,17 +147,28 @@ export class LocalQueue {
       message.receiveCount++;
       message.receiptHandle = randomUUID();
       this.byReceipt.set(message.receiptHandle, message.messageId);
-      message.visibleAt = now + this.visibilityTimeoutSeconds * this.clock.secondMs;
+      message.visibleAt = now + visibilitySeconds * this.clock.secondMs;
       this.push(message.visibleAt, message.messageId);
       batch.push(message);
     }
     return batch;
   }
 
-  /** Deletes by receipt handle (a stale handle is ignored, like SQS). */
-  delete(receiptHandle: string): void {
+  /** Deletes by receipt handle (a stale handle is ignored, like SQS); false when no stored message has it. */
+  delete(receiptHandle: string): boolean {
     const message = this.messages.get(this.byReceipt.get(receiptHandle) ?? "");
     if (message) this.forget(message);
+    return message !== undefined;
+  }
+
+  /** Moves every stored message to `destination` as new messages (a message move task); returns how many. */
+  moveAllTo(destination: LocalQueue): number {
+    const moved = [...this.messages.values()];
+    for (const message of moved) {
+      this.forget(message);
+      destination.send(message.body, message.attributes);
+    }
+    return moved.length;
   }
 
   /** ChangeMessageVisibility: false when the receipt handle is not current. */
@@ -155,17 +188,17 @@ export class LocalQueue {
 
   private push(at: number, id: string): void {
     const heap = this.heap;
-    heap.push({ at, id });
+    heap.push({ at, seq: this.pushes++, id });
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= heap[i]!.at) break;
+      if (!before(heap[i]!, heap[parent]!)) break;
       [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
       i = parent;
     }
   }
 
-  private pop(): { at: number; id: string } | undefined {
+  private pop(): { at: number; seq: number; id: string } | undefined {
     const heap = this.heap;
     const top = heap[0];
     const last = heap.pop();
@@ -176,8 +209,8 @@ export class LocalQueue {
         const l = 2 * i + 1;
         const r = l + 1;
         let smallest = i;
-        if (l < heap.length && heap[l]!.at < heap[smallest]!.at) smallest = l;
-        if (r < heap.length && heap[r]!.at < heap[smallest]!.at) smallest = r;
+        if (l < heap.length && before(heap[l]!, heap[smallest]!)) smallest = l;
+        if (r < heap.length && before(heap[r]!, heap[smallest]!)) smallest = r;
         if (smallest === i) break;
         [heap[smallest], heap[i]] = [heap[i]!, heap[smallest]!];
         i = smallest;
@@ -219,124 +252,194 @@ export class LocalQueue {
 export interface SqsLocalOptions {
   /** Real ms per queue second. @default 1000 */
   secondMs?: number;
+  /** Account and region of queue URLs and ARNs. @default 123456789012, us-east-1 */
+  accountId?: string;
+  region?: string;
+  /** Keep every call's input in `calls` (off for benchmarks: `counts` still counts). @default true */
+  recordCalls?: boolean;
 }
 
-/** A running stand-in. */
-export interface SqsLocal {
-  endpoint: string;
-  /** Creates a queue (name unique). */
+/** A running stand-in: the JSON-protocol endpoint (calls, counts, deny) and its queues. */
+export interface SqsLocal extends JsonFake {
+  /** Creates a queue (name unique); with `redrive`, `deadLetterQueue` becomes its DLQ. */
   createQueue(name: string, opts?: { visibilityTimeoutSeconds?: number; redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number } }): LocalQueue;
-  /** API calls by operation. */
-  calls: Map<string, number>;
-  close(): Promise<void>;
+  /** The queue called `name`. */
+  queue(name: string): LocalQueue;
 }
+
+interface MoveTask {
+  handle: string;
+  source: LocalQueue;
+  destination: LocalQueue;
+  moved: number;
+  listed: number;
+  startedAt: number;
+}
+
+const queueDoesNotExist = () => new AwsServiceError(400, "QueueDoesNotExist", "The specified queue does not exist.", "AWS.SimpleQueueService.NonExistentQueue");
+const invalidParameter = (message: string) => new AwsServiceError(400, "InvalidParameterValueException", message, "InvalidParameterValue");
+const md5 = (body: string) => createHash("md5").update(body, "utf8").digest("hex");
 
 /** Starts the stand-in. Close it in afterAll. */
 export async function startSqsLocal(options: SqsLocalOptions = {}): Promise<SqsLocal> {
   const clock = { secondMs: options.secondMs ?? 1000 };
+  const accountId = options.accountId ?? "123456789012";
+  const region = options.region ?? "us-east-1";
   const queues = new Map<string, LocalQueue>();
-  const calls = new Map<string, number>();
-  let port = 0;
+  /** Dead-letter queue -> the queue whose redrive policy names it. */
+  const sourceOf = new Map<LocalQueue, LocalQueue>();
+  const tasks: MoveTask[] = [];
 
   const byUrl = (url: unknown): LocalQueue => {
-    const queue = typeof url === "string" ? queues.get(url.split("/").pop()!) : undefined;
-    if (!queue) throw Object.assign(new Error(`The specified queue does not exist: ${String(url)}`), { code: "QueueDoesNotExist" });
+    const queue = [...queues.values()].find((q) => q.url === url);
+    if (!queue) throw queueDoesNotExist();
     return queue;
   };
-
-  const operations: Record<string, (request: Record<string, any>) => Record<string, unknown>> = {
-    SendMessage: (r) => {
-      const attributes = Object.fromEntries(Object.entries((r.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(([k, v]) => [k, String(v.StringValue ?? "")]));
-      const messageId = byUrl(r.QueueUrl).send(String(r.MessageBody), attributes);
-      return { MessageId: messageId, MD5OfMessageBody: createHash("md5").update(String(r.MessageBody)).digest("hex") };
-    },
-    // As the service: 1-10 entries with distinct ids; an empty or over-256 KiB body fails that entry only.
-    SendMessageBatch: (r) => {
-      const queue = byUrl(r.QueueUrl);
-      const entries = (r.Entries ?? []) as Array<{ Id: string; MessageBody?: string }>;
-      if (entries.length === 0) throw Object.assign(new Error("There should be at least one SendMessageBatchRequestEntry in the request."), { code: "EmptyBatchRequest" });
-      if (entries.length > 10) throw Object.assign(new Error("Maximum number of entries per request are 10."), { code: "TooManyEntriesInBatchRequest" });
-      if (new Set(entries.map((e) => e.Id)).size !== entries.length) throw Object.assign(new Error("Two or more batch entries in the request have the same Id."), { code: "BatchEntryIdsNotDistinct" });
-      const Successful: Array<{ Id: string; MessageId: string; MD5OfMessageBody: string }> = [];
-      const Failed: Array<{ Id: string; Code: string; SenderFault: boolean; Message: string }> = [];
-      for (const entry of entries) {
-        const body = entry.MessageBody ?? "";
-        if (!body || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
-          Failed.push({ Id: entry.Id, Code: "InvalidParameterValue", SenderFault: true, Message: "message body empty or over 256 KiB" });
-          continue;
-        }
-        Successful.push({ Id: entry.Id, MessageId: queue.send(body), MD5OfMessageBody: createHash("md5").update(body).digest("hex") });
-      }
-      return { Successful, Failed };
-    },
-    ChangeMessageVisibility: (r) => {
-      if (!byUrl(r.QueueUrl).changeVisibility(String(r.ReceiptHandle), Number(r.VisibilityTimeout))) {
-        throw Object.assign(new Error("The receipt handle is not valid"), { code: "ReceiptHandleIsInvalid" });
-      }
-      return {};
-    },
-    ChangeMessageVisibilityBatch: (r) => {
-      const queue = byUrl(r.QueueUrl);
-      const Successful: Array<{ Id: string }> = [];
-      const Failed: Array<{ Id: string; Code: string; SenderFault: boolean; Message: string }> = [];
-      for (const entry of r.Entries as Array<{ Id: string; ReceiptHandle: string; VisibilityTimeout: number }>) {
-        if (queue.changeVisibility(entry.ReceiptHandle, entry.VisibilityTimeout)) Successful.push({ Id: entry.Id });
-        else Failed.push({ Id: entry.Id, Code: "ReceiptHandleIsInvalid", SenderFault: true, Message: "The receipt handle is not valid" });
-      }
-      return { Successful, Failed };
-    },
-    GetQueueAttributes: (r) => {
-      const queue = byUrl(r.QueueUrl);
-      const visible = queue.visibleCount();
-      return {
-        Attributes: {
-          ApproximateNumberOfMessages: String(visible),
-          ApproximateNumberOfMessagesNotVisible: String(queue.depth - visible),
-          ApproximateNumberOfMessagesDelayed: "0",
-        },
-      };
-    },
+  const byArn = (arn: unknown): LocalQueue => {
+    const queue = [...queues.values()].find((q) => q.arn === arn);
+    if (!queue) throw new AwsServiceError(400, "ResourceNotFoundException", "The resource that you specified for the SourceArn parameter doesn't exist.");
+    return queue;
+  };
+  const changeVisibility = (queue: LocalQueue, receiptHandle: string, seconds: number): boolean => {
+    try {
+      return queue.changeVisibility(receiptHandle, seconds);
+    } catch {
+      throw invalidParameter(`Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+    }
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const operation = String(req.headers["x-amz-target"] ?? "").replace(/^AmazonSQS\./, "");
-      calls.set(operation, (calls.get(operation) ?? 0) + 1);
-      let status = 200;
-      let body: Record<string, unknown>;
-      try {
-        const handler = operations[operation];
-        if (!handler) throw Object.assign(new Error(`${operation} is not supported by the stand-in`), { code: "UnsupportedOperation" });
-        body = handler(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        status = code ? 400 : 500;
-        body = { __type: `com.amazonaws.sqs#${code ?? "InternalError"}`, message: (error as Error).message };
-      }
-      const text = JSON.stringify(body);
-      res.writeHead(status, { "content-type": "application/x-amz-json-1.0", "content-length": String(Buffer.byteLength(text)), "x-amzn-requestid": randomUUID() }).end(text);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const fake = await startJsonFake(
+    { targetPrefix: "AmazonSQS", jsonVersion: "1.0", errorNamespace: "com.amazonaws.sqs", queryCompatible: true, recordCalls: options.recordCalls },
+    {
+      GetQueueUrl: ({ QueueName, QueueOwnerAWSAccountId }) => {
+        const queue = queues.get(String(QueueName));
+        if (!queue || (QueueOwnerAWSAccountId && QueueOwnerAWSAccountId !== accountId)) throw queueDoesNotExist();
+        return { QueueUrl: queue.url };
+      },
+      GetQueueAttributes: ({ QueueUrl }) => {
+        const queue = byUrl(QueueUrl);
+        const visible = queue.visibleCount();
+        return {
+          Attributes: {
+            QueueArn: queue.arn,
+            ApproximateNumberOfMessages: String(visible),
+            ApproximateNumberOfMessagesNotVisible: String(queue.depth - visible),
+            ApproximateNumberOfMessagesDelayed: "0",
+          },
+        };
+      },
+      SendMessage: ({ QueueUrl, MessageBody, MessageAttributes }) => {
+        const attributes = Object.fromEntries(Object.entries((MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(([k, v]) => [k, String(v.StringValue ?? "")]));
+        const messageId = byUrl(QueueUrl).send(String(MessageBody), attributes);
+        return { MessageId: messageId, MD5OfMessageBody: md5(String(MessageBody)) };
+      },
+      // As the service: 1-10 entries with distinct ids; an empty or over-256 KiB body fails that entry only.
+      SendMessageBatch: ({ QueueUrl, Entries }) => {
+        const queue = byUrl(QueueUrl);
+        const entries = (Entries ?? []) as Array<{ Id: string; MessageBody?: string }>;
+        if (entries.length === 0) throw new AwsServiceError(400, "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.", "AWS.SimpleQueueService.EmptyBatchRequest");
+        if (entries.length > 10) throw new AwsServiceError(400, "TooManyEntriesInBatchRequest", "Maximum number of entries per request are 10.", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest");
+        if (new Set(entries.map((e) => e.Id)).size !== entries.length) {
+          throw new AwsServiceError(400, "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct");
+        }
+        const Successful: Array<{ Id: string; MessageId: string; MD5OfMessageBody: string }> = [];
+        const Failed: Array<{ Id: string; Code: string; SenderFault: boolean; Message: string }> = [];
+        for (const entry of entries) {
+          const body = entry.MessageBody ?? "";
+          if (!body || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
+            Failed.push({ Id: entry.Id, Code: "InvalidParameterValue", SenderFault: true, Message: "message body empty or over 256 KiB" });
+            continue;
+          }
+          Successful.push({ Id: entry.Id, MessageId: queue.send(body), MD5OfMessageBody: md5(body) });
+        }
+        return { Successful, Failed };
+      },
+      ReceiveMessage: ({ QueueUrl, MaxNumberOfMessages, VisibilityTimeout, AttributeNames, MessageSystemAttributeNames }) => {
+        const queue = byUrl(QueueUrl);
+        const max = MaxNumberOfMessages ?? 1;
+        if (max < 1 || max > 10) throw invalidParameter("Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.");
+        const now = Date.now();
+        // System attributes come back only when asked for, as from the service.
+        const asked = new Set<string>([...(AttributeNames ?? []), ...(MessageSystemAttributeNames ?? [])]);
+        const wanted = (name: string) => asked.has("All") || asked.has(name);
+        return {
+          Messages: queue.receive(max, now, VisibilityTimeout ?? queue.visibilityTimeoutSeconds).map((m) => {
+            const attributes = { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentAt) };
+            const returned = Object.fromEntries(Object.entries(attributes).filter(([name]) => wanted(name)));
+            return { MessageId: m.messageId, ReceiptHandle: m.receiptHandle, Body: m.body, MD5OfBody: md5(m.body), ...(Object.keys(returned).length ? { Attributes: returned } : {}) };
+          }),
+        };
+      },
+      // A stale receipt handle succeeds without deleting (the message was received again), as in SQS.
+      DeleteMessage: ({ QueueUrl, ReceiptHandle }) => {
+        const queue = byUrl(QueueUrl);
+        if (!ReceiptHandle) throw new AwsServiceError(400, "ReceiptHandleIsInvalid", `The input receipt handle "${ReceiptHandle}" is not a valid receipt handle.`, "ReceiptHandleIsInvalid");
+        queue.delete(String(ReceiptHandle));
+        return {};
+      },
+      ChangeMessageVisibility: ({ QueueUrl, ReceiptHandle, VisibilityTimeout }) => {
+        if (!changeVisibility(byUrl(QueueUrl), String(ReceiptHandle), Number(VisibilityTimeout))) {
+          throw new AwsServiceError(400, "ReceiptHandleIsInvalid", "The receipt handle is not valid", "ReceiptHandleIsInvalid");
+        }
+        return {};
+      },
+      ChangeMessageVisibilityBatch: ({ QueueUrl, Entries }) => {
+        const queue = byUrl(QueueUrl);
+        const Successful: Array<{ Id: string }> = [];
+        const Failed: Array<{ Id: string; Code: string; SenderFault: boolean; Message: string }> = [];
+        for (const entry of Entries as Array<{ Id: string; ReceiptHandle: string; VisibilityTimeout: number }>) {
+          if (changeVisibility(queue, entry.ReceiptHandle, entry.VisibilityTimeout)) Successful.push({ Id: entry.Id });
+          else Failed.push({ Id: entry.Id, Code: "ReceiptHandleIsInvalid", SenderFault: true, Message: "The receipt handle is not valid" });
+        }
+        return { Successful, Failed };
+      },
+      StartMessageMoveTask: ({ SourceArn, DestinationArn }) => {
+        const source = byArn(SourceArn);
+        const redriveSource = sourceOf.get(source);
+        if (!redriveSource) throw invalidParameter("Source queue must be configured as a Dead Letter Queue.");
+        const destination = DestinationArn ? byArn(DestinationArn) : redriveSource;
+        if (tasks.some((t) => t.source === source && t.listed < 1)) {
+          throw new AwsServiceError(400, "UnsupportedOperation", "There is already a task running. Only one active task is allowed for a source queue arn at a given time.", "AWS.SimpleQueueService.UnsupportedOperation");
+        }
+        const task = { handle: randomUUID(), source, destination, moved: source.moveAllTo(destination), listed: 0, startedAt: Date.now() };
+        tasks.push(task);
+        return { TaskHandle: task.handle };
+      },
+      ListMessageMoveTasks: ({ SourceArn }) => {
+        const source = byArn(SourceArn);
+        const Results = tasks
+          .filter((t) => t.source === source)
+          .reverse()
+          .map((t) => {
+            const running = t.listed++ < 1;
+            return {
+              TaskHandle: running ? t.handle : undefined,
+              Status: running ? "RUNNING" : "COMPLETED",
+              SourceArn: t.source.arn,
+              DestinationArn: t.destination.arn,
+              ApproximateNumberOfMessagesMoved: running ? Math.floor(t.moved / 2) : t.moved,
+              ApproximateNumberOfMessagesToMove: t.moved,
+              StartedTimestamp: t.startedAt,
+            };
+          });
+        return { Results };
+      },
+    },
+  );
 
-  return {
-    endpoint,
-    calls,
-    createQueue(name, opts = {}) {
-      const queue = new LocalQueue(name, `${endpoint}/123456789012/${name}`, `arn:aws:sqs:us-east-1:123456789012:${name}`, clock, opts.visibilityTimeoutSeconds ?? 30, opts.redrive);
+  return Object.assign(fake, {
+    createQueue(name: string, opts: Parameters<SqsLocal["createQueue"]>[1] = {}) {
+      const queue = new LocalQueue(name, `${fake.endpoint}/${accountId}/${name}`, `arn:aws:sqs:${region}:${accountId}:${name}`, clock, opts.visibilityTimeoutSeconds ?? 30, opts.redrive);
       queues.set(name, queue);
+      if (opts.redrive) sourceOf.set(opts.redrive.deadLetterQueue, queue);
       return queue;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
+    queue(name: string) {
+      const queue = queues.get(name);
+      if (!queue) throw new Error(`sqs-local: no queue ${name}`);
+      return queue;
+    },
+  });
 }
 
 /** Something that runs the consumer Lambda. */
