@@ -154,11 +154,10 @@ export class LocalQueue {
     return batch;
   }
 
-  /** Deletes by receipt handle (a stale handle is ignored, like SQS); false when no stored message has it. */
-  delete(receiptHandle: string): boolean {
+  /** Deletes by receipt handle (a stale handle is ignored, like SQS). */
+  delete(receiptHandle: string): void {
     const message = this.messages.get(this.byReceipt.get(receiptHandle) ?? "");
     if (message) this.forget(message);
-    return message !== undefined;
   }
 
   /** Moves every stored message to `destination` as new messages (a message move task); returns how many. */
