@@ -6,13 +6,15 @@
  *     ├─ success ─► ReleaseSlot (dynamodb:updateItem) ─────────────────────────► end (SUCCEEDED)
  *     │               └─ cannot release ─► SlotNotReleased (Fail; the status change releases it)
  *     └─ Catch States.ALL (ResultPath $.error) ─► SendToFailureQueue (sqs:sendMessage)
- *          ├─ sent ─► ReleaseSlotAfterFailure ─► EventFailed (Fail: the execution shows FAILED)
+ *          ├─ sent ─► ReleaseSlotAfterFailure ─► EventFailed (Fail EventInFailureQueue: the execution shows FAILED)
  *          └─ Catch States.ALL ─► ReleaseSlotEventUnsent ─► KeepEventInCause (Pass)
  *                                   ─► FailureQueueUnavailable (Fail; the cause holds the event, alarmed)
  *
  * Every path out releases the slot; the paths the workflow does not control (StopExecution,
- * the execution timeout, a failed release) end in a FAILED / ABORTED / TIMED_OUT status
- * change that the dispatcher receives and releases on (functions/dispatcher/status-change.ts).
+ * the execution timeout, a failed release, an uncatchable `States.Runtime` error) end in a
+ * FAILED / ABORTED / TIMED_OUT status change that the dispatcher receives and releases on
+ * (functions/dispatcher/status-change.ts). Only `EventFailed` means "the event is in the
+ * failure queue"; the dispatcher keeps the event of every other failed execution there.
  * A slot whose release is lost entirely is reclaimed when its lease expires.
  *
  * Why `arn:aws:states:::lambda:invoke` rather than the bare function ARN: both surface a
@@ -25,6 +27,8 @@
  * the error name and cause, so nothing is lost and an operator can replay it.
  * constructs/pipelines/interaction-processing.ts JSON.stringifies it into `aws_sfn_state_machine.definition`.
  */
+
+import { EVENT_IN_FAILURE_QUEUE_ERROR, FAILURE_QUEUE_UNAVAILABLE_ERROR, SLOT_NOT_RELEASED_ERROR } from "../../functions/shared/workflow-errors";
 
 /** Name of an error as Step Functions reports it (function error type, `Lambda.*` or `States.*`). */
 export type ErrorName = string;
@@ -204,10 +208,7 @@ export const INTERACTION_STATES = {
   failureQueueUnavailable: "FailureQueueUnavailable",
 } as const;
 
-/** Error of the Fail state reached when the failure queue kept refusing the event (alarmed on). */
-export const FAILURE_QUEUE_UNAVAILABLE_ERROR = "FailureQueueUnavailable";
-/** Error of the Fail state reached when a slot could not be released after success. */
-export const SLOT_NOT_RELEASED_ERROR = "SlotNotReleased";
+export { EVENT_IN_FAILURE_QUEUE_ERROR, FAILURE_QUEUE_UNAVAILABLE_ERROR, SLOT_NOT_RELEASED_ERROR };
 
 /** Props of {@link interactionStateMachineDefinition}. */
 export interface InteractionStateMachineProps {
@@ -384,8 +385,9 @@ export function interactionStateMachineDefinition(props: InteractionStateMachine
       [S.releaseSlotAfterFailure]: releaseSlotState(slots, S.failed, S.failed),
       [S.failed]: {
         Type: "Fail",
-        Comment: "Failed executions stay visible (and alarmed on); the event is in the failure queue.",
-        ErrorPath: "$.error.Error",
+        Comment:
+          "Failed executions stay visible (and alarmed on). The error name says the event is in the failure queue (the status change keeps any other FAILED execution's event); the original error is in the record and the history.",
+        Error: EVENT_IN_FAILURE_QUEUE_ERROR,
         CausePath: "$.error.Cause",
       },
       [S.releaseSlotEventUnsent]: releaseSlotState(slots, S.keepEventInCause, S.keepEventInCause),

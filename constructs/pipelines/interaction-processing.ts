@@ -205,7 +205,7 @@ export class InteractionProcessingPipeline extends Construct {
     });
     thresholdAlarm(this, "executions-failed", {
       alarmName: `${name}-executions-failed`,
-      description: "Interaction workflow executions failed (their events are in the failure queue)",
+      description: "Interaction workflow executions failed: the event of each is in the failure queue (kept by the workflow, or by the dispatcher from the status change), except SlotNotReleased (applied)",
       namespace: "AWS/States",
       metricName: "ExecutionsFailed",
       dimensions: { StateMachineArn: this.stateMachine.arn },

@@ -14,6 +14,11 @@
  * refuses a second execution with `ExecutionAlreadyExists`, which counts as success (and
  * gives back the slot the redelivery took).
  *
+ * Retries: a record may also be a retry of a failed event (shared/interaction-retry.ts, sent by
+ * `npm run ops -- failures retry`): it waits for a slot like any event, and its execution is
+ * named after the event plus the failure record it retries, so it is not refused as a duplicate
+ * of the failed execution, and a second delivery of the same retry starts nothing new.
+ *
  * Per record (ReportBatchItemFailures):
  * - malformed (not JSON, not a Genesys envelope, no conversation, over the 256 KiB
  *   execution-input limit): moved to the dead-letter queue at once with the reason as a
@@ -25,14 +30,15 @@
  *
  * The same queue also carries "Step Functions Execution Status Change" events of this
  * workflow (FAILED, TIMED_OUT, ABORTED): the slot of that execution is released, and the
- * event of a TIMED_OUT or ABORTED execution (which never reached the workflow's own failure
- * path) is put in the failure queue.
+ * event of an execution that did not end through the workflow's own failure path (TIMED_OUT,
+ * ABORTED, or FAILED with any other error) is put in the failure queue (status-change.ts).
  */
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { intEnv, requireEnv } from "../shared/config";
 import { InvalidEventError, parseEnvelope } from "../shared/envelope";
 import { executionLeaseSeconds, pendingLeaseSeconds, slotWaitSeconds } from "../shared/interaction-backpressure";
 import { executionNameFor, interactionEventIdentity } from "../shared/interaction-event";
+import { parseRetryMessage, retryExecutionName } from "../shared/interaction-retry";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
 import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
@@ -83,10 +89,15 @@ interface Candidate {
   log: ReturnType<typeof correlatedLogger>;
 }
 
-/** Parses a record into the execution it asks for. @throws InvalidEventError */
-function candidateOf(record: SqsRecord, log: Candidate["log"]): Candidate {
-  const event = parseEnvelope(record.body, { maxBytes: MAX_EXECUTION_INPUT_BYTES });
-  const name = executionNameFor(interactionEventIdentity(event));
+/**
+ * Parses a record into the execution it asks for: a Genesys event, or a retry of a failed one
+ * (`body` is the record's parsed JSON, undefined when it is not JSON). @throws InvalidEventError
+ */
+function candidateOf(record: SqsRecord, body: unknown, log: Candidate["log"]): Candidate {
+  const retry = parseRetryMessage(body);
+  const event = parseEnvelope(retry ? retry.event : record.body, { maxBytes: MAX_EXECUTION_INPUT_BYTES });
+  const businessName = executionNameFor(interactionEventIdentity(event));
+  const name = retry ? retryExecutionName(businessName, retry.retryOf) : businessName;
   if (Buffer.byteLength(JSON.stringify(event.raw), "utf8") > MAX_EXECUTION_INPUT_BYTES - WRAPPER_BYTES) {
     throw new InvalidEventError(`event is over the ${MAX_EXECUTION_INPUT_BYTES}-byte Step Functions input limit`);
   }
@@ -94,7 +105,7 @@ function candidateOf(record: SqsRecord, log: Candidate["log"]): Candidate {
     record,
     name,
     event: event.raw,
-    log: correlatedLogger({ eventId: event.id, conversationId: event.conversationId, executionName: name }, log),
+    log: correlatedLogger({ eventId: event.id, conversationId: event.conversationId, executionName: name, ...(retry ? { retryOf: retry.retryOf } : {}) }, log),
   };
 }
 
@@ -144,17 +155,18 @@ export async function dispatchBatch(records: SqsRecord[], context: LambdaContext
   const statusChanges: SqsRecord[] = [];
   for (const record of records) {
     const log = correlatedLogger({ sqsMessageId: record.messageId });
+    let body: unknown;
     try {
-      const body: unknown = JSON.parse(record.body);
-      if (isExecutionStatusChange(body)) {
-        statusChanges.push(record);
-        continue;
-      }
+      body = JSON.parse(record.body);
     } catch {
       // Not JSON: parseEnvelope below reports it.
     }
+    if (isExecutionStatusChange(body)) {
+      statusChanges.push(record);
+      continue;
+    }
     try {
-      candidates.push(candidateOf(record, log));
+      candidates.push(candidateOf(record, body, log));
     } catch (error) {
       log.error("malformed record: moved to the dead-letter queue", { ...errorFields(error), receiveCount: record.attributes?.ApproximateReceiveCount });
       outcomes.set(record.messageId, await deadLetter(s, record, `malformed: ${(error as Error).message}`).catch(() => "failed" as const));

@@ -33,7 +33,8 @@ Commands:
                                 pipeline's rule (transcript-vault or interaction); times in ISO 8601
                                 with a zone, e.g. 2026-12-01T04:00:00Z
   failures list [--max <n>]     show events the interaction workflow could not apply
-  failures retry [--max <n>]    start a new execution for each and delete its failure record
+  failures retry [--max <n>]    put each back on the interaction queue (it waits for a workflow
+                                slot like any event), then delete its failure record
 
 Options:
   --env <env>     environment (names come from cdktf.out/stacks/<env>-aws: run npm run synth first)

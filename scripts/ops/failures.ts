@@ -2,27 +2,25 @@
  * `ops failures list|retry`: the interaction failure queue, where the workflow
  * keeps each event it could not apply with its error and cause.
  *
- * retry starts one new execution per failure record and deletes the record only
- * after its execution has started. The execution name is derived from the
- * event's business identity (as the dispatcher's) plus the failure record's id,
- * so a retry interrupted between start and delete maps to the same name next
- * time and is not started twice; the processor's idempotency is keyed by the
- * business identity, so an event is never applied twice.
+ * retry puts each failure record's event back on the interaction queue as a retry message
+ * (functions/shared/interaction-retry.ts) and deletes the record only after SQS accepted the
+ * message. The retry then takes the normal path: the dispatcher waits for a workflow slot
+ * (retries respect the running-execution limit however many there are) and starts the
+ * execution with the workflow's input. Its name is the event's business name plus a hash of
+ * the failure record's id: not refused as a duplicate of the failed execution, and the same
+ * when a run interrupted between send and delete sends the record again, so that starts one
+ * execution; the processor's idempotency is keyed by the business identity, so an event is
+ * never applied twice. A retry that fails again comes back to the failure queue as a new record.
  */
-import { createHash } from "node:crypto";
-import { DeleteMessageCommand, ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
-import { StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { stateMachineArnOf } from "../../constructs/observability/ops-inventory";
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import { parseEnvelope } from "../../functions/shared/envelope";
 import { executionNameFor, interactionEventIdentity } from "../../functions/shared/interaction-event";
-import { awsFailure, call, type OpsContext } from "./context";
+import { retryExecutionName, retryMessageBody } from "../../functions/shared/interaction-retry";
+import { call, OpsError, type OpsContext } from "./context";
 import { confirmed } from "./confirm";
 import { queueState, type QueueState } from "./queues";
 
-/** Step Functions' limit on execution names. */
-const MAX_NAME = 80;
-
-/** One failure record as the workflow's SendToFailureQueue state writes it. */
+/** One failure record as the workflow's SendToFailureQueue state (or the dispatcher) writes it. */
 export interface FailureRecord {
   messageId: string;
   receiptHandle: string;
@@ -30,20 +28,15 @@ export interface FailureRecord {
   error?: string;
   cause?: string;
   executionId?: string;
-  /** Set when the record is not a failure record (it is kept, never deleted). */
+  /** Set when the record cannot be retried (it is kept, never deleted). */
   problem?: string;
-  /** Name of the retry execution (valid records only). */
+  /** Name of the retry's execution (valid records only). */
   retryName?: string;
 }
 
-/** The retry's execution name: the event's business name, then `-r` and a hash of the failure record's id. */
-export function retryExecutionName(event: unknown, failureMessageId: string): string {
-  const base = executionNameFor(interactionEventIdentity(parseEnvelope(event)));
-  const suffix = `-r${createHash("sha256").update(failureMessageId).digest("hex").slice(0, 8)}`;
-  const hashStart = base.lastIndexOf("-");
-  // Keep the business hash whole; shorten the readable prefix if needed.
-  const readable = base.slice(0, hashStart).slice(0, MAX_NAME - (base.length - hashStart) - suffix.length);
-  return `${readable}${base.slice(hashStart)}${suffix}`;
+/** The execution name a retry of `event` from the failure record `failureMessageId` gets. */
+export function failureRetryName(event: unknown, failureMessageId: string): string {
+  return retryExecutionName(executionNameFor(interactionEventIdentity(parseEnvelope(event))), failureMessageId);
 }
 
 function parseRecord(m: Message): FailureRecord {
@@ -51,9 +44,15 @@ function parseRecord(m: Message): FailureRecord {
   try {
     const body = JSON.parse(m.Body ?? "") as Record<string, unknown>;
     Object.assign(record, { event: body.event, error: body.error, cause: body.cause, executionId: body.executionId });
-    record.retryName = retryExecutionName(body.event, record.messageId);
   } catch (error) {
     record.problem = `not a failure record of the workflow (${(error as Error).message.slice(0, 120)})`;
+    return record;
+  }
+  try {
+    record.retryName = failureRetryName(record.event, record.messageId);
+  } catch (error) {
+    const note = record.event === null || record.event === undefined ? "it holds no event" : (error as Error).message.slice(0, 120);
+    record.problem = `cannot be retried: ${note}${record.executionId ? ` (execution ${record.executionId})` : ""}`;
   }
   return record;
 }
@@ -98,36 +97,37 @@ export async function failuresRetry(ctx: OpsContext): Promise<number> {
     ctx.io.out(`${queue.name} is empty: nothing to retry.`);
     return 0;
   }
+  const intakeName = inv.pipelines.find((p) => p.id === "interaction")?.queue;
+  if (!intakeName) throw new OpsError(`the synthesized stack of ${inv.environment} has no interaction pipeline queue to retry into`, 2);
+  const intake = await queueState(ctx, intakeName);
   const count = Math.min(queue.visible, ctx.args.max);
   if (ctx.args.dryRun) {
     const records = await receive(ctx, queue, count, 30);
-    for (const r of records) ctx.io.out(r.problem ? `  would skip ${describe(r)}` : `  would start ${r.retryName} for ${describe(r)}`);
-    ctx.io.out("Dry run: nothing was started or deleted.");
+    for (const r of records) ctx.io.out(r.problem ? `  would keep ${describe(r)}` : `  would queue ${r.retryName} for ${describe(r)}`);
+    ctx.io.out("Dry run: nothing was sent or deleted.");
     return 0;
   }
-  if (!(await confirmed(ctx, `Start a new workflow execution for up to ${count} failed event(s) of ${queue.name}, deleting each record once its execution has started?`))) return 1;
+  if (!(await confirmed(ctx, `Put up to ${count} failed event(s) of ${queue.name} back on ${intake.name}, deleting each record once its event is queued?`))) return 1;
 
-  // Hidden long enough to start and delete them; an interrupted run leaves them to reappear.
+  // Hidden long enough to send and delete them; an interrupted run leaves them to reappear.
   const records = await receive(ctx, queue, count, 300);
-  const stateMachineArn = stateMachineArnOf(inv);
-  let started = 0;
-  let skipped = 0;
+  let queued = 0;
+  let kept = 0;
   for (const [i, r] of records.entries()) {
     if (r.problem) {
-      skipped++;
+      kept++;
       ctx.io.out(`  [${i + 1}/${records.length}] kept ${describe(r)}`);
       continue;
     }
-    try {
-      await ctx.aws.sfn.send(new StartExecutionCommand({ stateMachineArn, name: r.retryName, input: JSON.stringify(r.event) }));
-    } catch (error) {
-      // Started by an earlier, interrupted retry of this very record: only its delete is missing.
-      if ((error as Error).name !== "ExecutionAlreadyExists") throw awsFailure(error, "states:StartExecution", stateMachineArn);
-    }
+    // The record goes only once SQS holds its event; a failed send throws and leaves it (and the rest) in the failure queue.
+    await call("sqs:SendMessage", intake.name, () => ctx.aws.sqs.send(new SendMessageCommand({ QueueUrl: intake.url, MessageBody: retryMessageBody(r.event, r.messageId) })));
     await call("sqs:DeleteMessage", queue.name, () => ctx.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: r.receiptHandle })));
-    started++;
-    ctx.io.out(`  [${i + 1}/${records.length}] started ${r.retryName}`);
+    queued++;
+    ctx.io.out(`  [${i + 1}/${records.length}] queued ${r.retryName}`);
   }
-  ctx.io.out(`Done: ${started} retried, ${skipped} kept. Follow them with \`npm run ops -- status --env ${inv.environment}\`; a retry that fails again returns to ${queue.name}.`);
-  return skipped ? 1 : 0;
+  ctx.io.out(
+    `Done: ${queued} queued for retry, ${kept} kept. Each starts when a workflow slot is free (execution name ending in -r<hash>); ` +
+      `follow them with \`npm run ops -- status --env ${inv.environment}\`. A retry that fails again returns to ${queue.name}.`,
+  );
+  return kept ? 1 : 0;
 }

@@ -4,7 +4,8 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { OpsInventory } from "../../constructs/observability/ops-inventory";
 import { runOps } from "../../scripts/ops/cli";
-import { retryExecutionName } from "../../scripts/ops/failures";
+import { failureRetryName } from "../../scripts/ops/failures";
+import { parseRetryMessage } from "../../functions/shared/interaction-retry";
 import { replayName } from "../../scripts/ops/replay";
 import { startCloudWatchFake, type CloudWatchFake } from "../support/cloudwatch-fake";
 import { conversationEvent } from "../support/conversation-events";
@@ -298,39 +299,44 @@ describe("failures", () => {
     expect(bodiesOn(failureQueue)).toHaveLength(1);
   });
 
-  test("retry starts one execution per record, named from the event, then deletes the record; a malformed record is kept", async () => {
+  test("retry puts each event back on the interaction queue as a retry of its record, then deletes the record; starts nothing itself; a malformed record is kept", async () => {
     const events2 = [conversationEvent({ eventType: "customer.end" }), conversationEvent({ eventType: "acd.end" })];
     const ids = seed(failureQueue, [...events2.map(failureRecord), "not json"]);
     const { code, out } = await ops(["failures", "retry", "--env", "prod", "--yes"]);
     expect(code).toBe(1); // one record could not be retried
-    const started = sfn.executions(STATE_MACHINE);
-    expect(started.map((e) => e.name)).toEqual([retryExecutionName(events2[0], ids[0]!), retryExecutionName(events2[1], ids[1]!)]);
-    expect(started.map((e) => JSON.parse(e.input))).toEqual(events2);
+    // The dispatcher starts them when a slot is free (test/constructs/interaction runs that part).
+    expect(sfn.calls.filter((c) => c.operation === "StartExecution")).toEqual([]);
+    expect(bodiesOn(interaction.queue).map((b) => parseRetryMessage(JSON.parse(b)))).toEqual([
+      { retryOf: ids[0], event: events2[0] },
+      { retryOf: ids[1], event: events2[1] },
+    ]);
     expect(bodiesOn(failureQueue)).toEqual(["not json"]);
     expect(out).toMatch(/\[3\/3\] kept .*not a failure record/);
-    expect(out).toContain("Done: 2 retried, 1 kept.");
-    // Deletes only after the start: each DeleteMessage follows its StartExecution.
-    expect(sqs.calls.filter((c) => c.operation === "DeleteMessage")).toHaveLength(2);
+    expect(out).toContain(`[1/3] queued ${failureRetryName(events2[0], ids[0]!)}`);
+    expect(out).toContain("Done: 2 queued for retry, 1 kept.");
+    // Each delete follows the send of its event.
+    expect(sqs.calls.map((c) => c.operation).filter((o) => o === "SendMessage" || o === "DeleteMessage")).toEqual(["SendMessage", "DeleteMessage", "SendMessage", "DeleteMessage"]);
   });
 
-  test("a retry interrupted after its start is not started twice: the next run only deletes the record", async () => {
-    const event = conversationEvent();
-    const [id] = seed(failureQueue, [failureRecord(event)]);
-    sfn.executions(STATE_MACHINE).push({ name: retryExecutionName(event, id!), input: JSON.stringify(event), status: "SUCCEEDED", startDate: Date.now() - 1000 });
-    const { code } = await ops(["failures", "retry", "--env", "prod", "--yes"]);
-    expect(code).toBe(0);
-    expect(sfn.executions(STATE_MACHINE)).toHaveLength(1);
-    expect(bodiesOn(failureQueue)).toEqual([]);
+  test("a record without a usable event (the status change could not include an oversized input) is kept with its execution", async () => {
+    const body = JSON.stringify({ event: null, error: "States.Runtime", cause: "...", executionId: "arn:aws:states:eu-west-1:333333333333:execution:w:big" });
+    seed(failureQueue, [body]);
+    const { code, out } = await ops(["failures", "retry", "--env", "prod", "--yes"]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/kept .*cannot be retried: it holds no event \(execution arn:aws:states:eu-west-1:333333333333:execution:w:big\)/);
+    expect(bodiesOn(failureQueue)).toEqual([body]);
+    expect(bodiesOn(interaction.queue)).toEqual([]);
   });
 
-  test("access denied on StartExecution: the record is not deleted", async () => {
+  test("access denied on the send: the record is not deleted, nothing is queued", async () => {
     const body = failureRecord(conversationEvent());
     seed(failureQueue, [body]);
-    sfn.deny("StartExecution");
+    sqs.deny("SendMessage");
     const { code, err } = await ops(["failures", "retry", "--env", "prod", "--yes"]);
     expect(code).toBe(3);
-    expect(err).toMatch(/access denied: states:StartExecution on arn:aws:states:eu-west-1:333333333333:stateMachine:gcv-prod-interaction-workflow/);
+    expect(err).toMatch(/access denied: sqs:SendMessage on gcv-prod-interaction\. /);
     expect(bodiesOn(failureQueue)).toEqual([body]);
+    expect(bodiesOn(interaction.queue)).toEqual([]);
     expect(sqs.calls.filter((c) => c.operation === "DeleteMessage")).toEqual([]);
   });
 
@@ -338,17 +344,17 @@ describe("failures", () => {
     expect((await ops(["failures", "retry", "--env", "prod", "--yes"])).out).toContain("is empty: nothing to retry.");
     seed(failureQueue, [failureRecord(conversationEvent())]);
     const dry = await ops(["failures", "retry", "--env", "prod", "--dry-run"]);
-    expect(dry.out).toMatch(/would start .*-r[0-9a-f]{8} for/);
+    expect(dry.out).toMatch(/would queue .*-r[0-9a-f]{8} for/);
     expect(mutating(sqs)).toEqual([]);
     expect(mutating(sfn)).toEqual([]);
   });
 
   test("retry names stay within 80 characters and keep the business hash", () => {
     const event = conversationEvent({ conversationId: "c".repeat(36), eventType: "customer.end" });
-    const name = retryExecutionName(event, "m-1");
+    const name = failureRetryName(event, "m-1");
     expect(name.length).toBeLessThanOrEqual(80);
     expect(name).toMatch(/^[A-Za-z0-9_-]+-[0-9a-f]{20}-r[0-9a-f]{8}$/);
-    expect(retryExecutionName(event, "m-1")).toBe(name);
-    expect(retryExecutionName(event, "m-2")).not.toBe(name);
+    expect(failureRetryName(event, "m-1")).toBe(name);
+    expect(failureRetryName(event, "m-2")).not.toBe(name);
   });
 });

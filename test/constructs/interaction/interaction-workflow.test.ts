@@ -6,10 +6,16 @@
  * in the SQS stand-in. Ended executions come back as status-change events, like the deployed rule.
  * Retry waits are overridden (ms); Retry-After waits inside the processor are real.
  */
-import { QueryCommand } from "@aws-sdk/client-dynamodb";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DeleteItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { failuresRetry } from "../../../scripts/ops/failures";
 import { validateAsl } from "../../support/asl";
 import {
   DEFAULT_INTERACTION_RETRY_POLICY,
+  EVENT_IN_FAILURE_QUEUE_ERROR,
   FAILURE_QUEUE_SEND_RETRY,
   FAILURE_QUEUE_UNAVAILABLE_ERROR,
   INTERACTION_STATES,
@@ -33,6 +39,14 @@ const FAILURE_QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/inte
 const RETRY_ORDER: RetryClass[] = ["throttled", "transient", "crashed", "lambdaService"];
 
 const conversationOf = (event: Record<string, unknown>) => (event.detail as { eventBody: { conversationId: string } }).eventBody.conversationId;
+
+/** Slots still held by some execution. */
+async function heldSlotsOf(pipeline: InteractionPipeline): Promise<string[]> {
+  const { Items = [] } = await pipeline.dynalite.client.send(
+    new QueryCommand({ TableName: SLOTS_TABLE, KeyConditionExpression: "#pool = :p", ExpressionAttributeNames: { "#pool": "pool" }, ExpressionAttributeValues: { ":p": { S: "interaction-workflow" } }, ConsistentRead: true }),
+  );
+  return Items.filter((i) => i.holder).map((i) => `${i.slot!.S}:${i.holder!.S}`);
+}
 
 describe("definition", () => {
   const definition = interactionStateMachineDefinition({ processorFunctionArn: PROCESSOR_ARN, failureQueueUrl: FAILURE_QUEUE_URL, slotsTableName: SLOTS_TABLE });
@@ -161,13 +175,7 @@ describe("execution", () => {
   const failuresOf = (conversationId: string) =>
     pipeline.failureQueue.bodies<FailureMessage>().filter((m) => m.event?.detail.eventBody.conversationId === conversationId);
 
-  /** Slots still held by some execution. */
-  async function heldSlots(): Promise<string[]> {
-    const { Items = [] } = await pipeline.dynalite.client.send(
-      new QueryCommand({ TableName: SLOTS_TABLE, KeyConditionExpression: "#pool = :p", ExpressionAttributeNames: { "#pool": "pool" }, ExpressionAttributeValues: { ":p": { S: "interaction-workflow" } }, ConsistentRead: true }),
-    );
-    return Items.filter((i) => i.holder).map((i) => `${i.slot!.S}:${i.holder!.S}`);
-  }
+  const heldSlots = () => heldSlotsOf(pipeline);
 
   /** The pipeline's promise: each event is applied exactly once, or is in the failure queue with its cause (never both, never neither), and its slot is free again. */
   async function expectAccountedFor(event: Record<string, unknown>, expected: "applied" | "failed"): Promise<void> {
@@ -240,7 +248,8 @@ describe("execution", () => {
 
     const execution = executionFor(conversationId);
     expect(execution.status).toBe("FAILED");
-    expect(execution.error?.name).toBe("GenesysClientError");
+    // The execution's error says where the event is; the failure record keeps the original error.
+    expect(execution.error?.name).toBe(EVENT_IN_FAILURE_QUEUE_ERROR);
     expect(pipeline.processorInvocations() - invocationsBefore).toBe(1);
     expect(execution.events.filter((e) => e.type === "StateRetried")).toHaveLength(0);
     const [failure] = failuresOf(conversationId);
@@ -328,7 +337,7 @@ describe("execution", () => {
     await expectAccountedFor(event, "failed");
   });
 
-  test("failure queue down for good: the execution fails as FailureQueueUnavailable with the event in its cause, and the slot is released", async () => {
+  test("failure queue down through the workflow's retries: the execution fails as FailureQueueUnavailable with the event in its cause; once SQS takes it again, the status change keeps the event", async () => {
     const event = conversationEvent();
     pipeline.genesys.failNext("participantAttributes", [{ status: 400, code: "bad.request" }]);
     pipeline.failureQueue.failNextSends(FAILURE_QUEUE_SEND_RETRY.maxAttempts + 1);
@@ -339,7 +348,7 @@ describe("execution", () => {
     expect(execution.error?.name).toBe(FAILURE_QUEUE_UNAVAILABLE_ERROR);
     expect(JSON.parse(execution.error!.cause)).toEqual(event);
     expect(execution.events.find((e) => e.type === "StateFailed" && e.Error === "GenesysClientError")).toBeDefined();
-    expect(failuresOf(conversationOf(event))).toEqual([]);
+    expect(failuresOf(conversationOf(event))).toEqual([expect.objectContaining({ event, error: FAILURE_QUEUE_UNAVAILABLE_ERROR, executionId: execution.arn })]);
     expect(pipeline.deadLetters.depth).toBe(0);
     expect(await heldSlots()).toEqual([]);
   });
@@ -369,6 +378,124 @@ describe("execution", () => {
     const execution = executionFor(conversationOf(event));
     expect(execution.error?.name).toBe(SLOT_NOT_RELEASED_ERROR);
     await expectAccountedFor(event, "applied");
+  });
+});
+
+describe("failures retry (npm run ops -- failures retry), end to end", () => {
+  let pipeline: InteractionPipeline;
+  const SLOTS = 2;
+
+  beforeAll(async () => {
+    pipeline = await startInteractionPipeline({ processorConcurrency: SLOTS });
+  });
+
+  afterAll(async () => {
+    await pipeline?.close();
+  });
+
+  afterEach(() => {
+    pipeline.genesys.clearFaults();
+  });
+
+  /** Runs `failures retry --yes` as an operator would, against the pipeline's queues. */
+  async function retryFailures(): Promise<{ code: number; out: string }> {
+    const config = { region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
+    const out: string[] = [];
+    const code = await failuresRetry({
+      args: { command: "failures retry", env: "test", dryRun: false, yes: true, max: 100 },
+      inventory: {
+        environment: "test",
+        accountId: "123456789012",
+        region: "us-east-1",
+        partition: "aws",
+        metricsNamespace: "GenesysVault/test",
+        eventBusName: "genesys",
+        archiveName: "genesys-archive",
+        pipelines: [{ id: "interaction", queue: pipeline.intake.name, deadLetterQueue: pipeline.deadLetters.name, fifo: false, ruleNames: [], deliveryDeadLetterQueues: [], functions: [] }],
+        interactionWorkflow: { stateMachineName: "interaction-workflow", failureQueue: pipeline.failureQueue.name },
+        functions: [],
+      },
+      aws: {
+        sqs: new SQSClient({ ...config, endpoint: pipeline.sqs.endpoint }),
+        sfn: new SFNClient({ ...config, endpoint: pipeline.stepFunctions.endpoint }),
+        events: new EventBridgeClient(config),
+        cloudwatch: new CloudWatchClient(config),
+      },
+      io: { out: (l) => out.push(l), err: (l) => out.push(l), confirm: async () => true, interactive: false },
+      pollIntervalMs: 0,
+      now: () => new Date(),
+    });
+    return { code, out: out.join("\n") };
+  }
+
+  const appliedPatches = (event: Record<string, unknown>) =>
+    pipeline.genesys.requestsOf("participantAttributes").filter((r) => r.status === 202 && r.path.includes(`/conversations/${conversationOf(event)}/`));
+  const executionsOf = (event: Record<string, unknown>) => [...pipeline.stepFunctions.executions.values()].filter((e) => e.name.startsWith(conversationOf(event)));
+  const slotItem = (slot: string) => ({ pool: { S: "interaction-workflow" }, slot: { S: slot } });
+
+  async function failAndFix(events: Array<Record<string, unknown>>): Promise<void> {
+    pipeline.genesys.failNext("participantAttributes", events.map(() => ({ status: 403, code: "missing.permissions" })));
+    pipeline.send(events);
+    await pipeline.drained();
+    expect(pipeline.failureQueue.depth).toBe(events.length);
+    pipeline.genesys.clearFaults(); // the cause is fixed (the OAuth client got its permission)
+  }
+
+  test("a failed event, its cause fixed, retried: applied exactly once through the workflow, failure queue empty, slot free (regression: the retry failed with States.Runtime and was lost)", async () => {
+    const event = conversationEvent({ eventType: "customer.end" });
+    await failAndFix([event]);
+
+    const { code, out } = await retryFailures();
+    await pipeline.drained();
+
+    expect(appliedPatches(event)).toHaveLength(1);
+    expect(pipeline.failureQueue.depth).toBe(0);
+    expect(code).toBe(0);
+    expect(out).toContain("Done: 1 queued for retry, 0 kept.");
+    const [failed, retried] = executionsOf(event);
+    expect([failed!.status, retried!.status]).toEqual(["FAILED", "SUCCEEDED"]);
+    expect(retried!.name).toMatch(new RegExp(`^${failed!.name}-r[0-9a-f]{8}$`));
+    expect(JSON.parse(retried!.input)).toEqual({ event, slot: expect.stringMatching(/^000[01]$/) });
+    expect(pipeline.deadLetters.depth).toBe(0);
+    expect(await heldSlotsOf(pipeline)).toEqual([]);
+  });
+
+  test("retries while every slot is taken wait in the queue, then run within the limit once slots free", async () => {
+    const events = [conversationEvent(), conversationEvent(), conversationEvent()];
+    await failAndFix(events);
+    for (let i = 0; i < SLOTS; i++) {
+      await pipeline.dynalite.client.send(new PutItemCommand({ TableName: SLOTS_TABLE, Item: { ...slotItem(`000${i}`), holder: { S: `busy-${i}` }, leaseExpiresAt: { N: String(Math.floor(Date.now() / 1000) + 3600) } } }));
+    }
+    const peakBefore = pipeline.stepFunctions.peakRunning();
+
+    expect((await retryFailures()).code).toBe(0);
+    // The dispatcher has seen them (each received at least once) and started none.
+    while ([...pipeline.intake.messages.values()].some((m) => m.receiveCount === 0)) await new Promise((r) => setTimeout(r, 50));
+    expect(events.map((e) => executionsOf(e).length)).toEqual([1, 1, 1]);
+    expect(pipeline.intake.depth).toBe(3);
+    expect(pipeline.failureQueue.depth).toBe(0); // safely back on the normal path
+
+    for (let i = 0; i < SLOTS; i++) await pipeline.dynalite.client.send(new DeleteItemCommand({ TableName: SLOTS_TABLE, Key: slotItem(`000${i}`) }));
+    await pipeline.drained();
+    expect(events.map((e) => appliedPatches(e).length)).toEqual([1, 1, 1]);
+    expect(pipeline.stepFunctions.peakRunning()).toBeLessThanOrEqual(Math.max(peakBefore, SLOTS));
+    expect(pipeline.failureQueue.depth).toBe(0);
+  }, 60_000);
+
+  test("an execution that fails outside the workflow's failure path (started by hand with the bare event: States.Runtime) has its event kept by the status change, and a retry applies it", async () => {
+    const event = conversationEvent();
+    const sfn = new SFNClient({ region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, endpoint: pipeline.stepFunctions.endpoint });
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: pipeline.stepFunctions.stateMachineArn, name: "started-by-hand", input: JSON.stringify(event) }));
+    await pipeline.drained();
+
+    expect(pipeline.stepFunctions.executions.get("started-by-hand")!.error?.name).toBe("States.Runtime");
+    const kept = pipeline.failureQueue.storedBodies().map((b) => JSON.parse(b) as { event: unknown; error: string });
+    expect(kept).toEqual([expect.objectContaining({ event, error: "States.Runtime" })]);
+
+    expect((await retryFailures()).code).toBe(0);
+    await pipeline.drained();
+    expect(appliedPatches(event)).toHaveLength(1);
+    expect(pipeline.failureQueue.depth).toBe(0);
   });
 });
 

@@ -6,6 +6,10 @@
  */
 import { DeleteItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { bundleFunction } from "../../../lib/bundling";
+import { EVENT_IN_FAILURE_QUEUE_ERROR, FAILURE_QUEUE_UNAVAILABLE_ERROR, SLOT_NOT_RELEASED_ERROR } from "../../../constructs/interaction/state-machine-definition";
+import { parseEnvelope } from "../../../functions/shared/envelope";
+import { executionNameFor, interactionEventIdentity } from "../../../functions/shared/interaction-event";
+import { retryExecutionName, retryMessageBody } from "../../../functions/shared/interaction-retry";
 import { conversationEvent } from "../../support/conversation-events";
 import { emfTotals } from "../../support/emf";
 import { slotsTable, startDynalite, type Dynalite } from "../../support/dynalite";
@@ -198,12 +202,22 @@ test("an event that waited longer than the maximum age for a slot goes to the DL
 });
 
 describe("execution status changes", () => {
-  function statusChange(status: string, name: string, event: Record<string, unknown>, stateMachineArn = sfn.stateMachineArn) {
+  function statusChange(status: string, name: string, event: Record<string, unknown>, opts: { stateMachineArn?: string; error?: string; cause?: string; input?: string } = {}) {
+    const stateMachineArn = opts.stateMachineArn ?? sfn.stateMachineArn;
     return {
       version: "0",
       source: "aws.states",
       "detail-type": "Step Functions Execution Status Change",
-      detail: { executionArn: `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`, stateMachineArn, name, status, startDate: Date.now() - 5000, stopDate: Date.now(), input: JSON.stringify({ event, slot: "0002" }) },
+      detail: {
+        executionArn: `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`,
+        stateMachineArn,
+        name,
+        status,
+        startDate: Date.now() - 5000,
+        stopDate: Date.now(),
+        input: opts.input ?? JSON.stringify({ event, slot: "0002" }),
+        ...(opts.error ? { error: opts.error, cause: opts.cause ?? null } : {}),
+      },
     };
   }
 
@@ -218,17 +232,102 @@ describe("execution status changes", () => {
     expect((await held()).map((s) => s.holder)).toEqual(["someone-else"]);
   });
 
-  test("FAILED: only the slot is released (the workflow already kept the event); another state machine's change is ignored", async () => {
+  test.each([
+    [EVENT_IN_FAILURE_QUEUE_ERROR, "the workflow put the event in the failure queue"],
+    [SLOT_NOT_RELEASED_ERROR, "the event was applied"],
+  ])("FAILED with %s (%s): only the slot is released; another state machine's change is ignored", async (error) => {
     const event = conversationEvent();
     await holdSlot("0002", "failed-execution", nowSeconds() + 3600);
     const before = failures.sent.length;
-    const other = statusChange("ABORTED", "failed-execution", event, sfn.stateMachineArn.replace("interaction-workflow", "other"));
+    const other = statusChange("ABORTED", "failed-execution", event, { stateMachineArn: sfn.stateMachineArn.replace("interaction-workflow", "other") });
     expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(other)]))).toEqual({ batchItemFailures: [] });
     expect(await held()).toHaveLength(1);
 
-    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(statusChange("FAILED", "failed-execution", event))]))).toEqual({ batchItemFailures: [] });
+    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(statusChange("FAILED", "failed-execution", event, { error, cause: "..." }))]))).toEqual({ batchItemFailures: [] });
     expect(failures.sent.length).toBe(before);
     expect(await held()).toEqual([]);
+  });
+
+  // Regression: only TIMED_OUT and ABORTED were kept; an execution failing outside the Catch lost its event.
+  test.each([
+    ["States.Runtime", "An error occurred while executing the state 'ApplyInteractionEvent'. The JSONPath '$.event' specified for the field 'Payload.$' could not be found in the input"],
+    [FAILURE_QUEUE_UNAVAILABLE_ERROR, "{\"id\":\"...\"}"],
+    ["States.DataLimitExceeded", "The state/task returned a result with a size exceeding the maximum number of bytes service limit."],
+  ])("FAILED with %s (never through the workflow's failure path): the event goes to the failure queue with the error and cause, and the slot is released", async (error, cause) => {
+    const event = conversationEvent();
+    await holdSlot("0002", "runtime-failure", nowSeconds() + 3600);
+    const before = failures.sent.length;
+    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(statusChange("FAILED", "runtime-failure", event, { error, cause }))]))).toEqual({ batchItemFailures: [] });
+
+    expect(failures.bodies().slice(before)).toEqual([{ event, error, cause, executionId: expect.stringMatching(/:execution:interaction-workflow:runtime-failure$/), executionStartTime: expect.any(String) }]);
+    expect(failures.sent.at(-1)!.attributes).toEqual({ reason: error });
+    expect(await held()).toEqual([]);
+  });
+
+  test("FAILED with a bare Genesys event as input (an execution started by hand): that input is the event kept; an unreadable input is named", async () => {
+    const event = conversationEvent();
+    const before = failures.sent.length;
+    const bare = statusChange("FAILED", "started-by-hand", event, { error: "States.Runtime", cause: "no $.event", input: JSON.stringify(event) });
+    const big = statusChange("FAILED", "input-over-248k", event, { error: "States.Runtime", cause: "no $.event", input: "" });
+    big.detail.input = null as unknown as string;
+    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(bare), sqsRecord(big)]))).toEqual({ batchItemFailures: [] });
+
+    const kept = failures.bodies().slice(before);
+    expect(kept).toEqual([
+      expect.objectContaining({ event, error: "States.Runtime", executionId: expect.stringContaining("started-by-hand") }),
+      expect.objectContaining({ event: null, error: "States.Runtime", note: expect.stringContaining("describe-execution"), executionId: expect.stringContaining("input-over-248k") }),
+    ]);
+  });
+});
+
+describe("retries from the failure queue", () => {
+  const retryRecord = (event: Record<string, unknown>, retryOf: string, messageId?: string) => sqsRecord(retryMessageBody(event, retryOf), { messageId });
+  const businessName = (event: Record<string, unknown>) => executionNameFor(interactionEventIdentity(parseEnvelope(event)));
+
+  test("a retry of a failed event starts a new execution under the retry's name with the workflow's input; a second delivery of the same retry starts nothing new", async () => {
+    const event = conversationEvent();
+    // The failed execution holds the event's own name (Step Functions keeps it 90 days).
+    await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(event)]));
+    expect(startedFor(event).map((e) => e.name)).toEqual([businessName(event)]);
+    await ddb.client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pool: { S: "interaction-workflow" }, slot: { S: (await held())[0]!.slot } } }));
+
+    const first = await dispatcher.invoke<BatchResponse>(sqsBatch([retryRecord(event, "failure-record-1")]));
+    const again = await dispatcher.invoke<BatchResponse>(sqsBatch([retryRecord(event, "failure-record-1")]));
+
+    expect([first, again]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const retryName = retryExecutionName(businessName(event), "failure-record-1");
+    const [, retried] = startedFor(event);
+    expect(startedFor(event)).toHaveLength(2);
+    expect(retried!.name).toBe(retryName);
+    expect(JSON.parse(retried!.input)).toEqual({ event, slot: expect.stringMatching(/^000[0-2]$/) });
+    expect(sfn.calls.filter((c) => c.name === retryName).map((c) => c.outcome)).toEqual(["started", "ExecutionAlreadyExists"]);
+    expect((await held()).map((s) => s.holder)).toEqual([retryName]);
+  });
+
+  test("a retry waits for a slot like any event: every slot taken, nothing starts and it is handed back", async () => {
+    for (let i = 0; i < SLOTS; i++) await holdSlot(String(i).padStart(4, "0"), `running-${i}`, nowSeconds() + 3600);
+    const event = conversationEvent();
+    intake.send(retryMessageBody(event, "failure-record-2"));
+    const [message] = intake.receive(10);
+    const record = intake.toRecord(message!);
+
+    expect(await dispatcher.invoke<BatchResponse>(sqsBatch([record]))).toEqual({ batchItemFailures: [{ itemIdentifier: record.messageId }] });
+    expect(startedFor(event)).toHaveLength(0);
+    expect(dlq.sent.some((m) => m.body === record.body)).toBe(false);
+    intake.delete(record.receiptHandle);
+  });
+
+  test("a retry message with an unusable record id or event goes to the DLQ with the reason, as it is (a redrive keeps it a retry)", async () => {
+    const before = dlq.sent.length;
+    const badId = JSON.stringify({ kind: "gcv.interaction-retry/v1", retryOf: "", event: conversationEvent() });
+    const badEvent = retryMessageBody({ hello: "world" }, "failure-record-3");
+    const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(badId, { messageId: "bad-id" }), sqsRecord(badEvent, { messageId: "bad-event" })]));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(dlq.sent.slice(before)).toEqual([
+      expect.objectContaining({ body: badId, attributes: expect.objectContaining({ sourceMessageId: "bad-id", reason: expect.stringMatching(/^malformed: retry message: retryOf/) }) }),
+      expect.objectContaining({ body: badEvent, attributes: expect.objectContaining({ sourceMessageId: "bad-event", reason: expect.stringMatching(/^malformed: /) }) }),
+    ]);
   });
 });
 
