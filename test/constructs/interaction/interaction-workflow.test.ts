@@ -132,6 +132,19 @@ describe("definition", () => {
     expect(definition.States[INTERACTION_STATES.failureQueueUnavailable]).toMatchObject({ Type: "Fail", Error: FAILURE_QUEUE_UNAVAILABLE_ERROR, CausePath: "$.cause" });
   });
 
+  test("only a failure-queue send that succeeded leads to the EventInFailureQueue error, and no Fail state takes its error from the input (the dispatcher keeps every other FAILED execution's event)", () => {
+    const edges = Object.entries(definition.States).flatMap(([from, state]) => [
+      ...("Next" in state && state.Next ? [{ from, to: state.Next, via: "Next" }] : []),
+      ...(state.Type === "Task" ? (state.Catch ?? []).map((c) => ({ from, to: c.Next, via: "Catch" })) : []),
+    ]);
+    const into = (to: string) => edges.filter((e) => e.to === to).map(({ from, via }) => `${via} from ${from}`);
+    const fails = Object.entries(definition.States).filter(([, state]) => state.Type === "Fail");
+    expect(fails.filter(([, state]) => "ErrorPath" in state)).toEqual([]);
+    expect(fails.filter(([, state]) => "Error" in state && state.Error === EVENT_IN_FAILURE_QUEUE_ERROR).map(([name]) => name)).toEqual([INTERACTION_STATES.failed]);
+    expect(into(INTERACTION_STATES.failed)).toEqual([`Next from ${INTERACTION_STATES.releaseSlotAfterFailure}`, `Catch from ${INTERACTION_STATES.releaseSlotAfterFailure}`, `Catch from ${INTERACTION_STATES.releaseSlotAfterFailure}`]);
+    expect(into(INTERACTION_STATES.releaseSlotAfterFailure)).toEqual([`Next from ${INTERACTION_STATES.sendToFailureQueue}`]);
+  });
+
   test("gives up within bounded time: worst-case waits of the fixed-count classes stay under 20 minutes", () => {
     for (const policy of [DEFAULT_INTERACTION_RETRY_POLICY.transient, DEFAULT_INTERACTION_RETRY_POLICY.crashed, DEFAULT_INTERACTION_RETRY_POLICY.lambdaService, FAILURE_QUEUE_SEND_RETRY]) {
       expect(worstCaseRetryWaitSeconds(policy)).toBeLessThan(20 * 60);
