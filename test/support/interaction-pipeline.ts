@@ -54,6 +54,12 @@ export interface InteractionPipelineOptions {
   processorEnv?: Record<string, string>;
   /** Extra environment of the dispatcher. */
   dispatcherEnv?: Record<string, string>;
+  /**
+   * The definition to run, given the stand-ins' processor ARN, failure queue URL and slots table
+   * (e.g. the one synthesized into a stack, its references bound to these).
+   * @default interactionStateMachineDefinition with those and the options above
+   */
+  definition?: (local: { processorFunctionArn: string; failureQueueUrl: string; slotsTableName: string }) => object;
 }
 
 /** A running pipeline. */
@@ -146,14 +152,10 @@ export async function startInteractionPipeline(options: InteractionPipelineOptio
   };
 
   let releaseFaults = 0;
-  const definition = interactionStateMachineDefinition({
-    processorFunctionArn: PROCESSOR_ARN,
-    failureQueueUrl: failureQueue.url,
-    slotsTableName: SLOTS_TABLE,
-    retry: options.retry,
-    maxEventAgeSeconds,
-    taskTimeoutSeconds: Math.min(120, maxEventAgeSeconds),
-  });
+  const local = { processorFunctionArn: PROCESSOR_ARN, failureQueueUrl: failureQueue.url, slotsTableName: SLOTS_TABLE };
+  const definition = options.definition
+    ? options.definition(local)
+    : interactionStateMachineDefinition({ ...local, retry: options.retry, maxEventAgeSeconds, taskTimeoutSeconds: Math.min(120, maxEventAgeSeconds) });
   const releaseTask = dynamoDbUpdateItemTask(dynalite.client, { failNext: () => releaseFaults > 0 && releaseFaults-- > 0 });
   const S = INTERACTION_STATES;
   const overrides: ExecutionOverrides = {

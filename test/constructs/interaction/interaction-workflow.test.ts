@@ -32,6 +32,7 @@ import {
 } from "../../../constructs/interaction/state-machine-definition";
 import { conversationEvent } from "../../support/conversation-events";
 import { PROCESSOR_ARN, SLOTS_TABLE, startInteractionPipeline, type InteractionPipeline } from "../../support/interaction-pipeline";
+import { onlyResource, sampleEnv, synthEnvironments } from "../../support/synth-app";
 
 type FailureMessage = { event: { id: string; detail: { eventBody: { conversationId: string } } } | null; error: string; cause: string; executionId: string };
 
@@ -399,8 +400,20 @@ describe("failures retry (npm run ops -- failures retry), end to end", () => {
   const SLOTS = 2;
 
   beforeAll(async () => {
-    pipeline = await startInteractionPipeline({ processorConcurrency: SLOTS });
-  });
+    // The workflow exactly as synthesized into the dev stack, its Terraform references bound to the stand-ins.
+    const synthesized: string = onlyResource(synthEnvironments([sampleEnv("dev")]).stacks["dev-aws"]!, "aws_sfn_state_machine").definition;
+    pipeline = await startInteractionPipeline({
+      processorConcurrency: SLOTS,
+      definition: (local) => {
+        const bound = synthesized
+          .replace(/\$\{aws_lambda_function\.[^}]+\.arn\}/g, local.processorFunctionArn)
+          .replace(/\$\{aws_sqs_queue\.[^}]+\.url\}/g, local.failureQueueUrl)
+          .replace(/\$\{aws_dynamodb_table\.[^}]+\.name\}/g, local.slotsTableName);
+        expect(bound).not.toContain("${");
+        return JSON.parse(bound);
+      },
+    });
+  }, 60_000);
 
   afterAll(async () => {
     await pipeline?.close();
