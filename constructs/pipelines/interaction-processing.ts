@@ -123,8 +123,10 @@ export class InteractionProcessingPipeline extends Construct {
         { name: "pool", type: "S" },
         { name: "slot", type: "S" },
       ],
-      // Slot items are transient (a holder and a lease); nothing to recover after an incident.
-      pointInTimeRecovery: { enabled: false },
+      // Like every table: slot items are transient (a holder and a lease), but a restore
+      // after an operator mistake or a bad deploy should not need a special case, and
+      // continuous backups of a table this small cost next to nothing.
+      pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true, kmsKeyArn: ctx.kmsKeyArn },
       deletionProtectionEnabled: ctx.env.aws.deletionProtection,
     });

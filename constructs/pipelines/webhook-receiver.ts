@@ -2,12 +2,10 @@ import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
 import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
 import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage";
-import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Construct } from "constructs";
 import type { WebhookPipelineConfig } from "../../config/types";
-import { SCALABLE_DIMENSIONS, scalableTargetsOf } from "../../functions/shared/webhook-actions";
 import { bundleFunction } from "../../lib/bundling";
 import { keyUseVia } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
@@ -20,9 +18,6 @@ export interface WebhookReceiverProps {
   readonly ctx: PipelineContext;
   readonly config: WebhookPipelineConfig;
 }
-
-/** Tag on the scalable targets the receiver may adjust; its value is the receiver's function name. */
-export const RECEIVER_TAG = "gcv:webhook-receiver";
 
 /** The one route Genesys calls. */
 export const WEBHOOK_ROUTE = "POST /genesys/events";
@@ -40,8 +35,6 @@ export class WebhookReceiver extends Construct {
   public readonly receiver: PipelineFunction;
   public readonly stateTable: DynamodbTable;
   public readonly sharedSecret: ExternallySetSecret;
-  /** One Application Auto Scaling target per configured table and managed dimension. */
-  public readonly scalableTargets: AppautoscalingTarget[];
   /** `https://<api>.execute-api.<region>.amazonaws.com/genesys/events` */
   public readonly endpointUrl: string;
 
@@ -69,22 +62,6 @@ export class WebhookReceiver extends Construct {
 
     const functionName = `${name}-receiver`;
     const actionTables = [...new Set(config.actions.map((a) => a.tableName))].sort();
-    // Capacity changes go through Application Auto Scaling: the receiver pins these targets
-    // (RegisterScalableTarget) and the service's own role changes the table. Created with the
-    // actions' widest bounds (registering moves the table's capacity into them); after that
-    // the receiver owns the range, so Terraform ignores it.
-    this.scalableTargets = scalableTargetsOf(config.actions).map(
-      (t) =>
-        new AppautoscalingTarget(this, `scaling-${t.tableName}-${t.scalableDimension.split(":")[2]}`, {
-          serviceNamespace: "dynamodb",
-          resourceId: `table/${t.tableName}`,
-          scalableDimension: t.scalableDimension,
-          minCapacity: t.min,
-          maxCapacity: t.max,
-          tags: { [RECEIVER_TAG]: functionName },
-          lifecycle: { ignoreChanges: ["min_capacity", "max_capacity"] },
-        }),
-    );
     this.receiver = new PipelineFunction(this, "receiver", {
       functionName,
       description: "Authenticates Genesys webhook calls and applies the configured, bounded AWS change once per event",
@@ -108,23 +85,14 @@ export class WebhookReceiver extends Construct {
         keyUseVia("EncryptEventState", ctx.kmsKeyArn, "kms:GenerateDataKey", ctx.region, ["dynamodb"]),
         ...(actionTables.length
           ? [
-              // Read-only: billing mode, status and the capacity now.
-              { Sid: "DescribeTheConfiguredTables", Effect: "Allow" as const, Action: "dynamodb:DescribeTable", Resource: actionTables.map((t) => `arn:${ctx.partition}:dynamodb:${ctx.region}:${ctx.accountId}:table/${t}`) },
-              // The only write: the range of the scalable targets the stack registered for this
-              // receiver (tagged), for table throughput only. It cannot create targets (a new one has
-              // no tag), turn off deletion protection, change streams or encryption, or delete indexes.
+              // Capacity changes are one UpdateTable call setting ProvisionedThroughput, on the
+              // configured tables only. Application Auto Scaling would need this same UpdateTable
+              // (it validates its caller holds it) plus CloudWatch alarm actions: see docs/security.md.
               {
-                Sid: "PinOnlyThisReceiversTableThroughputTargets",
+                Sid: "SetCapacityOfTheConfiguredTables",
                 Effect: "Allow" as const,
-                Action: "application-autoscaling:RegisterScalableTarget",
-                Resource: `arn:${ctx.partition}:application-autoscaling:${ctx.region}:${ctx.accountId}:scalable-target/*`,
-                Condition: {
-                  StringEquals: {
-                    "application-autoscaling:service-namespace": "dynamodb",
-                    "application-autoscaling:scalable-dimension": Object.values(SCALABLE_DIMENSIONS),
-                    [`aws:ResourceTag/${RECEIVER_TAG}`]: functionName,
-                  },
-                },
+                Action: ["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
+                Resource: actionTables.map((t) => `arn:${ctx.partition}:dynamodb:${ctx.region}:${ctx.accountId}:table/${t}`),
               },
               // What the tables consume: capacity is never set below it. GetMetricData has no resource-level permissions.
               { Sid: "ReadTableConsumptionAwsRequiresWildcardResource", Effect: "Allow" as const, Action: "cloudwatch:GetMetricData", Resource: "*" },

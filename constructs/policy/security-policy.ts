@@ -126,7 +126,10 @@ const SAFE_ENV_SUFFIX = /(_ARN|_NAME|_ID|_HEADER|_URL|_ENDPOINT|_PARAMETER)$/i;
 const RULES: Record<string, Rule> = {
   aws_sqs_queue: (a) =>
     isSet(a.kms_master_key_id) || a.sqs_managed_sse_enabled === true ? [] : ["is not encrypted at rest: set kms_master_key_id (or sqs_managed_sse_enabled)"],
-  aws_dynamodb_table: (a) => (first(a.server_side_encryption)?.enabled === true ? [] : ["is not encrypted with a KMS key: set server_side_encryption { enabled = true }"]),
+  aws_dynamodb_table: (a) => [
+    ...(first(a.server_side_encryption)?.enabled === true ? [] : ["is not encrypted with a KMS key: set server_side_encryption { enabled = true }"]),
+    ...(first(a.point_in_time_recovery)?.enabled === true ? [] : ["has no point-in-time recovery: set point_in_time_recovery { enabled = true }"]),
+  ],
   aws_sns_topic: (a) => (isSet(a.kms_master_key_id) ? [] : ["is not encrypted at rest: set kms_master_key_id"]),
   aws_cloudwatch_log_group: (a, o) => [
     ...(isSet(a.kms_key_id) ? [] : ["is not encrypted with the environment key: set kms_key_id"]),

@@ -78,48 +78,6 @@ export const MAX_CONSUMPTION_WINDOW_MINUTES = 1440;
 /** DynamoDB's default per-table quota of read or write capacity units. */
 export const MAX_TABLE_CAPACITY_UNITS = 40_000;
 
-/** The Application Auto Scaling dimension of each capacity an action manages. */
-export const SCALABLE_DIMENSIONS = {
-  readCapacityUnits: "dynamodb:table:ReadCapacityUnits",
-  writeCapacityUnits: "dynamodb:table:WriteCapacityUnits",
-} as const;
-
-/** One Application Auto Scaling scalable target the receiver adjusts. */
-export interface TableScalableTarget {
-  tableName: string;
-  scalableDimension: (typeof SCALABLE_DIMENSIONS)[keyof typeof SCALABLE_DIMENSIONS];
-  /** The lowest `min` of the actions managing it. */
-  min: number;
-  /** The highest `max` of the actions managing it. */
-  max: number;
-}
-
-/**
- * The scalable targets the actions need: one per table and managed dimension (several
- * actions on one table share it, with the widest bounds; each action still keeps to its
- * own), sorted so the synthesized stack is stable.
- */
-export function scalableTargetsOf(actions: readonly WebhookAction[]): TableScalableTarget[] {
-  const targets = new Map<string, TableScalableTarget>();
-  for (const action of actions) {
-    for (const [scaling, scalableDimension] of [
-      [action.readCapacity, SCALABLE_DIMENSIONS.readCapacityUnits],
-      [action.writeCapacity, SCALABLE_DIMENSIONS.writeCapacityUnits],
-    ] as const) {
-      if (!scaling) continue;
-      const key = `${action.tableName} ${scalableDimension}`;
-      const seen = targets.get(key);
-      targets.set(key, {
-        tableName: action.tableName,
-        scalableDimension,
-        min: Math.min(seen?.min ?? scaling.min, scaling.min),
-        max: Math.max(seen?.max ?? scaling.max, scaling.max),
-      });
-    }
-  }
-  return [...targets.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, target]) => target);
-}
-
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
 

@@ -3,14 +3,13 @@
  * from a webhook signal, within the action's bounds, never below what the table
  * consumes.
  *
- * The change goes through Application Auto Scaling, not DynamoDB: the receiver pins
- * the table's scalable target (registered by the stack, tagged for this receiver) to
- * [target, target] with RegisterScalableTarget, and Application Auto Scaling moves the
- * table's capacity into that range through its service-linked role. The receiver so
- * holds no dynamodb:UpdateTable, which would also allow turning off deletion
- * protection, changing streams or encryption and deleting indexes: its only write
- * permission changes throughput. DescribeTable (read-only) still tells the billing
- * mode, the status and the capacity now.
+ * The change is one `dynamodb:UpdateTable` call that sets `ProvisionedThroughput` and
+ * nothing else. The receiver's role holds `UpdateTable` and `DescribeTable` on the
+ * configured tables only. Application Auto Scaling is not used: it validates that its
+ * caller may itself call `dynamodb:UpdateTable` and the CloudWatch alarm actions before
+ * it accepts `RegisterScalableTarget`, so going through it needs strictly more
+ * permissions than calling `UpdateTable` directly (docs/security.md, "Webhook receiver:
+ * power over a table").
  *
  * Consumption comes from CloudWatch (table-consumption.ts): the busiest minute of the
  * last `consumptionWindowMinutes` plus `consumptionHeadroomPercent` is each managed
@@ -19,15 +18,16 @@
  * ConsumptionUnavailableError and the caller retries the event later. On-demand
  * tables are left alone without asking CloudWatch. Global secondary indexes keep
  * their own capacity (not changed here).
+ *
+ * `probe` exercises the same permissions without changing anything, for a live
+ * self-test of a deployed receiver.
  */
-import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
-import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand, type TableDescription } from "@aws-sdk/client-dynamodb";
 import {
   consumptionFloor,
   DEFAULT_CONSUMPTION_HEADROOM_PERCENT,
   DEFAULT_CONSUMPTION_WINDOW_MINUTES,
   DEFAULT_MAX_DECREASE_PERCENT,
-  SCALABLE_DIMENSIONS,
   targetCapacity,
   type AdjustTableCapacityAction,
 } from "../shared/webhook-actions";
@@ -51,26 +51,46 @@ export type CapacityOutcome =
       floors: ConsumptionFloors;
     };
 
-/** The table cannot take a change now (updating, a concurrent scaling change, throttling): retry later. */
+/**
+ * What a probe found. `permitted` means DynamoDB authorized an `UpdateTable` of the
+ * table (it then refused the request itself because nothing would change).
+ */
+export type ProbeOutcome =
+  | { outcome: "permitted"; readCapacityUnits: number; writeCapacityUnits: number }
+  /** On-demand tables are never updated, so only DescribeTable and GetMetricData were exercised. */
+  | { outcome: "onDemand" }
+  /** The table is being updated; UpdateTable was not sent (it could race the change). */
+  | { outcome: "busy"; tableStatus: string }
+  | { outcome: "denied"; error: string };
+
+/** The table cannot take a change now (updating, throttling, a table-operation quota): retry later. */
 export class TableBusyError extends Error {
   override readonly name = "TableBusyError";
 }
 
 /** Errors after which the same change may succeed later. */
-const RETRYABLE_SCALING_ERRORS = new Set([
-  "ConcurrentUpdateException",
+const RETRYABLE_UPDATE_ERRORS = new Set([
+  // The table (or an index) is being updated: one UpdateTable at a time.
+  "ResourceInUseException",
+  // Too many concurrent table operations, or the day's decrease quota: a later retry may pass.
   "LimitExceededException",
-  "InternalServiceException",
+  "InternalServerError",
   "ThrottlingException",
-  "TooManyRequestsException",
+  "RequestLimitExceeded",
 ]);
+
+/**
+ * DynamoDB's answer to an UpdateTable that would not change the provisioned throughput.
+ * The API reference does not list it; the service answers it (400 ValidationException,
+ * "The provisioned throughput for the table will not change...") and dynalite does too.
+ */
+const UNCHANGED_THROUGHPUT = /provisioned throughput for the table will not change/i;
 
 /** Reads and changes table capacity. */
 export class TableCapacity {
   constructor(
     private readonly consumption: TableConsumptionReader,
     private readonly client: DynamoDBClient = new DynamoDBClient({}),
-    private readonly scaling: ApplicationAutoScalingClient = new ApplicationAutoScalingClient({}),
   ) {}
 
   /**
@@ -79,15 +99,16 @@ export class TableCapacity {
    * @throws ConsumptionUnavailableError CloudWatch could not say what the table consumes
    */
   async adjust(action: AdjustTableCapacityAction, signal: number, now = Date.now()): Promise<CapacityOutcome> {
-    const { Table: table } = await this.client.send(new DescribeTableCommand({ TableName: action.tableName }));
-    if (!table) throw new Error(`table ${action.tableName} has no description`);
+    let table: TableDescription;
+    try {
+      table = await this.describe(action.tableName);
+    } catch (error) {
+      throw explain(error, action.tableName);
+    }
     if (table.BillingModeSummary?.BillingMode === "PAY_PER_REQUEST") return { outcome: "onDemand" };
     if (table.TableStatus !== "ACTIVE") throw new TableBusyError(`table ${action.tableName} is ${table.TableStatus}`);
 
-    const current = {
-      readCapacityUnits: table.ProvisionedThroughput?.ReadCapacityUnits ?? 0,
-      writeCapacityUnits: table.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
-    };
+    const current = throughputOf(table);
     const used = await this.consumption.read(action.tableName, action.consumptionWindowMinutes ?? DEFAULT_CONSUMPTION_WINDOW_MINUTES, now);
     const headroom = action.consumptionHeadroomPercent ?? DEFAULT_CONSUMPTION_HEADROOM_PERCENT;
     const floors = { readCapacityUnits: consumptionFloor(used.readPerSecond, headroom), writeCapacityUnits: consumptionFloor(used.writePerSecond, headroom) };
@@ -103,37 +124,89 @@ export class TableCapacity {
     if (next.readCapacityUnits === current.readCapacityUnits && next.writeCapacityUnits === current.writeCapacityUnits) {
       return { outcome: "unchanged", ...current, floors };
     }
-    for (const dimension of ["readCapacityUnits", "writeCapacityUnits"] as const) {
-      if (next[dimension] !== current[dimension]) await this.pin(action.tableName, dimension, next[dimension]);
+    try {
+      await this.setThroughput(action.tableName, next);
+    } catch (error) {
+      throw explain(error, action.tableName);
     }
     return { outcome: "applied", from: current, ...next, floors };
   }
 
-  /** Pins one dimension's scalable target to [units, units]; Application Auto Scaling then moves the table there. */
-  private async pin(tableName: string, dimension: keyof typeof SCALABLE_DIMENSIONS, units: number): Promise<void> {
+  /**
+   * Exercises every permission `adjust` needs, changing nothing: DescribeTable, the
+   * CloudWatch consumption read, then an UpdateTable that asks for the throughput the
+   * table has now. IAM authorizes a request before the service validates it, so DynamoDB
+   * either refuses it as a non-change (the permission holds: `permitted`) or answers
+   * AccessDeniedException (`denied`). This is the pattern Application Auto Scaling
+   * documents for its own permission checks (a request that the service rejects after
+   * authorization). UpdateTable is not sent while the table is not ACTIVE (a change is
+   * under way); a capacity that another caller changes between the two calls would be set
+   * back to what the describe read, which is why the receiver must be the table's only
+   * capacity manager (docs/pipelines.md).
+   * @throws ConsumptionUnavailableError CloudWatch could not answer
+   */
+  async probe(tableName: string, windowMinutes = DEFAULT_CONSUMPTION_WINDOW_MINUTES, now = Date.now()): Promise<ProbeOutcome> {
+    let table: TableDescription;
     try {
-      await this.scaling.send(
-        new RegisterScalableTargetCommand({
-          ServiceNamespace: "dynamodb",
-          ResourceId: `table/${tableName}`,
-          ScalableDimension: SCALABLE_DIMENSIONS[dimension],
-          MinCapacity: units,
-          MaxCapacity: units,
-        }),
-      );
+      table = await this.describe(tableName);
     } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (RETRYABLE_SCALING_ERRORS.has(error.name) || status === 429 || (status !== undefined && status >= 500)) {
-        throw new TableBusyError(`table ${tableName} ${SCALABLE_DIMENSIONS[dimension]}: ${error.name}: ${error.message}`);
-      }
-      if (error.name === "AccessDeniedException") {
-        throw new Error(
-          `table ${tableName} has no scalable target for ${SCALABLE_DIMENSIONS[dimension]} that this receiver may adjust: ` +
-            `the stack registers one per configured table and dimension (${error.name}: ${error.message})`,
-        );
-      }
+      if (isAccessDenied(error)) return { outcome: "denied", error: `${error.name}: ${error.message}` };
       throw error;
     }
+    await this.consumption.read(tableName, windowMinutes, now);
+    if (table.BillingModeSummary?.BillingMode === "PAY_PER_REQUEST") return { outcome: "onDemand" };
+    if (table.TableStatus !== "ACTIVE") return { outcome: "busy", tableStatus: String(table.TableStatus) };
+    const current = throughputOf(table);
+    try {
+      await this.setThroughput(tableName, current);
+    } catch (error) {
+      if (error instanceof Error && error.name === "ValidationException" && UNCHANGED_THROUGHPUT.test(error.message)) return { outcome: "permitted", ...current };
+      if (isAccessDenied(error)) return { outcome: "denied", error: `${error.name}: ${error.message}` };
+      throw explain(error, tableName);
+    }
+    // Accepted: the capacity moved between DescribeTable and UpdateTable, and was set back.
+    throw new Error(`probe of table ${tableName}: UpdateTable was accepted, so its capacity changed while probing; it is again ${current.readCapacityUnits}/${current.writeCapacityUnits}`);
   }
+
+  private async describe(tableName: string): Promise<TableDescription> {
+    const { Table: table } = await this.client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!table) throw new Error(`table ${tableName} has no description`);
+    return table;
+  }
+
+  /** Sets the table's own provisioned throughput: the only parameter this function ever sends to UpdateTable. */
+  private async setThroughput(tableName: string, units: { readCapacityUnits: number; writeCapacityUnits: number }): Promise<void> {
+    await this.client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        ProvisionedThroughput: { ReadCapacityUnits: units.readCapacityUnits, WriteCapacityUnits: units.writeCapacityUnits },
+      }),
+    );
+  }
+}
+
+function throughputOf(table: TableDescription): { readCapacityUnits: number; writeCapacityUnits: number } {
+  return {
+    readCapacityUnits: table.ProvisionedThroughput?.ReadCapacityUnits ?? 0,
+    writeCapacityUnits: table.ProvisionedThroughput?.WriteCapacityUnits ?? 0,
+  };
+}
+
+function isAccessDenied(error: unknown): error is Error {
+  return error instanceof Error && error.name === "AccessDeniedException";
+}
+
+/** A retryable DynamoDB error as TableBusyError, a refused one with what to check; others as they are. */
+function explain(error: unknown, tableName: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (RETRYABLE_UPDATE_ERRORS.has(error.name) || status === 429 || (status !== undefined && status >= 500)) {
+    return new TableBusyError(`table ${tableName}: ${error.name}: ${error.message}`);
+  }
+  if (isAccessDenied(error)) {
+    return new Error(
+      `this receiver may not use table ${tableName}: the stack grants dynamodb:DescribeTable and dynamodb:UpdateTable only on the tables of the configured actions (${error.name}: ${error.message})`,
+    );
+  }
+  return error;
 }

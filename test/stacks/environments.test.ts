@@ -27,6 +27,14 @@ describe("every sample environment synthesizes its stacks", () => {
     assertAllowlistIsNatEips(stacks[`${name}-aws`], stacks[`${name}-azure`], `${name}-aws`);
   });
 
+  test("every DynamoDB table in every environment has point-in-time recovery on", () => {
+    const tables = Object.entries(stacks).flatMap(([stack, json]) =>
+      Object.values(resourcesOf(json, "aws_dynamodb_table")).map((t: any) => ({ stack, name: t.name, pitr: t.point_in_time_recovery?.enabled === true })),
+    );
+    expect(tables.length).toBeGreaterThan(0);
+    expect(tables.filter((t) => !t.pitr).map((t) => `${t.stack} ${t.name}`)).toEqual([]);
+  });
+
   test("the AWS side never reads Azure outputs (no reference cycle)", () => {
     for (const e of sampleEnvironments) expect(stacks[`${e.name}-aws`].data?.terraform_remote_state).toBeUndefined();
   });

@@ -16,6 +16,17 @@
  *   that does not exist.
  * - Scripted faults: ConcurrentUpdateException (400), LimitExceededException (400),
  *   InternalServiceException (500).
+ * - Permissions validation on the target resources ("Permissions validation for
+ *   Application Auto Scaling API calls on target resources" and the identity-based policy
+ *   examples, Application Auto Scaling User Guide): before it accepts the request, the
+ *   service checks that the caller itself may call, for DynamoDB, `dynamodb:DescribeTable`
+ *   and `dynamodb:UpdateTable` on the table and `cloudwatch:PutMetricAlarm`,
+ *   `cloudwatch:DescribeAlarms` and `cloudwatch:DeleteAlarms`; a missing one fails the
+ *   request with 400 ValidationException listing what is missing. With a caller policy
+ *   set (`setCallerPolicy`) the fake evaluates those five against it. The guide does not
+ *   say which alarm ARN its checks name, so the fake asks on an alarm name the caller
+ *   cannot predict: only `alarm:*` (or `*`) passes.
+ *   https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html
  * - The deployed receiver may only update targets the stack registered and tagged for it
  *   (an ABAC condition on `aws:ResourceTag`); `registerTarget` is that deployment step,
  *   and registering any other target is answered like IAM would: 400 AccessDeniedException.
@@ -31,6 +42,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { DescribeTableCommand, UpdateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { isAllowed, type IamScope, type Statement } from "./iam";
 
 const TARGET_PREFIX = "AnyScaleFrontendService.";
 const JSON_11 = "application/x-amz-json-1.1";
@@ -72,6 +84,8 @@ export interface ApplicationAutoScalingFake {
   registerTarget(tableName: string, scalableDimension: Dimension, minCapacity: number, maxCapacity: number): void;
   /** The target of a table's dimension, if registered. */
   target(tableName: string, scalableDimension: Dimension): ScalableTarget | undefined;
+  /** The caller's identity policy: RegisterScalableTarget validates the target-service and CloudWatch permissions against it. */
+  setCallerPolicy(statements: readonly Statement[], scope: IamScope): void;
   /** Faults for the next RegisterScalableTarget calls, one per call, in order. */
   failNext(...faults: ScalingFault[]): void;
   calls: RegisterCall[];
@@ -84,6 +98,24 @@ export async function startApplicationAutoScalingFake(dynamodb: DynamoDBClient, 
   const scripted: ScalingFault[] = [];
   const calls: RegisterCall[] = [];
   const keyOf = (resourceId: string, dimension: string) => `${resourceId} ${dimension}`;
+  let caller: { statements: readonly Statement[]; scope: IamScope } | undefined;
+
+  /** The documented DynamoDB and CloudWatch permissions the caller lacks for a table. */
+  function missingPermissions(tableName: string): string[] {
+    if (!caller) return [];
+    const { statements, scope } = caller;
+    const partition = scope.partition ?? "aws";
+    const table = `arn:${partition}:dynamodb:${scope.region}:${scope.accountId}:table/${tableName}`;
+    const alarm = `arn:${partition}:cloudwatch:${scope.region}:${scope.accountId}:alarm:${randomUUID()}`;
+    const required: Array<[string, string]> = [
+      ["dynamodb:DescribeTable", table],
+      ["dynamodb:UpdateTable", table],
+      ["cloudwatch:PutMetricAlarm", alarm],
+      ["cloudwatch:DescribeAlarms", alarm],
+      ["cloudwatch:DeleteAlarms", alarm],
+    ];
+    return required.filter(([action, resource]) => !isAllowed(statements, action, resource)).map(([action]) => action);
+  }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -117,6 +149,10 @@ export async function startApplicationAutoScalingFake(dynamodb: DynamoDBClient, 
       if (!(input.ScalableDimension in DIMENSIONS)) return refuse(400, "ValidationException", "Unsupported service namespace, resource type or scalable dimension");
       const tableName = /^table\/([A-Za-z0-9_.-]{3,255})$/.exec(String(input.ResourceId))?.[1];
       if (!tableName) return refuse(400, "ValidationException", `Unsupported resource ID ${input.ResourceId}`);
+      const missing = missingPermissions(tableName);
+      if (missing.length) {
+        return refuse(400, "ValidationException", `The caller is not authorized on the target resources; missing permissions: ${missing.join(", ")}`);
+      }
       const fault = scripted.shift();
       if (fault === "concurrentUpdate") return refuse(400, "ConcurrentUpdateException", "Concurrent update on the scalable target, please retry");
       if (fault === "limitExceeded") return refuse(400, "LimitExceededException", "Rate exceeded");
@@ -193,6 +229,7 @@ export async function startApplicationAutoScalingFake(dynamodb: DynamoDBClient, 
       });
     },
     target: (tableName, scalableDimension) => targets.get(keyOf(`table/${tableName}`, scalableDimension)),
+    setCallerPolicy: (statements, scope) => void (caller = { statements, scope }),
     failNext: (...faults) => scripted.push(...faults),
     calls,
     close: () =>

@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { isAllowed, type Statement } from "./iam";
 
 const TARGET_PREFIX = "GraniteServiceVersion20100801.";
 const JSON_10 = "application/x-amz-json-1.0";
@@ -69,6 +70,8 @@ export interface CloudWatchFake {
   setMetric(namespace: string, metricName: string, dimensions: Record<string, string>, values: number[]): void;
   /** Faults for the next calls, one per call, in order. */
   failNext(...faults: CloudWatchFault[]): void;
+  /** The caller's identity policy; every call is authorized against it from now on. */
+  setCallerPolicy(statements: readonly Statement[]): void;
   /** A fault every call gets until set to undefined (after the scripted ones). */
   setFault(fault: CloudWatchFault | undefined): void;
   calls: ReceivedCall[];
@@ -89,6 +92,7 @@ export async function startCloudWatchFake(): Promise<CloudWatchFake> {
   const scripted: CloudWatchFault[] = [];
   let persistent: CloudWatchFault | undefined;
   const calls: ReceivedCall[] = [];
+  let callerPolicy: readonly Statement[] | undefined;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -100,6 +104,9 @@ export async function startCloudWatchFake(): Promise<CloudWatchFake> {
       }
       if (target !== `${TARGET_PREFIX}GetMetricData`) {
         return error(400, "UnknownOperationException", "UnknownOperation", "Sender", `the fake supports GetMetricData only, got ${target.slice(TARGET_PREFIX.length)}`);
+      }
+      if (callerPolicy && !isAllowed(callerPolicy, "cloudwatch:GetMetricData", "*")) {
+        return error(400, "AccessDeniedException", "AccessDenied", "Sender", "User is not authorized to perform: cloudwatch:GetMetricData because no identity-based policy allows the cloudwatch:GetMetricData action");
       }
       if (!String(req.headers["content-type"] ?? "").startsWith(JSON_10)) {
         return error(400, "SerializationException", "SerializationException", "Sender", `content-type must be ${JSON_10}`);
@@ -189,6 +196,7 @@ export async function startCloudWatchFake(): Promise<CloudWatchFake> {
     setMetric: (namespace, metricName, dimensions, values) => void series.set(seriesKey(namespace, metricName, dimensions), [...values]),
     failNext: (...faults) => scripted.push(...faults),
     setFault: (fault) => (persistent = fault),
+    setCallerPolicy: (statements) => void (callerPolicy = statements),
     calls,
     close: () =>
       new Promise<void>((resolve) => {

@@ -31,3 +31,50 @@ export function refTo(stack: TfJson, type: string, match: (r: any) => boolean, a
   if (!entry) throw new Error(`no ${type} matches`);
   return `\${${type}.${entry[0]}.${attr}}`;
 }
+
+/** Where the policy is evaluated: the ARNs' partition, region and account. */
+export interface IamScope {
+  partition?: string;
+  region: string;
+  accountId: string;
+}
+
+/** Replaces `${aws_dynamodb_table.<id>.arn}` with the table's ARN, so a fake can compare it with a request's table. */
+export function resolveTableArns(stack: TfJson, statements: Statement[], scope: IamScope): Statement[] {
+  const tables = stack.resource?.aws_dynamodb_table ?? {};
+  const resolve = (value: string) =>
+    value.replace(/\$\{aws_dynamodb_table\.([\w-]+)\.arn\}/g, (token, id: string) =>
+      tables[id]?.name ? `arn:${scope.partition ?? "aws"}:dynamodb:${scope.region}:${scope.accountId}:table/${tables[id].name}` : token,
+    );
+  return statements.map((s) => ({ ...s, Resource: Array.isArray(s.Resource) ? s.Resource.map(resolve) : resolve(s.Resource) }));
+}
+
+/** An IAM wildcard pattern (`*`, `?`) as a regular expression; `caseInsensitive` for action names. */
+function wildcard(pattern: string, caseInsensitive: boolean): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${body}$`, caseInsensitive ? "i" : "");
+}
+
+/**
+ * Identity-policy evaluation as IAM documents it, for the few cases the fakes need: an
+ * explicit Deny wins, otherwise an Allow whose action, resource and conditions all match
+ * is needed (implicit deny). Conditions support StringEquals and StringLike on the given
+ * context keys; any other operator throws rather than guessing.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ */
+export function isAllowed(statements: readonly Statement[], action: string, resource: string, context: Record<string, string> = {}): boolean {
+  const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+  const applies = (s: Statement) =>
+    list(s.Action).some((a) => wildcard(a, true).test(action)) &&
+    list(s.Resource).some((r) => wildcard(r, false).test(resource)) &&
+    Object.entries((s.Condition ?? {}) as Record<string, Record<string, string | string[]>>).every(([operator, keys]) =>
+      Object.entries(keys).every(([key, expected]) => {
+        const actual = context[key];
+        if (operator === "StringEquals") return actual !== undefined && list(expected).includes(actual);
+        if (operator === "StringLike") return actual !== undefined && list(expected).some((e) => wildcard(e, false).test(actual));
+        throw new Error(`isAllowed: condition operator ${operator} is not modelled`);
+      }),
+    );
+  if (statements.some((s) => s.Effect === "Deny" && applies(s))) return false;
+  return statements.some((s) => s.Effect === "Allow" && applies(s));
+}

@@ -44,7 +44,7 @@ describe("webhook receiver", () => {
     expect(Number(vars.WEBHOOK_CLAIM_LEASE_SECONDS)).toBeGreaterThan(10);
   });
 
-  test("IAM: its secret, its state table, the configured tables only (read), their throughput targets, their consumption metrics, the key and its logs", () => {
+  test("IAM: its secret, its state table, DescribeTable and UpdateTable on the configured tables only, their consumption metrics, the key and its logs", () => {
     const key = refTo(aws, "aws_kms_key", () => true, "arn");
     const state = refTo(aws, "aws_dynamodb_table", (t) => t.name === "gcv-dev-webhook-state", "arn");
     const logs = refTo(aws, "aws_cloudwatch_log_group", (g) => g.name === "/aws/lambda/gcv-dev-webhook-receiver", "arn");
@@ -59,39 +59,21 @@ describe("webhook receiver", () => {
         `Allow dynamodb:GetItem on ${state}`,
         `Allow dynamodb:UpdateItem on ${state}`,
         `Allow dynamodb:DescribeTable on ${orders}`,
-        "Allow application-autoscaling:RegisterScalableTarget on arn:aws:application-autoscaling:eu-west-1:111111111111:scalable-target/*",
+        `Allow dynamodb:UpdateTable on ${orders}`,
         "Allow cloudwatch:GetMetricData on *",
       ].sort(),
     );
   });
 
-  test("the receiver cannot change a table beyond its throughput: no dynamodb:UpdateTable, and only its own tagged throughput targets", () => {
-    const statements = statementsOfRole(aws, "gcv-dev-webhook-receiver");
-    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    // UpdateTable would also turn off deletion protection, change streams or encryption, delete indexes.
-    expect(actions.filter((a) => /^dynamodb:(UpdateTable|Delete|Create|Update(ContinuousBackups|TimeToLive|GlobalTable))/.test(a))).toEqual([]);
-    expect(actions.filter((a) => a.startsWith("application-autoscaling:"))).toEqual(["application-autoscaling:RegisterScalableTarget"]);
-    const pin = statements.find((s) => s.Action === "application-autoscaling:RegisterScalableTarget")!;
-    expect(pin.Condition).toEqual({
-      StringEquals: {
-        "application-autoscaling:service-namespace": "dynamodb",
-        "application-autoscaling:scalable-dimension": ["dynamodb:table:ReadCapacityUnits", "dynamodb:table:WriteCapacityUnits"],
-        "aws:ResourceTag/gcv:webhook-receiver": "gcv-dev-webhook-receiver",
-      },
-    });
+  test("capacity needs no Application Auto Scaling: no scalable targets, no application-autoscaling or CloudWatch alarm permission", () => {
+    const actions = statementsOfRole(aws, "gcv-dev-webhook-receiver").flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.filter((a) => /^application-autoscaling:|^cloudwatch:(PutMetricAlarm|DescribeAlarms|DeleteAlarms)$/.test(a))).toEqual([]);
+    expect(resourcesOf(aws, "aws_appautoscaling_target")).toEqual({});
   });
 
-  test("one scalable target per configured table and dimension, tagged for the receiver, its range then owned by the receiver", () => {
-    const targets = Object.values(resourcesOf(aws, "aws_appautoscaling_target")) as any[];
-    expect(targets.map((t) => `${t.resource_id} ${t.scalable_dimension} ${t.min_capacity}-${t.max_capacity}`).sort()).toEqual([
-      "table/contact-center-orders-dev dynamodb:table:ReadCapacityUnits 5-200",
-      "table/contact-center-orders-dev dynamodb:table:WriteCapacityUnits 5-100",
-    ]);
-    for (const t of targets) {
-      expect(t).toMatchObject({ service_namespace: "dynamodb", tags: { "gcv:webhook-receiver": "gcv-dev-webhook-receiver" } });
-      expect(t.lifecycle.ignore_changes).toEqual(["min_capacity", "max_capacity"]);
-      expect(t.role_arn).toBeUndefined(); // the service-linked role
-    }
+  test("the only Resource \"*\" is cloudwatch:GetMetricData, which has no resource type", () => {
+    const wildcard = statementsOfRole(aws, "gcv-dev-webhook-receiver").filter((s) => [s.Resource].flat().includes("*"));
+    expect(wildcard.map((s) => [s.Action].flat())).toEqual([["cloudwatch:GetMetricData"]]);
   });
 
   test("the receiver calls only AWS, so it is not placed in the VPC", () => {

@@ -69,6 +69,21 @@ describe("SecurityPolicyAspect", () => {
     expect(msg).toMatch(/aws_dynamodb_table insecure\/table: is not encrypted with a KMS key/);
   });
 
+  test("a DynamoDB table without point-in-time recovery fails synth; with it, it passes", () => {
+    const table = (pointInTimeRecovery?: { enabled: boolean }) => (s: TerraformStack) =>
+      new DynamodbTable(s, "table", {
+        name: "t",
+        hashKey: "id",
+        attribute: [{ name: "id", type: "S" }],
+        billingMode: "PAY_PER_REQUEST",
+        serverSideEncryption: { enabled: true, kmsKeyArn: "arn:aws:kms:eu-west-1:111111111111:key/k" },
+        ...(pointInTimeRecovery ? { pointInTimeRecovery } : {}),
+      });
+    expect(synthWithPolicy(table())).toMatch(/aws_dynamodb_table insecure\/table: has no point-in-time recovery/);
+    expect(synthWithPolicy(table({ enabled: false }))).toMatch(/has no point-in-time recovery/);
+    expect(synthWithPolicy(table({ enabled: true }))).toBe("");
+  });
+
   test("an IAM statement with Action \"*\" fails synth", () => {
     const msg = synthWithPolicy(
       (s) => new IamRolePolicy(s, "admin", { role: "r", policy: policyDocument({ Sid: "Everything", Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" }) }),

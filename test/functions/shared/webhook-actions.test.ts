@@ -1,10 +1,8 @@
 import {
   consumptionFloor,
   parseWebhookActions,
-  scalableTargetsOf,
   targetCapacity,
   validateWebhookActions,
-  type WebhookAction,
 } from "../../../functions/shared/webhook-actions";
 
 const PATH = "environments.prod.webhook.actions";
@@ -104,21 +102,5 @@ describe("targetCapacity", () => {
     expect(targetCapacity(scaling, 0, 80, 0, 50)).toBe(40);
     expect(targetCapacity(scaling, 0, 80, 60, 50)).toBe(60);
     expect(targetCapacity(scaling, 100, 80, 0, 50)).toBe(100); // never limits an increase
-  });
-});
-
-describe("scalableTargetsOf", () => {
-  test("one target per table and managed dimension; actions sharing a table share it with their widest bounds", () => {
-    const actions: WebhookAction[] = [
-      { name: "a", type: "adjustTableCapacity", tableName: "orders", readCapacity: { perSignal: 1, min: 10, max: 100 } },
-      { name: "b", type: "adjustTableCapacity", tableName: "orders", readCapacity: { perSignal: 2, min: 5, max: 80 }, writeCapacity: { perSignal: 1, min: 1, max: 9 } },
-      { name: "c", type: "adjustTableCapacity", tableName: "carts", writeCapacity: { perSignal: 1, min: 2, max: 20 } },
-    ];
-    expect(scalableTargetsOf(actions)).toEqual([
-      { tableName: "carts", scalableDimension: "dynamodb:table:WriteCapacityUnits", min: 2, max: 20 },
-      { tableName: "orders", scalableDimension: "dynamodb:table:ReadCapacityUnits", min: 5, max: 100 },
-      { tableName: "orders", scalableDimension: "dynamodb:table:WriteCapacityUnits", min: 1, max: 9 },
-    ]);
-    expect(scalableTargetsOf([])).toEqual([]);
   });
 });

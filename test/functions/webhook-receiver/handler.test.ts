@@ -1,10 +1,14 @@
 /**
  * The bundled webhook receiver against dynalite (ordering state and the tables it
- * scales), the Secrets Manager fake, the CloudWatch fake (table consumption) and the
- * Application Auto Scaling fake (which moves dynalite's tables into the range the
- * receiver pins). Two receiver processes stand for two Lambda containers, so concurrent
- * requests really run concurrently. Ordering and cooldown are per table, so each test
- * uses its own action and table unless it tests their sharing.
+ * scales), the Secrets Manager fake and the CloudWatch fake (table consumption), with
+ * the permissions of the receiver's role as the stack synthesizes it for these actions:
+ * DynamoDB calls pass an IAM gate evaluating that policy, and the CloudWatch fake
+ * authorizes against it. The Application Auto Scaling fake is wired with the same policy
+ * and validates it as the service documents, so a receiver that changed capacity through
+ * Application Auto Scaling would be refused as it would be in AWS. Two receiver processes
+ * stand for two Lambda containers, so concurrent requests really run concurrently.
+ * Ordering and cooldown are per table, so each test uses its own action and table unless
+ * it tests their sharing.
  */
 import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
@@ -12,14 +16,24 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dyn
 import { bundleFunction } from "../../../lib/bundling";
 import type { HttpApiResponse } from "../../../functions/webhook-receiver/handler";
 import { tableStateKey } from "../../../functions/webhook-receiver/handler";
-import { scalableTargetsOf, type WebhookAction } from "../../../functions/shared/webhook-actions";
+import type { WebhookAction } from "../../../functions/shared/webhook-actions";
+import { TableCapacity } from "../../../functions/webhook-receiver/table-capacity";
+import { TableConsumptionReader } from "../../../functions/webhook-receiver/table-consumption";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { startApplicationAutoScalingFake, type ApplicationAutoScalingFake } from "../../support/application-autoscaling-fake";
-import { startDynalite, type Dynalite } from "../../support/dynalite";
+import { startDynalite, startIamGate, type Dynalite, type IamGate } from "../../support/dynalite";
 import { startCloudWatchFake, type CloudWatchFake } from "../../support/cloudwatch-fake";
+import { resolveTableArns, statementsOfRole, type IamScope, type Statement } from "../../support/iam";
+import { sampleEnv, synthEnvironments } from "../../support/synth-app";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
 
-const STATE_TABLE = "webhook-state";
+/** The state table and role names the stack gives the dev environment's receiver. */
+const STATE_TABLE = "gcv-dev-webhook-state";
+const RECEIVER_ROLE = "gcv-dev-webhook-receiver";
+/** The sample dev environment's account and region: the ARNs the synthesized policy names. */
+const SCOPE: IamScope = { region: "eu-west-1", accountId: "111111111111" };
 const SECRET = "s3cr3t-0123456789abcdef0123456789abcdef";
 const PREVIOUS_SECRET = "old-0123456789abcdef0123456789abcdef0123";
 const MAX_BODY_BYTES = 2048;
@@ -55,26 +69,43 @@ const ACTIONS: WebhookAction[] = [
   capacityAction("slow-metrics", "orders-slow-metrics"),
   capacityAction("recovery", "orders-recovery"),
   capacityAction("on-demand", "sessions"),
+  capacityAction("probed", "orders-probed"),
 ];
 
 let dynalite: Dynalite;
 let secrets: SecretsFake;
 let cloudwatch: CloudWatchFake;
 let scaling: ApplicationAutoScalingFake;
+let gate: IamGate;
+let rolePolicy: Statement[];
 let receiver: BundleProcess;
 let secondReceiver: BundleProcess;
 let documents: DynamoDBDocumentClient;
 let receiverEnv: Record<string, string>;
 
+/**
+ * The receiver role's statements as the stack synthesizes them for these tables. The role
+ * depends only on the actions' tables, so the stack gets one small action per table (the
+ * full list would exceed the function's environment limit). "unregistered" is left out:
+ * its table stands for one the function is told about (WEBHOOK_ACTIONS) but the role was
+ * not made for.
+ */
+function synthesizedReceiverPolicy(): Statement[] {
+  const tables = [...new Set(ACTIONS.filter((a) => a.name !== "unregistered").map((a) => a.tableName))];
+  const deployed = tables.map((tableName, i) => ({ name: `t${i}`, type: "adjustTableCapacity" as const, tableName, readCapacity: { perSignal: 1, min: 1, max: 1 } }));
+  const { stacks } = synthEnvironments([sampleEnv("dev", { pipelines: { webhook: { actions: deployed } } })]);
+  return resolveTableArns(stacks["dev-aws"], statementsOfRole(stacks["dev-aws"], RECEIVER_ROLE), SCOPE);
+}
+
 beforeAll(async () => {
   const { entry } = bundleFunction("webhook-receiver");
+  rolePolicy = synthesizedReceiverPolicy();
   [dynalite, secrets, cloudwatch] = await Promise.all([startDynalite(), startSecretsFake(), startCloudWatchFake()]);
   documents = DynamoDBDocumentClient.from(dynalite.client);
-  scaling = await startApplicationAutoScalingFake(dynalite.client);
-  // As the stack does: one scalable target per table and managed dimension, tagged for the receiver.
-  for (const t of scalableTargetsOf(ACTIONS).filter((t) => t.tableName !== "orders-unregistered")) {
-    scaling.registerTarget(t.tableName, t.scalableDimension, t.min, t.max);
-  }
+  gate = await startIamGate(dynalite.endpoint, rolePolicy, { ...SCOPE, principalArn: `arn:aws:sts::${SCOPE.accountId}:assumed-role/${RECEIVER_ROLE}/${RECEIVER_ROLE}` });
+  cloudwatch.setCallerPolicy(rolePolicy);
+  scaling = await startApplicationAutoScalingFake(dynalite.client, SCOPE.region);
+  scaling.setCallerPolicy(rolePolicy, SCOPE);
   await dynalite.client.send(
     new CreateTableCommand({
       TableName: STATE_TABLE,
@@ -90,10 +121,11 @@ beforeAll(async () => {
   await createProvisionedTable("orders-stepdown", 100, 5);
   for (const name of ["orders-floor", "orders-idle", "orders-throttled", "orders-slow-metrics"]) await createProvisionedTable(name, 100, 50);
   await createProvisionedTable("orders-over-max", 150, 30);
+  await createProvisionedTable("orders-probed", 7, 3);
   await dynalite.client.send(new CreateTableCommand({ ...keyOnly("sessions"), BillingMode: "PAY_PER_REQUEST" }));
   receiverEnv = {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: gate.endpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
     AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING: scaling.endpoint,
     WEBHOOK_SECRET_ARN: secrets.put("webhook", { sharedSecret: SECRET, previousSharedSecret: PREVIOUS_SECRET }),
@@ -110,7 +142,7 @@ afterEach(() => cloudwatch?.setFault(undefined));
 
 afterAll(async () => {
   await Promise.all([receiver?.close(), secondReceiver?.close()]);
-  await Promise.all([secrets?.close(), cloudwatch?.close(), scaling?.close()]);
+  await Promise.all([secrets?.close(), cloudwatch?.close(), scaling?.close(), gate?.close()]);
   await dynalite?.stop();
 });
 
@@ -381,35 +413,29 @@ describe("the capacity action", () => {
     expect(await capacityOf("orders-cooled")).toMatchObject({ read: 40, write: 20 });
   });
 
-  test("the change is made by pinning the table's Application Auto Scaling targets, one per changed dimension", async () => {
-    const before = scaling.calls.length;
+  test("the change is one UpdateTable setting only the provisioned throughput, allowed by the synthesized role; Application Auto Scaling is not called", async () => {
+    const tableArn = `arn:aws:dynamodb:${SCOPE.region}:${SCOPE.accountId}:table/orders-pinned`;
+    const forTable = () => gate.decisions.filter((d) => d.resource === tableArn);
     const event = (signal: number, second: number) =>
       payload({ resourceId: `queue-${randomUUID()}`, action: "pinned", signal, timestamp: `2024-05-08T10:00:0${second}Z` });
 
     const both = await post(event(12, 0)); // read 24 -> max 20, write 12
 
     expect(both.body).toMatchObject({ status: "applied", readCapacityUnits: 20, writeCapacityUnits: 12 });
-    expect(scaling.calls.slice(before)).toEqual([
-      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:ReadCapacityUnits", minCapacity: 20, maxCapacity: 20 },
-      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:WriteCapacityUnits", minCapacity: 12, maxCapacity: 12 },
-    ]);
-    expect(scaling.target("orders-pinned", "dynamodb:table:ReadCapacityUnits")).toMatchObject({ minCapacity: 20, maxCapacity: 20 });
     expect(await capacityOf("orders-pinned")).toMatchObject({ read: 20, write: 12 });
-
-    const writeOnly = await post(event(13, 1)); // read stays 20
-    expect(writeOnly.body).toMatchObject({ status: "applied", readCapacityUnits: 20, writeCapacityUnits: 13 });
-    expect(scaling.calls.slice(before + 2)).toEqual([
-      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:WriteCapacityUnits", minCapacity: 13, maxCapacity: 13 },
+    expect(forTable()).toEqual([
+      { action: "dynamodb:DescribeTable", resource: tableArn, decision: "allowed", parameters: ["TableName"] },
+      { action: "dynamodb:UpdateTable", resource: tableArn, decision: "allowed", parameters: ["ProvisionedThroughput", "TableName"] },
     ]);
 
-    const unchanged = await post(event(13, 2));
+    const unchanged = await post(event(12, 1));
     expect(unchanged.body.status).toBe("unchanged");
-    expect(scaling.calls).toHaveLength(before + 3);
-    expect(await capacityOf("orders-pinned")).toMatchObject({ read: 20, write: 13 });
+    expect(forTable().filter((d) => d.action === "dynamodb:UpdateTable")).toHaveLength(1);
+    expect(scaling.calls).toEqual([]);
   });
 
-  test("a concurrent scaling change answers 503 and releases the claim; the retry applies", async () => {
-    scaling.failNext("concurrentUpdate");
+  test("a table being updated answers 503 and releases the claim; the retry applies", async () => {
+    gate.failNext("dynamodb:UpdateTable", { type: "ResourceInUseException", message: "Attempt to change a resource which is still in use: Table is being updated: orders-contended" });
     const event = payload({ resourceId: `queue-${randomUUID()}`, action: "contended", signal: 10, timestamp: "2024-05-09T10:00:00Z" });
 
     const refused = await post(event);
@@ -424,12 +450,15 @@ describe("the capacity action", () => {
     expect(await capacityOf("orders-contended")).toMatchObject({ read: 20, write: 10 });
   });
 
-  test("a table without the receiver's scalable target is not changed, and the log says what is missing", async () => {
+  test("a table the role was not made for is not changed, and the log says why", async () => {
     const response = await post(payload({ resourceId: `queue-${randomUUID()}`, action: "unregistered", signal: 10 }));
 
     expect(response).toMatchObject({ status: 500, body: { status: "error", message: "internal error" } });
     expect(await capacityOf("orders-unregistered")).toMatchObject({ read: 5, write: 5 });
-    expect(receiver.stderr()).toContain("table orders-unregistered has no scalable target for dynamodb:table:ReadCapacityUnits that this receiver may adjust");
+    expect(gate.decisions.filter((d) => d.resource.endsWith("table/orders-unregistered")).map((d) => `${d.action} ${d.decision}`)).toEqual([
+      "dynamodb:DescribeTable denied",
+    ]);
+    expect(receiver.stderr()).toContain("this receiver may not use table orders-unregistered: the stack grants dynamodb:DescribeTable and dynamodb:UpdateTable only on the tables of the configured actions");
   });
 
   test("an on-demand table is left alone, with a clear answer", async () => {
@@ -549,4 +578,45 @@ describe("the capacity action", () => {
     expect(retry.body.status).toMatch(/^(applied|unchanged)$/);
     expect(await stateOf("orders-lease")).toMatchObject({ lastEventId: crashed.eventId, status: "done" });
   });
+});
+
+describe("the permission probe (for a live self-test)", () => {
+  const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+  let tables: TableCapacity;
+  beforeAll(() => {
+    tables = new TableCapacity(
+      new TableConsumptionReader(5000, new CloudWatchClient({ endpoint: cloudwatch.endpoint, region: SCOPE.region, credentials })),
+      new DynamoDBClient({ endpoint: gate.endpoint, region: SCOPE.region, credentials }),
+    );
+  });
+
+  test("on a configured table it is permitted and changes nothing: DynamoDB refuses the UpdateTable as a non-change after authorizing it", async () => {
+    const tableArn = `arn:aws:dynamodb:${SCOPE.region}:${SCOPE.accountId}:table/orders-probed`;
+
+    expect(await tables.probe("orders-probed")).toEqual({ outcome: "permitted", readCapacityUnits: 7, writeCapacityUnits: 3 });
+
+    expect(gate.decisions.filter((d) => d.resource === tableArn).map((d) => `${d.action} ${d.decision}`)).toEqual([
+      "dynamodb:DescribeTable allowed",
+      "dynamodb:UpdateTable allowed",
+    ]);
+    expect(await capacityOf("orders-probed")).toMatchObject({ read: 7, write: 3 });
+    expect(cloudwatchCallsFor("orders-probed")).toHaveLength(1);
+  });
+
+  test("on a table outside the role's policy it reports denied", async () => {
+    expect(await tables.probe("orders-unregistered")).toEqual({ outcome: "denied", error: expect.stringContaining("not authorized to perform: dynamodb:DescribeTable") });
+  });
+
+  test("on an on-demand table it reads only (nothing is ever updated there)", async () => {
+    const before = gate.decisions.length;
+    expect(await tables.probe("sessions")).toEqual({ outcome: "onDemand" });
+    expect(gate.decisions.slice(before).map((d) => d.action)).toEqual(["dynamodb:DescribeTable"]);
+  });
+});
+
+// Last in the file, so it sees every call the tests above made.
+test("every UpdateTable sent during this run named the table and its provisioned throughput, nothing else", () => {
+  const updates = gate.decisions.filter((d) => d.action === "dynamodb:UpdateTable" && d.decision === "allowed");
+  expect(updates.length).toBeGreaterThan(10);
+  expect(new Set(updates.map((d) => d.parameters.join(",")))).toEqual(new Set(["ProvisionedThroughput,TableName"]));
 });
