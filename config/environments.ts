@@ -77,7 +77,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::111111111111:role/gcv-deploy"],
       deletionProtection: false,
-      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
       // A sandbox: alarms reach no one, on purpose (staging and prod cannot do this).
       alarmSubscriptionOptOut: true,
@@ -128,7 +128,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::222222222222:role/gcv-deploy"],
       deletionProtection: false,
-      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-222222222222.tokens.sts.global.api.aws",
       alarmEmail: "genesys-vault-alerts-staging@example.com",
     },
@@ -166,7 +166,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 30,
       deployerRoleArns: ["arn:aws:iam::333333333333:role/gcv-deploy"],
       deletionProtection: true,
-      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-333333333333.tokens.sts.global.api.aws",
       alarmEmail: "genesys-vault-alerts@example.com",
       // An incident tool's SNS integration (pages the on-call engineer).

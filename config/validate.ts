@@ -139,7 +139,12 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   check(typeof aws.deletionProtection === "boolean", "aws.deletionProtection", `must be true or false${got(aws.deletionProtection)}`);
   if (aws.alarmEmail !== undefined) check(EMAIL.test(aws.alarmEmail), "aws.alarmEmail", `must be an e-mail address${got(aws.alarmEmail)}`);
   if (aws.outboundIdentityIssuer !== undefined) {
-    check(isIssuerUrl(aws.outboundIdentityIssuer), "aws.outboundIdentityIssuer", `must be an https URL without query or fragment, as returned by \`aws iam enable-outbound-web-identity-federation\`${got(aws.outboundIdentityIssuer)}`);
+    const issuer = aws.outboundIdentityIssuer;
+    if (!isIssuerUrl(issuer)) {
+      check(false, "aws.outboundIdentityIssuer", `must be an https URL without query or fragment, as returned by \`aws iam enable-outbound-web-identity-federation\`${got(issuer)}`);
+    } else {
+      check(isExactIssuer(issuer), "aws.outboundIdentityIssuer", `${EXACT_ISSUER_RULE}${issuerFix(issuer)}${got(issuer)}`);
+    }
   }
   problems.push(...validateAlarmSubscriptions(env).map((p) => `${label}: ${p}`));
 
@@ -181,7 +186,7 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     `must be one of ${VAULT_WRITER_AUTH_MODES.join(", ")}${got(az.writerAuth)}`,
   );
   if ((az.writerAuth ?? "federated") === "federated" && aws.outboundIdentityIssuer === undefined) {
-    check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerUrl it returns, or set azure.writerAuth to "sas"');
+    check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerIdentifier it returns, or set azure.writerAuth to "sas"');
   }
   check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${got(az.sasRotationDays)}`);
   check(
@@ -281,6 +286,28 @@ export function deriveNames(env: EnvironmentConfig): DerivedNames {
     awsPrefix: `gcv-${env.name}`,
     vaultWriterAuth: env.azure.writerAuth ?? "federated",
   };
+}
+
+/**
+ * Entra ID compares a federated credential's issuer with the `iss` claim of each presented
+ * token as a string, so the configured value must be character for character the
+ * IssuerIdentifier AWS returns (`https://<id>.tokens.sts.global.api.aws`: a bare origin).
+ * A trailing slash, a path, a port or surrounding whitespace would make every token exchange
+ * fail with AADSTS700211/70021 ("No matching federated identity record found").
+ * Sources: docs/security.md#the-issuer-must-match-exactly.
+ */
+const EXACT_ISSUER_RULE =
+  "must be exactly the IssuerIdentifier that `aws iam get-outbound-web-identity-federation-info` returns, https://<host> with no path, trailing slash, port or surrounding spaces: Entra ID compares it with the iss claim of every AWS token character for character, so any difference refuses every vault write";
+
+/** `https://<host>` and nothing else (no userinfo, port, path, trailing slash, query, fragment or whitespace). */
+function isExactIssuer(value: string): boolean {
+  return /^https:\/\/[^\s/?#@:]+$/.test(value);
+}
+
+/** `; use "<value>"` when trimming spaces and trailing slashes is all the value needs. */
+function issuerFix(value: string): string {
+  const fixed = value.trim().replace(/\/+$/, "");
+  return isExactIssuer(fixed) ? `; use ${JSON.stringify(fixed)}` : "";
 }
 
 /** An https URL with a host and no credentials, query or fragment (an OIDC issuer). */

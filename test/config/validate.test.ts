@@ -79,6 +79,41 @@ describe("invalid configuration names the environment and the field", () => {
     expect(() => loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "keys" } })).toThrow(/environment "dev": azure\.writerAuth must be one of federated, sas \(got "keys"\)/);
   });
 
+  describe("the issuer must be exactly what AWS returns: Entra compares it with each token's iss as a string", () => {
+    const issuer = dev.aws.outboundIdentityIssuer!;
+    const rule = /aws\.outboundIdentityIssuer must be exactly the IssuerIdentifier .*no path, trailing slash, port or surrounding spaces: Entra ID compares it with the iss claim/;
+
+    test.each([
+      ["a trailing slash", `${issuer}/`],
+      ["two trailing slashes", `${issuer}//`],
+      ["a leading space", ` ${issuer}`],
+      ["a trailing newline (a pasted variable)", `${issuer}\n`],
+    ])("%s is refused, with the exact value to use", (_label, value) => {
+      const problems = problemsWith(dev, { aws: { outboundIdentityIssuer: value } });
+      expect(problems).toEqual([expect.stringMatching(rule)]);
+      expect(problems[0]).toContain(`; use ${JSON.stringify(issuer)} (got ${JSON.stringify(value)})`);
+    });
+
+    test.each([
+      ["a path", `${issuer}/oidc`],
+      ["an explicit port", issuer.replace(".aws", ".aws:443")],
+    ])("%s is refused", (_label, value) => {
+      const problems = problemsWith(dev, { aws: { outboundIdentityIssuer: value } });
+      expect(problems).toEqual([expect.stringMatching(rule)]);
+      expect(problems[0]).not.toContain("; use ");
+    });
+
+    test("the form AWS returns is accepted", () => {
+      expect(problemsWith(dev, { aws: { outboundIdentityIssuer: issuer } })).toEqual([]);
+    });
+
+    test("a trailing slash from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER fails the load", () => {
+      expect(() => loadEnvironments({ env: { GCV_PROD_AWS_OUTBOUND_IDENTITY_ISSUER: `${prod.aws.outboundIdentityIssuer}/` } })).toThrow(
+        /environment "prod": aws\.outboundIdentityIssuer must be exactly the IssuerIdentifier/,
+      );
+    });
+  });
+
   test("the issuer can come from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER", () => {
     const issuer = "https://4f1e2d3c-0000-4000-8000-000000000001.tokens.sts.global.api.aws";
     const loaded = loadEnvironments({ env: { GCV_PROD_AWS_OUTBOUND_IDENTITY_ISSUER: issuer } }).find((e) => e.name === "prod")!;
