@@ -79,7 +79,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       deletionProtection: false,
       // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
-      // A sandbox: alarms reach no one, on purpose (staging and prod cannot do this).
+      // A sandbox: alarms reach no one, on purpose (production environments cannot do this).
       alarmSubscriptionOptOut: true,
     },
     // A quiet dev org sends nothing for hours: no silence alarm.
@@ -117,6 +117,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
   },
   {
     name: "staging",
+    // Also the default for a name starting with stag; stated so the rule is visible here.
+    production: true,
     aws: {
       accountId: "222222222222",
       region: "eu-west-1",
@@ -155,6 +157,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
   },
   {
     name: "prod",
+    // Also the default for a name starting with prod; stated so the rule is visible here.
+    production: true,
     aws: {
       accountId: "333333333333",
       region: "eu-west-1",

@@ -69,6 +69,7 @@ export const ENVIRONMENT_SPEC = {
   type: "object",
   properties: {
     name: str("Environment name: 2-12 lowercase letters and digits, starting with a letter"),
+    production: bool("Production environment: remote state and alarms that reach someone are required (default: true for names starting with prod or stag, which cannot set false)"),
     aws: {
       type: "object",
       properties: {
@@ -83,7 +84,7 @@ export const ENVIRONMENT_SPEC = {
         archiveRetentionDays: int("EventBridge archive retention in days (0 = forever)"),
         alarmEmail: str("E-mail subscribed to the alarm topic"),
         alarmHttpsEndpoint: str("https:// URL subscribed to the alarm topic (e.g. an incident tool's SNS integration)"),
-        alarmSubscriptionOptOut: bool("Accept that alarms reach no one (refused for staging and prod)"),
+        alarmSubscriptionOptOut: bool("Accept that alarms reach no one (refused for production environments)"),
         secretRecoveryWindowDays: int("Days Secrets Manager waits before deleting a secret (7-30)"),
         deployerRoleArns: { type: "array", description: "1-10 IAM roles that deploy the stacks; each secret's policy admits only these and its readers", items: str("IAM role ARN") },
         outboundIdentityIssuer: str("Issuer URL of the account's IAM outbound identity federation (required for azure.writerAuth federated)"),
@@ -150,7 +151,7 @@ export const ENVIRONMENT_SPEC = {
     },
     backends: {
       type: "object",
-      description: "Remote Terraform state; required for staging and prod",
+      description: "Remote Terraform state; required for production environments",
       properties: {
         aws: {
           type: "object",

@@ -82,7 +82,7 @@ export interface AwsConfig {
   readonly alarmHttpsEndpoint?: string;
   /**
    * Accept that alarms reach no one: needed when neither alarmEmail nor alarmHttpsEndpoint
-   * is set. Refused for staging and prod. @default false
+   * is set. Refused for production environments (`production`). @default false
    */
   readonly alarmSubscriptionOptOut?: boolean;
   /** Days Secrets Manager waits before deleting a secret (7-30). */
@@ -201,6 +201,13 @@ export interface BackendsConfig {
 export interface EnvironmentConfig {
   /** Environment name: lowercase letters and digits, used in every resource name. */
   readonly name: string;
+  /**
+   * A production environment: its state must be remote (`backends`) and its alarms must reach
+   * someone (no `aws.alarmSubscriptionOptOut`). Read it through `isProduction` (config/validate.ts),
+   * never from the name. `false` is refused for names starting with prod or stag.
+   * @default true for names starting with prod or stag (staging counts), false otherwise
+   */
+  readonly production?: boolean;
   readonly aws: AwsConfig;
   readonly genesys: GenesysConfig;
   readonly azure: AzureConfig;

@@ -1,7 +1,6 @@
 import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients";
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
-import { ALARM_SUBSCRIPTION_REQUIRED } from "./defaults";
 import { CONVERSATION_TOPICS } from "./genesys-topics";
 import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
 import { closestMatch } from "../functions/shared/suggest";
@@ -68,8 +67,23 @@ const MIN_SUBNET_PREFIX = 28;
  */
 export const SUBNET_NEW_BITS = 4;
 
-/** Environments whose names start like this must keep their state in remote backends. */
-export const REMOTE_STATE_REQUIRED = /^(prod|stag)/;
+/** Names that make an environment production by default (`prod...`, `stag...`). */
+export const PRODUCTION_NAME = /^(prod|stag)/;
+
+/**
+ * The one rule for "is this a production environment", asked by every production-only
+ * requirement (remote state, alarms that reach someone): `production: true`, or a name
+ * starting with prod or stag. `production: false` on such a name is refused by validation
+ * (docs/configuration.md#production-environments), so it never weakens the rule.
+ */
+export function isProduction(env: Pick<EnvironmentConfig, "name" | "production">): boolean {
+  return env.production === true || (typeof env.name === "string" && PRODUCTION_NAME.test(env.name));
+}
+
+/** Why `env` is production, for messages: the field or the name. */
+function productionBecause(env: Pick<EnvironmentConfig, "name" | "production">): string {
+  return env.production === true ? "production: true" : "its name starts with prod or stag";
+}
 
 type Check = (ok: boolean, field: string, message: string) => void;
 
@@ -90,6 +104,14 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
 
   for (const problem of unknownKeys(env, ENVIRONMENT_SPEC)) problems.push(`${label}: ${problem}`);
   check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
+  if (env.production !== undefined) {
+    check(typeof env.production === "boolean", "production", `must be true or false${got(env.production)}`);
+    check(
+      !(env.production === false && typeof env.name === "string" && PRODUCTION_NAME.test(env.name)),
+      "production",
+      `cannot be false for "${env.name}": a name starting with prod or stag is in every resource name and reads as production to everyone, so it gets every production requirement; remove the field, or give a non-production environment another name`,
+    );
+  }
 
   const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
   check(typeof aws.accountId === "string" && /^\d{12}$/.test(aws.accountId), "aws.accountId", `must be a 12-digit AWS account id${got(aws.accountId)}`);
@@ -215,12 +237,12 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   problems.push(...validateGenesysStack(env, label));
 
   const b = env.backends;
-  if (typeof env.name === "string" && REMOTE_STATE_REQUIRED.test(env.name)) {
+  if (isProduction(env)) {
     const missing = (["aws", "azure"] as const).filter((side) => !b?.[side]).map((side) => `backends.${side}`);
     check(
       missing.length === 0,
       missing.join(" and "),
-      `must be set: "${env.name}" keeps its state remotely (names starting with prod or stag), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`,
+      `must be set: "${env.name}" keeps its state remotely as a production environment (${productionBecause(env)}), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`,
     );
   }
   if (b?.aws) check(typeof b.aws.bucket === "string" && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.aws.bucket), "backends.aws.bucket", `must be an S3 bucket name${got(b.aws.bucket)}`);
@@ -232,7 +254,7 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   return problems;
 }
 
-/** Alarms must reach a person: an e-mail or HTTPS subscription, or (outside staging and prod) an explicit opt-out. */
+/** Alarms must reach a person: an e-mail or HTTPS subscription, or (outside production) an explicit opt-out. */
 function validateAlarmSubscriptions(env: EnvironmentConfig): string[] {
   const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
   const problems: string[] = [];
@@ -242,14 +264,16 @@ function validateAlarmSubscriptions(env: EnvironmentConfig): string[] {
   const optOut = aws.alarmSubscriptionOptOut;
   if (optOut !== undefined && typeof optOut !== "boolean") problems.push(`aws.alarmSubscriptionOptOut must be true or false${got(optOut)}`);
   const subscribed = aws.alarmEmail !== undefined || aws.alarmHttpsEndpoint !== undefined;
-  const mustSubscribe = (ALARM_SUBSCRIPTION_REQUIRED as readonly string[]).includes(env.name);
+  const mustSubscribe = isProduction(env);
   if (optOut === true && mustSubscribe) {
-    problems.push(`aws.alarmSubscriptionOptOut cannot be true for ${env.name}: its alarms must reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`);
+    problems.push(
+      `aws.alarmSubscriptionOptOut cannot be true for ${env.name}: a production environment (${productionBecause(env)}) must have alarms that reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`,
+    );
   } else if (optOut === true && subscribed) {
     problems.push("aws.alarmSubscriptionOptOut is true but a subscription is configured: remove one of them");
   } else if (optOut !== true && !subscribed) {
     problems.push(
-      `needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint${mustSubscribe ? "" : " (or, outside staging and prod, aws.alarmSubscriptionOptOut: true)"}`,
+      `needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint${mustSubscribe ? "" : " (or, outside production environments, aws.alarmSubscriptionOptOut: true)"}`,
     );
   }
   return problems;

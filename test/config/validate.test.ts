@@ -4,8 +4,8 @@ import path from "node:path";
 import { applyDefaults } from "../../config/defaults";
 import { sampleEnvironments } from "../../config/environments";
 import { deepMerge, loadEnvironments } from "../../config/load";
-import type { DeepPartial, EnvironmentConfig } from "../../config/types";
-import { ConfigError, deriveNames, validateEnvironment } from "../../config/validate";
+import type { DeepPartial, EnvironmentConfig, EnvironmentInput } from "../../config/types";
+import { ConfigError, deriveNames, isProduction, validateEnvironment } from "../../config/validate";
 
 const dev = applyDefaults(sampleEnvironments.find((e) => e.name === "dev")!);
 const prod = applyDefaults(sampleEnvironments.find((e) => e.name === "prod")!);
@@ -259,7 +259,7 @@ describe("alarm subscriptions and operational thresholds", () => {
 
   test("any other environment needs a subscription or an explicit opt-out", () => {
     const qa = withoutSubscription({ ...dev, name: "qa" });
-    expect(validateEnvironment(qa).join("\n")).toMatch(/environment "qa": needs an alarm subscription.*or, outside staging and prod, aws\.alarmSubscriptionOptOut: true/);
+    expect(validateEnvironment(qa).join("\n")).toMatch(/environment "qa": needs an alarm subscription.*or, outside production environments, aws\.alarmSubscriptionOptOut: true/);
     expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmSubscriptionOptOut: true } })).toEqual([]);
     expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmHttpsEndpoint: "https://hooks.example.com/sns" } })).toEqual([]);
   });
@@ -287,5 +287,68 @@ describe("alarm subscriptions and operational thresholds", () => {
   test("GCV_<ENV>_ALARM_HTTPS_ENDPOINT sets the HTTPS subscription", () => {
     const [env] = loadEnvironments({ env: { GCV_ENVIRONMENTS: "staging", GCV_STAGING_ALARM_HTTPS_ENDPOINT: "https://hooks.example.com/x" } });
     expect(env!.aws.alarmHttpsEndpoint).toBe("https://hooks.example.com/x");
+  });
+});
+
+describe("production environments: one rule decides every production requirement", () => {
+  const devInput = sampleEnvironments.find((e) => e.name === "dev")!;
+  /** A complete new environment from the dev sample: local state and alarms opted out, as dev has them. */
+  const newEnvironment = (name: string, production?: boolean): EnvironmentInput => ({
+    ...devInput,
+    name,
+    ...(production === undefined ? {} : { production }),
+    azure: { ...devInput.azure, storageAccountName: `gcvault${name}` },
+    genesys: { ...devInput.genesys, eventSourceSuffix: `vault-${name}` },
+  });
+  /** The problems loading `env` the way synth does (config file, context or code). */
+  const loadProblems = (env: EnvironmentInput): readonly string[] => {
+    try {
+      loadEnvironments({ env: {}, base: [env], onWarning: () => undefined });
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+  const remoteState = (name: string, because: string) =>
+    `environment "${name}": backends.aws and backends.azure must be set: "${name}" keeps its state remotely as a production environment (${because}), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`;
+  const alarms = (name: string, because: string) =>
+    `environment "${name}": aws.alarmSubscriptionOptOut cannot be true for ${name}: a production environment (${because}) must have alarms that reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`;
+
+  test("prodeu without the field gets every production requirement: remote state and alarms that reach someone", () => {
+    expect(isProduction(newEnvironment("prodeu"))).toBe(true);
+    expect(loadProblems(newEnvironment("prodeu"))).toEqual([alarms("prodeu", "its name starts with prod or stag"), remoteState("prodeu", "its name starts with prod or stag")]);
+  });
+
+  test("so does any name starting with stag", () => {
+    expect(loadProblems(newEnvironment("stagingeu"))).toEqual([alarms("stagingeu", "its name starts with prod or stag"), remoteState("stagingeu", "its name starts with prod or stag")]);
+  });
+
+  test("production: true makes any name production", () => {
+    expect(loadProblems(newEnvironment("live", true))).toEqual([alarms("live", "production: true"), remoteState("live", "production: true")]);
+  });
+
+  test("production: false on a name starting with prod is refused, and the requirements still apply", () => {
+    const env = newEnvironment("prodeu", false);
+    expect(isProduction(env)).toBe(true);
+    expect(loadProblems(env)).toEqual([
+      'environment "prodeu": production cannot be false for "prodeu": a name starting with prod or stag is in every resource name and reads as production to everyone, so it gets every production requirement; remove the field, or give a non-production environment another name',
+      alarms("prodeu", "its name starts with prod or stag"),
+      remoteState("prodeu", "its name starts with prod or stag"),
+    ]);
+  });
+
+  test("other names are not production unless they say so; production: false there is the default, stated", () => {
+    expect(loadProblems(newEnvironment("qa"))).toEqual([]);
+    expect(loadProblems(newEnvironment("qa", false))).toEqual([]);
+    expect(isProduction(newEnvironment("qa"))).toBe(false);
+  });
+
+  test("the field must be a boolean", () => {
+    expect(loadProblems({ ...newEnvironment("qa"), production: "yes" as never })).toEqual(['environment "qa": production must be true or false (got "yes")']);
+  });
+
+  test("the samples: dev is not production, staging and prod are", () => {
+    expect(sampleEnvironments.map((e) => [e.name, isProduction(e)])).toEqual([["dev", false], ["staging", true], ["prod", true]]);
   });
 });
