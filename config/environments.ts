@@ -146,7 +146,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       immutabilityDays: 7,
       immutabilityLocked: false,
       coolAfterDays: 30,
-      archiveAfterDays: 90,
+      // ZRS has no archive tier; cold is the coolest tier it supports.
+      coldAfterDays: 90,
       sasValidityDays: 30,
       sasRotationDays: 14,
       auditLogRetentionDays: 90,
@@ -188,7 +189,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       immutabilityDays: 2555,
       immutabilityLocked: true,
       coolAfterDays: 30,
-      archiveAfterDays: 180,
+      // RAGZRS has no archive tier; cold is the coolest tier it supports.
+      coldAfterDays: 180,
       sasValidityDays: 30,
       sasRotationDays: 14,
       auditLogRetentionDays: 365,

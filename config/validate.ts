@@ -5,6 +5,7 @@ import { CONVERSATION_TOPICS } from "./genesys-topics";
 import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
 import { closestMatch } from "../functions/shared/suggest";
 import {
+  ARCHIVE_TIER_REPLICATION_TYPES,
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,
   INTERFACE_ENDPOINT_SERVICES,
@@ -197,11 +198,7 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   check(intIn(az.immutabilityDays, 1, 146000), "azure.immutabilityDays", `must be an integer from 1 to 146000${got(az.immutabilityDays)}`);
   check(typeof az.immutabilityLocked === "boolean", "azure.immutabilityLocked", `must be true or false${got(az.immutabilityLocked)}`);
   check(intIn(az.coolAfterDays, 0, 99999), "azure.coolAfterDays", `must be an integer from 0 to 99999${got(az.coolAfterDays)}`);
-  check(
-    intIn(az.archiveAfterDays, 0, 99999) && az.archiveAfterDays > az.coolAfterDays,
-    "azure.archiveAfterDays",
-    `must be an integer greater than coolAfterDays (${az.coolAfterDays})${got(az.archiveAfterDays)}`,
-  );
+  problems.push(...validateLifecycleTiers(az).map((p) => `${label}: ${p}`));
   check(
     az.writerAuth === undefined || (VAULT_WRITER_AUTH_MODES as readonly string[]).includes(az.writerAuth),
     "azure.writerAuth",
@@ -250,6 +247,30 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
     check(STORAGE_ACCOUNT.test(b.azure.storageAccountName ?? ""), "backends.azure.storageAccountName", `must be 3-24 lowercase letters and digits${got(b.azure.storageAccountName)}`);
     check(CONTAINER.test(b.azure.containerName ?? ""), "backends.azure.containerName", `must be a valid container name${got(b.azure.containerName)}`);
     check(RESOURCE_GROUP.test(b.azure.resourceGroupName ?? ""), "backends.azure.resourceGroupName", `must be a valid resource group name${got(b.azure.resourceGroupName)}`);
+  }
+  return problems;
+}
+
+/**
+ * The vault's lifecycle tiers: each cooler tier later than the one before, and archive only
+ * where the account's redundancy supports it (docs/configuration.md#lifecycle-tiers).
+ */
+function validateLifecycleTiers(az: EnvironmentConfig["azure"]): string[] {
+  const problems: string[] = [];
+  const { coolAfterDays: cool, coldAfterDays: cold, archiveAfterDays: archive, replicationType } = az;
+  if (cold !== undefined && !(intIn(cold, 0, 99999) && cold > cool)) {
+    problems.push(`azure.coldAfterDays must be an integer greater than coolAfterDays (${cool})${got(cold)}`);
+  }
+  if (archive === undefined) return problems;
+  const after = cold === undefined ? `coolAfterDays (${cool})` : `coolAfterDays (${cool}) and coldAfterDays (${cold})`;
+  if (!(intIn(archive, 0, 99999) && archive > cool && (cold === undefined || archive > cold))) {
+    problems.push(`azure.archiveAfterDays must be an integer greater than ${after}${got(archive)}`);
+  }
+  if ((AZURE_REPLICATION_TYPES as readonly string[]).includes(replicationType) && !(ARCHIVE_TIER_REPLICATION_TYPES as readonly string[]).includes(replicationType)) {
+    const instead = cold === undefined ? `set azure.coldAfterDays: ${archive} instead` : "remove it and keep azure.coldAfterDays";
+    problems.push(
+      `azure.archiveAfterDays cannot be used with azure.replicationType "${replicationType}": Azure supports the archive tier only on ${ARCHIVE_TIER_REPLICATION_TYPES.join(", ")} accounts, so the rule would never archive; ${instead} (the cold tier supports every redundancy), or choose replication ${ARCHIVE_TIER_REPLICATION_TYPES.join(", ")}${got(archive)}`,
+    );
   }
   return problems;
 }

@@ -352,3 +352,49 @@ describe("production environments: one rule decides every production requirement
     expect(sampleEnvironments.map((e) => [e.name, isProduction(e)])).toEqual([["dev", false], ["staging", true], ["prod", true]]);
   });
 });
+
+describe("lifecycle tiers follow the account's redundancy (Azure has no archive tier on ZRS, GZRS or RA-GZRS)", () => {
+  const staging = applyDefaults(sampleEnvironments.find((e) => e.name === "staging")!);
+  const withTiers = (env: EnvironmentConfig, azure: Partial<EnvironmentConfig["azure"]>): EnvironmentConfig => ({ ...env, azure: { ...env.azure, ...azure } });
+  const refusal = (name: string, redundancy: string, days: number, instead: string) =>
+    `environment "${name}": azure.archiveAfterDays cannot be used with azure.replicationType "${redundancy}": Azure supports the archive tier only on LRS, GRS, RAGRS accounts, so the rule would never archive; ${instead} (the cold tier supports every redundancy), or choose replication LRS, GRS, RAGRS (got ${days})`;
+
+  test.each(["ZRS", "GZRS", "RAGZRS"] as const)("archive on %s is refused, naming the environment, the key, the redundancy and the cold tier instead", (redundancy) => {
+    expect(validateEnvironment(withTiers(dev, { replicationType: redundancy }))).toEqual([refusal("dev", redundancy, 90, "set azure.coldAfterDays: 90 instead")]);
+  });
+
+  test("the tiers staging and prod shipped with (archive on ZRS and RAGZRS) are refused", () => {
+    expect(validateEnvironment(withTiers(staging, { coldAfterDays: undefined, archiveAfterDays: 90 }))).toEqual([refusal("staging", "ZRS", 90, "set azure.coldAfterDays: 90 instead")]);
+    expect(validateEnvironment(withTiers(prod, { coldAfterDays: undefined, archiveAfterDays: 180 }))).toEqual([refusal("prod", "RAGZRS", 180, "set azure.coldAfterDays: 180 instead")]);
+  });
+
+  test("archive added over a cold tier on ZRS is refused from a config file too", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "gcv-cfg-")), "envs.json");
+    writeFileSync(file, JSON.stringify({ staging: { azure: { archiveAfterDays: 120 } } }));
+    expect(() => loadEnvironments({ env: { GCV_CONFIG_FILE: file } })).toThrow(refusal("staging", "ZRS", 120, "remove it and keep azure.coldAfterDays"));
+  });
+
+  test.each(["LRS", "GRS", "RAGRS"] as const)("archive on %s is accepted", (redundancy) => {
+    expect(validateEnvironment(withTiers(dev, { replicationType: redundancy }))).toEqual([]);
+  });
+
+  test.each(["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] as const)("cold on %s is accepted", (redundancy) => {
+    expect(validateEnvironment(withTiers(dev, { replicationType: redundancy, coldAfterDays: 60, archiveAfterDays: undefined }))).toEqual([]);
+  });
+
+  test("cool, cold and archive on LRS, each later than the one before", () => {
+    expect(validateEnvironment(withTiers(dev, { coolAfterDays: 30, coldAfterDays: 90, archiveAfterDays: 180 }))).toEqual([]);
+    expect(validateEnvironment(withTiers(dev, { coolAfterDays: 30, coldAfterDays: 30 }))).toEqual(['environment "dev": azure.coldAfterDays must be an integer greater than coolAfterDays (30) (got 30)']);
+    expect(validateEnvironment(withTiers(dev, { coolAfterDays: 30, coldAfterDays: 120, archiveAfterDays: 90 }))).toEqual([
+      'environment "dev": azure.archiveAfterDays must be an integer greater than coolAfterDays (30) and coldAfterDays (120) (got 90)',
+    ]);
+  });
+
+  test("the samples: dev archives (LRS), staging and prod go cold (ZRS, RAGZRS)", () => {
+    expect([dev, staging, prod].map((e) => [e.name, e.azure.replicationType, e.azure.coldAfterDays, e.azure.archiveAfterDays])).toEqual([
+      ["dev", "LRS", undefined, 90],
+      ["staging", "ZRS", 90, undefined],
+      ["prod", "RAGZRS", 180, undefined],
+    ]);
+  });
+});
