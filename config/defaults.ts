@@ -90,9 +90,6 @@ export const OPERATIONS_DEFAULTS = {
   sasExpiryWarningDays: 7,
 } as const;
 
-/** Environments whose alarms must reach someone: they cannot set aws.alarmSubscriptionOptOut. */
-export const ALARM_SUBSCRIPTION_REQUIRED = ["staging", "prod"] as const;
-
 /** Fills in pipeline and Genesys-stack defaults; everything else must be given. */
 export function applyDefaults(env: EnvironmentInput): EnvironmentConfig {
   const pipelines = deepMerge(PIPELINE_DEFAULTS, env.pipelines ?? {});

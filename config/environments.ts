@@ -77,9 +77,9 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::111111111111:role/gcv-deploy"],
       deletionProtection: false,
-      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
-      // A sandbox: alarms reach no one, on purpose (staging and prod cannot do this).
+      // A sandbox: alarms reach no one, on purpose (production environments cannot do this).
       alarmSubscriptionOptOut: true,
     },
     // A quiet dev org sends nothing for hours: no silence alarm.
@@ -117,6 +117,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
   },
   {
     name: "staging",
+    // Also the default for a name starting with stag; stated so the rule is visible here.
+    production: true,
     aws: {
       accountId: "222222222222",
       region: "eu-west-1",
@@ -128,7 +130,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::222222222222:role/gcv-deploy"],
       deletionProtection: false,
-      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-222222222222.tokens.sts.global.api.aws",
       alarmEmail: "genesys-vault-alerts-staging@example.com",
     },
@@ -144,7 +146,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       immutabilityDays: 7,
       immutabilityLocked: false,
       coolAfterDays: 30,
-      archiveAfterDays: 90,
+      // ZRS has no archive tier; cold is the coolest tier it supports.
+      coldAfterDays: 90,
       sasValidityDays: 30,
       sasRotationDays: 14,
       auditLogRetentionDays: 90,
@@ -155,6 +158,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
   },
   {
     name: "prod",
+    // Also the default for a name starting with prod; stated so the rule is visible here.
+    production: true,
     aws: {
       accountId: "333333333333",
       region: "eu-west-1",
@@ -166,7 +171,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       secretRecoveryWindowDays: 30,
       deployerRoleArns: ["arn:aws:iam::333333333333:role/gcv-deploy"],
       deletionProtection: true,
-      // Sample issuer: set the IssuerUrl of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
+      // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-333333333333.tokens.sts.global.api.aws",
       alarmEmail: "genesys-vault-alerts@example.com",
       // An incident tool's SNS integration (pages the on-call engineer).
@@ -184,7 +189,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       immutabilityDays: 2555,
       immutabilityLocked: true,
       coolAfterDays: 30,
-      archiveAfterDays: 180,
+      // RAGZRS has no archive tier; cold is the coolest tier it supports.
+      coldAfterDays: 180,
       sasValidityDays: 30,
       sasRotationDays: 14,
       auditLogRetentionDays: 365,

@@ -69,6 +69,7 @@ export const ENVIRONMENT_SPEC = {
   type: "object",
   properties: {
     name: str("Environment name: 2-12 lowercase letters and digits, starting with a letter"),
+    production: bool("Production environment: remote state and alarms that reach someone are required (default: true for names starting with prod or stag, which cannot set false)"),
     aws: {
       type: "object",
       properties: {
@@ -83,7 +84,7 @@ export const ENVIRONMENT_SPEC = {
         archiveRetentionDays: int("EventBridge archive retention in days (0 = forever)"),
         alarmEmail: str("E-mail subscribed to the alarm topic"),
         alarmHttpsEndpoint: str("https:// URL subscribed to the alarm topic (e.g. an incident tool's SNS integration)"),
-        alarmSubscriptionOptOut: bool("Accept that alarms reach no one (refused for staging and prod)"),
+        alarmSubscriptionOptOut: bool("Accept that alarms reach no one (refused for production environments)"),
         secretRecoveryWindowDays: int("Days Secrets Manager waits before deleting a secret (7-30)"),
         deployerRoleArns: { type: "array", description: "1-10 IAM roles that deploy the stacks; each secret's policy admits only these and its readers", items: str("IAM role ARN") },
         outboundIdentityIssuer: str("Issuer URL of the account's IAM outbound identity federation (required for azure.writerAuth federated)"),
@@ -112,7 +113,8 @@ export const ENVIRONMENT_SPEC = {
         immutabilityDays: int("WORM period of the vault container in days (1-146000)"),
         immutabilityLocked: bool("Lock the immutability policy (irreversible)"),
         coolAfterDays: int("Days after creation before blobs move to the cool tier"),
-        archiveAfterDays: int("Days after creation before blobs move to the archive tier (> coolAfterDays)"),
+        coldAfterDays: int("Days after creation before blobs move to the cold tier (> coolAfterDays; every redundancy supports cold)"),
+        archiveAfterDays: int("Days after creation before blobs move to the archive tier (> coolAfterDays and coldAfterDays; LRS, GRS and RAGRS only)"),
         sasValidityDays: int("Validity of the writer SAS in days (> sasRotationDays)"),
         sasRotationDays: int("A re-apply after this many days issues a fresh SAS"),
         writerAuth: str("How the archiver authenticates to the vault (default federated)", VAULT_WRITER_AUTH_MODES),
@@ -150,7 +152,7 @@ export const ENVIRONMENT_SPEC = {
     },
     backends: {
       type: "object",
-      description: "Remote Terraform state; required for staging and prod",
+      description: "Remote Terraform state; required for production environments",
       properties: {
         aws: {
           type: "object",

@@ -30,6 +30,13 @@ export type GenesysRegionDomain = (typeof GENESYS_REGION_DOMAINS)[number];
 export const AZURE_REPLICATION_TYPES = ["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] as const;
 export type AzureReplicationType = (typeof AZURE_REPLICATION_TYPES)[number];
 
+/**
+ * The only redundancies whose blobs may move to the archive tier: Azure does not support
+ * archive on ZRS, GZRS or RA-GZRS accounts (cool and cold support every redundancy).
+ * https://learn.microsoft.com/azure/storage/blobs/access-tiers-overview#archive-access-tier
+ */
+export const ARCHIVE_TIER_REPLICATION_TYPES = ["LRS", "GRS", "RAGRS"] as const satisfies readonly AzureReplicationType[];
+
 /** How the archiver authenticates to the vault (docs/security.md compares them). */
 export const VAULT_WRITER_AUTH_MODES = ["federated", "sas"] as const;
 export type VaultWriterAuth = (typeof VAULT_WRITER_AUTH_MODES)[number];
@@ -82,7 +89,7 @@ export interface AwsConfig {
   readonly alarmHttpsEndpoint?: string;
   /**
    * Accept that alarms reach no one: needed when neither alarmEmail nor alarmHttpsEndpoint
-   * is set. Refused for staging and prod. @default false
+   * is set. Refused for production environments (`production`). @default false
    */
   readonly alarmSubscriptionOptOut?: boolean;
   /** Days Secrets Manager waits before deleting a secret (7-30). */
@@ -138,8 +145,18 @@ export interface AzureConfig {
   readonly immutabilityLocked: boolean;
   /** Move blobs to the cool tier this many days after creation. */
   readonly coolAfterDays: number;
-  /** Move blobs to the archive tier this many days after creation (> coolAfterDays). */
-  readonly archiveAfterDays: number;
+  /**
+   * Move blobs to the cold tier this many days after creation (> coolAfterDays). Cold is
+   * online and supported by every redundancy: the cheapest tier for ZRS, GZRS and RAGZRS.
+   * @default no cold tier
+   */
+  readonly coldAfterDays?: number;
+  /**
+   * Move blobs to the archive tier this many days after creation (> coolAfterDays and
+   * coldAfterDays). Only for LRS, GRS and RAGRS accounts (`ARCHIVE_TIER_REPLICATION_TYPES`);
+   * refused for the others. @default no archive tier
+   */
+  readonly archiveAfterDays?: number;
   /**
    * `federated`: the archiver's IAM role gets an Entra ID token through outbound identity
    * federation; no key or SAS exists anywhere (needs `aws.outboundIdentityIssuer`).
@@ -201,6 +218,13 @@ export interface BackendsConfig {
 export interface EnvironmentConfig {
   /** Environment name: lowercase letters and digits, used in every resource name. */
   readonly name: string;
+  /**
+   * A production environment: its state must be remote (`backends`) and its alarms must reach
+   * someone (no `aws.alarmSubscriptionOptOut`). Read it through `isProduction` (config/validate.ts),
+   * never from the name. `false` is refused for names starting with prod or stag.
+   * @default true for names starting with prod or stag (staging counts), false otherwise
+   */
+  readonly production?: boolean;
   readonly aws: AwsConfig;
   readonly genesys: GenesysConfig;
   readonly azure: AzureConfig;

@@ -1,11 +1,11 @@
 import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients";
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
-import { ALARM_SUBSCRIPTION_REQUIRED } from "./defaults";
 import { CONVERSATION_TOPICS } from "./genesys-topics";
 import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
 import { closestMatch } from "../functions/shared/suggest";
 import {
+  ARCHIVE_TIER_REPLICATION_TYPES,
   AZURE_REPLICATION_TYPES,
   GENESYS_REGION_DOMAINS,
   INTERFACE_ENDPOINT_SERVICES,
@@ -68,8 +68,23 @@ const MIN_SUBNET_PREFIX = 28;
  */
 export const SUBNET_NEW_BITS = 4;
 
-/** Environments whose names start like this must keep their state in remote backends. */
-export const REMOTE_STATE_REQUIRED = /^(prod|stag)/;
+/** Names that make an environment production by default (`prod...`, `stag...`). */
+export const PRODUCTION_NAME = /^(prod|stag)/;
+
+/**
+ * The one rule for "is this a production environment", asked by every production-only
+ * requirement (remote state, alarms that reach someone): `production: true`, or a name
+ * starting with prod or stag. `production: false` on such a name is refused by validation
+ * (docs/configuration.md#production-environments), so it never weakens the rule.
+ */
+export function isProduction(env: Pick<EnvironmentConfig, "name" | "production">): boolean {
+  return env.production === true || (typeof env.name === "string" && PRODUCTION_NAME.test(env.name));
+}
+
+/** Why `env` is production, for messages: the field or the name. */
+function productionBecause(env: Pick<EnvironmentConfig, "name" | "production">): string {
+  return env.production === true ? "production: true" : "its name starts with prod or stag";
+}
 
 type Check = (ok: boolean, field: string, message: string) => void;
 
@@ -90,6 +105,14 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
 
   for (const problem of unknownKeys(env, ENVIRONMENT_SPEC)) problems.push(`${label}: ${problem}`);
   check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
+  if (env.production !== undefined) {
+    check(typeof env.production === "boolean", "production", `must be true or false${got(env.production)}`);
+    check(
+      !(env.production === false && typeof env.name === "string" && PRODUCTION_NAME.test(env.name)),
+      "production",
+      `cannot be false for "${env.name}": a name starting with prod or stag is in every resource name and reads as production to everyone, so it gets every production requirement; remove the field, or give a non-production environment another name`,
+    );
+  }
 
   const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
   check(typeof aws.accountId === "string" && /^\d{12}$/.test(aws.accountId), "aws.accountId", `must be a 12-digit AWS account id${got(aws.accountId)}`);
@@ -139,7 +162,12 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   check(typeof aws.deletionProtection === "boolean", "aws.deletionProtection", `must be true or false${got(aws.deletionProtection)}`);
   if (aws.alarmEmail !== undefined) check(EMAIL.test(aws.alarmEmail), "aws.alarmEmail", `must be an e-mail address${got(aws.alarmEmail)}`);
   if (aws.outboundIdentityIssuer !== undefined) {
-    check(isIssuerUrl(aws.outboundIdentityIssuer), "aws.outboundIdentityIssuer", `must be an https URL without query or fragment, as returned by \`aws iam enable-outbound-web-identity-federation\`${got(aws.outboundIdentityIssuer)}`);
+    const issuer = aws.outboundIdentityIssuer;
+    if (!isIssuerUrl(issuer)) {
+      check(false, "aws.outboundIdentityIssuer", `must be an https URL without query or fragment, as returned by \`aws iam enable-outbound-web-identity-federation\`${got(issuer)}`);
+    } else {
+      check(isExactIssuer(issuer), "aws.outboundIdentityIssuer", `${EXACT_ISSUER_RULE}${issuerFix(issuer)}${got(issuer)}`);
+    }
   }
   problems.push(...validateAlarmSubscriptions(env).map((p) => `${label}: ${p}`));
 
@@ -170,18 +198,14 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   check(intIn(az.immutabilityDays, 1, 146000), "azure.immutabilityDays", `must be an integer from 1 to 146000${got(az.immutabilityDays)}`);
   check(typeof az.immutabilityLocked === "boolean", "azure.immutabilityLocked", `must be true or false${got(az.immutabilityLocked)}`);
   check(intIn(az.coolAfterDays, 0, 99999), "azure.coolAfterDays", `must be an integer from 0 to 99999${got(az.coolAfterDays)}`);
-  check(
-    intIn(az.archiveAfterDays, 0, 99999) && az.archiveAfterDays > az.coolAfterDays,
-    "azure.archiveAfterDays",
-    `must be an integer greater than coolAfterDays (${az.coolAfterDays})${got(az.archiveAfterDays)}`,
-  );
+  problems.push(...validateLifecycleTiers(az).map((p) => `${label}: ${p}`));
   check(
     az.writerAuth === undefined || (VAULT_WRITER_AUTH_MODES as readonly string[]).includes(az.writerAuth),
     "azure.writerAuth",
     `must be one of ${VAULT_WRITER_AUTH_MODES.join(", ")}${got(az.writerAuth)}`,
   );
   if ((az.writerAuth ?? "federated") === "federated" && aws.outboundIdentityIssuer === undefined) {
-    check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerUrl it returns, or set azure.writerAuth to "sas"');
+    check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerIdentifier it returns, or set azure.writerAuth to "sas"');
   }
   check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${got(az.sasRotationDays)}`);
   check(
@@ -210,12 +234,12 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   problems.push(...validateGenesysStack(env, label));
 
   const b = env.backends;
-  if (typeof env.name === "string" && REMOTE_STATE_REQUIRED.test(env.name)) {
+  if (isProduction(env)) {
     const missing = (["aws", "azure"] as const).filter((side) => !b?.[side]).map((side) => `backends.${side}`);
     check(
       missing.length === 0,
       missing.join(" and "),
-      `must be set: "${env.name}" keeps its state remotely (names starting with prod or stag), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`,
+      `must be set: "${env.name}" keeps its state remotely as a production environment (${productionBecause(env)}), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`,
     );
   }
   if (b?.aws) check(typeof b.aws.bucket === "string" && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(b.aws.bucket), "backends.aws.bucket", `must be an S3 bucket name${got(b.aws.bucket)}`);
@@ -227,7 +251,31 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   return problems;
 }
 
-/** Alarms must reach a person: an e-mail or HTTPS subscription, or (outside staging and prod) an explicit opt-out. */
+/**
+ * The vault's lifecycle tiers: each cooler tier later than the one before, and archive only
+ * where the account's redundancy supports it (docs/configuration.md#lifecycle-tiers).
+ */
+function validateLifecycleTiers(az: EnvironmentConfig["azure"]): string[] {
+  const problems: string[] = [];
+  const { coolAfterDays: cool, coldAfterDays: cold, archiveAfterDays: archive, replicationType } = az;
+  if (cold !== undefined && !(intIn(cold, 0, 99999) && cold > cool)) {
+    problems.push(`azure.coldAfterDays must be an integer greater than coolAfterDays (${cool})${got(cold)}`);
+  }
+  if (archive === undefined) return problems;
+  const after = cold === undefined ? `coolAfterDays (${cool})` : `coolAfterDays (${cool}) and coldAfterDays (${cold})`;
+  if (!(intIn(archive, 0, 99999) && archive > cool && (cold === undefined || archive > cold))) {
+    problems.push(`azure.archiveAfterDays must be an integer greater than ${after}${got(archive)}`);
+  }
+  if ((AZURE_REPLICATION_TYPES as readonly string[]).includes(replicationType) && !(ARCHIVE_TIER_REPLICATION_TYPES as readonly string[]).includes(replicationType)) {
+    const instead = cold === undefined ? `set azure.coldAfterDays: ${archive} instead` : "remove it and keep azure.coldAfterDays";
+    problems.push(
+      `azure.archiveAfterDays cannot be used with azure.replicationType "${replicationType}": Azure supports the archive tier only on ${ARCHIVE_TIER_REPLICATION_TYPES.join(", ")} accounts, so the rule would never archive; ${instead} (the cold tier supports every redundancy), or choose replication ${ARCHIVE_TIER_REPLICATION_TYPES.join(", ")}${got(archive)}`,
+    );
+  }
+  return problems;
+}
+
+/** Alarms must reach a person: an e-mail or HTTPS subscription, or (outside production) an explicit opt-out. */
 function validateAlarmSubscriptions(env: EnvironmentConfig): string[] {
   const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
   const problems: string[] = [];
@@ -237,14 +285,16 @@ function validateAlarmSubscriptions(env: EnvironmentConfig): string[] {
   const optOut = aws.alarmSubscriptionOptOut;
   if (optOut !== undefined && typeof optOut !== "boolean") problems.push(`aws.alarmSubscriptionOptOut must be true or false${got(optOut)}`);
   const subscribed = aws.alarmEmail !== undefined || aws.alarmHttpsEndpoint !== undefined;
-  const mustSubscribe = (ALARM_SUBSCRIPTION_REQUIRED as readonly string[]).includes(env.name);
+  const mustSubscribe = isProduction(env);
   if (optOut === true && mustSubscribe) {
-    problems.push(`aws.alarmSubscriptionOptOut cannot be true for ${env.name}: its alarms must reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`);
+    problems.push(
+      `aws.alarmSubscriptionOptOut cannot be true for ${env.name}: a production environment (${productionBecause(env)}) must have alarms that reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`,
+    );
   } else if (optOut === true && subscribed) {
     problems.push("aws.alarmSubscriptionOptOut is true but a subscription is configured: remove one of them");
   } else if (optOut !== true && !subscribed) {
     problems.push(
-      `needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint${mustSubscribe ? "" : " (or, outside staging and prod, aws.alarmSubscriptionOptOut: true)"}`,
+      `needs an alarm subscription, or alarms reach no one: set aws.alarmEmail or aws.alarmHttpsEndpoint${mustSubscribe ? "" : " (or, outside production environments, aws.alarmSubscriptionOptOut: true)"}`,
     );
   }
   return problems;
@@ -281,6 +331,28 @@ export function deriveNames(env: EnvironmentConfig): DerivedNames {
     awsPrefix: `gcv-${env.name}`,
     vaultWriterAuth: env.azure.writerAuth ?? "federated",
   };
+}
+
+/**
+ * Entra ID compares a federated credential's issuer with the `iss` claim of each presented
+ * token as a string, so the configured value must be character for character the
+ * IssuerIdentifier AWS returns (`https://<id>.tokens.sts.global.api.aws`: a bare origin).
+ * A trailing slash, a path, a port or surrounding whitespace would make every token exchange
+ * fail with AADSTS700211/70021 ("No matching federated identity record found").
+ * Sources: docs/security.md#the-issuer-must-match-exactly.
+ */
+const EXACT_ISSUER_RULE =
+  "must be exactly the IssuerIdentifier that `aws iam get-outbound-web-identity-federation-info` returns, https://<host> with no path, trailing slash, port or surrounding spaces: Entra ID compares it with the iss claim of every AWS token character for character, so any difference refuses every vault write";
+
+/** `https://<host>` and nothing else (no userinfo, port, path, trailing slash, query, fragment or whitespace). */
+function isExactIssuer(value: string): boolean {
+  return /^https:\/\/[^\s/?#@:]+$/.test(value);
+}
+
+/** `; use "<value>"` when trimming spaces and trailing slashes is all the value needs. */
+function issuerFix(value: string): string {
+  const fixed = value.trim().replace(/\/+$/, "");
+  return isExactIssuer(fixed) ? `; use ${JSON.stringify(fixed)}` : "";
 }
 
 /** An https URL with a host and no credentials, query or fragment (an OIDC issuer). */

@@ -99,6 +99,7 @@ export class AzureStack extends TerraformStack {
       immutabilityDays: az.immutabilityDays,
       immutabilityLocked: az.immutabilityLocked,
       coolAfterDays: az.coolAfterDays,
+      coldAfterDays: az.coldAfterDays,
       archiveAfterDays: az.archiveAfterDays,
     });
     if (federated) {

@@ -13,14 +13,21 @@ export interface VaultContainerProps {
   readonly immutabilityLocked: boolean;
   /** Days after creation before blobs move to the cool tier. */
   readonly coolAfterDays: number;
-  /** Days after creation before blobs move to the archive tier. */
-  readonly archiveAfterDays: number;
+  /** Days after creation before blobs move to the cold tier (any redundancy). @default no cold tier */
+  readonly coldAfterDays?: number;
+  /**
+   * Days after creation before blobs move to the archive tier. Only LRS, GRS and RAGRS
+   * accounts support archive (config validation refuses it for the others). @default no archive tier
+   */
+  readonly archiveAfterDays?: number;
 }
 
 /**
  * The private vault container with a time-based immutability policy: blobs can
  * be created but neither overwritten nor deleted until the period ends. The
- * lifecycle policy only moves blobs to cheaper tiers; it never deletes.
+ * lifecycle policy only moves blobs to cheaper tiers (cool, then cold and/or
+ * archive); it never deletes. Azure allows changing the tier of a blob under
+ * time-based retention, so tiering and WORM do not conflict.
  */
 export class VaultContainer extends Construct {
   public readonly container: StorageContainer;
@@ -51,12 +58,15 @@ export class VaultContainer extends Construct {
           enabled: true,
           filters: { blobTypes: ["blockBlob"], prefixMatch: [`${props.containerName}/`] },
           actions: {
+            // Left out, an attribute stays at the provider's "not set" (-1): no such action.
             baseBlob: {
               tierToCoolAfterDaysSinceCreationGreaterThan: props.coolAfterDays,
+              tierToColdAfterDaysSinceCreationGreaterThan: props.coldAfterDays,
               tierToArchiveAfterDaysSinceCreationGreaterThan: props.archiveAfterDays,
             },
             version: {
               changeTierToCoolAfterDaysSinceCreation: props.coolAfterDays,
+              tierToColdAfterDaysSinceCreationGreaterThan: props.coldAfterDays,
               changeTierToArchiveAfterDaysSinceCreation: props.archiveAfterDays,
             },
           },

@@ -4,8 +4,8 @@ import path from "node:path";
 import { applyDefaults } from "../../config/defaults";
 import { sampleEnvironments } from "../../config/environments";
 import { deepMerge, loadEnvironments } from "../../config/load";
-import type { DeepPartial, EnvironmentConfig } from "../../config/types";
-import { ConfigError, deriveNames, validateEnvironment } from "../../config/validate";
+import type { DeepPartial, EnvironmentConfig, EnvironmentInput } from "../../config/types";
+import { ConfigError, deriveNames, isProduction, validateEnvironment } from "../../config/validate";
 
 const dev = applyDefaults(sampleEnvironments.find((e) => e.name === "dev")!);
 const prod = applyDefaults(sampleEnvironments.find((e) => e.name === "prod")!);
@@ -77,6 +77,41 @@ describe("invalid configuration names the environment and the field", () => {
   test("the writer mode can come from GCV_<ENV>_AZURE_WRITER_AUTH, and a bad one is refused", () => {
     expect(loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "sas" } }).find((e) => e.name === "dev")!.azure.writerAuth).toBe("sas");
     expect(() => loadEnvironments({ env: { GCV_DEV_AZURE_WRITER_AUTH: "keys" } })).toThrow(/environment "dev": azure\.writerAuth must be one of federated, sas \(got "keys"\)/);
+  });
+
+  describe("the issuer must be exactly what AWS returns: Entra compares it with each token's iss as a string", () => {
+    const issuer = dev.aws.outboundIdentityIssuer!;
+    const rule = /aws\.outboundIdentityIssuer must be exactly the IssuerIdentifier .*no path, trailing slash, port or surrounding spaces: Entra ID compares it with the iss claim/;
+
+    test.each([
+      ["a trailing slash", `${issuer}/`],
+      ["two trailing slashes", `${issuer}//`],
+      ["a leading space", ` ${issuer}`],
+      ["a trailing newline (a pasted variable)", `${issuer}\n`],
+    ])("%s is refused, with the exact value to use", (_label, value) => {
+      const problems = problemsWith(dev, { aws: { outboundIdentityIssuer: value } });
+      expect(problems).toEqual([expect.stringMatching(rule)]);
+      expect(problems[0]).toContain(`; use ${JSON.stringify(issuer)} (got ${JSON.stringify(value)})`);
+    });
+
+    test.each([
+      ["a path", `${issuer}/oidc`],
+      ["an explicit port", issuer.replace(".aws", ".aws:443")],
+    ])("%s is refused", (_label, value) => {
+      const problems = problemsWith(dev, { aws: { outboundIdentityIssuer: value } });
+      expect(problems).toEqual([expect.stringMatching(rule)]);
+      expect(problems[0]).not.toContain("; use ");
+    });
+
+    test("the form AWS returns is accepted", () => {
+      expect(problemsWith(dev, { aws: { outboundIdentityIssuer: issuer } })).toEqual([]);
+    });
+
+    test("a trailing slash from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER fails the load", () => {
+      expect(() => loadEnvironments({ env: { GCV_PROD_AWS_OUTBOUND_IDENTITY_ISSUER: `${prod.aws.outboundIdentityIssuer}/` } })).toThrow(
+        /environment "prod": aws\.outboundIdentityIssuer must be exactly the IssuerIdentifier/,
+      );
+    });
   });
 
   test("the issuer can come from GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER", () => {
@@ -224,7 +259,7 @@ describe("alarm subscriptions and operational thresholds", () => {
 
   test("any other environment needs a subscription or an explicit opt-out", () => {
     const qa = withoutSubscription({ ...dev, name: "qa" });
-    expect(validateEnvironment(qa).join("\n")).toMatch(/environment "qa": needs an alarm subscription.*or, outside staging and prod, aws\.alarmSubscriptionOptOut: true/);
+    expect(validateEnvironment(qa).join("\n")).toMatch(/environment "qa": needs an alarm subscription.*or, outside production environments, aws\.alarmSubscriptionOptOut: true/);
     expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmSubscriptionOptOut: true } })).toEqual([]);
     expect(validateEnvironment({ ...qa, aws: { ...qa.aws, alarmHttpsEndpoint: "https://hooks.example.com/sns" } })).toEqual([]);
   });
@@ -252,5 +287,114 @@ describe("alarm subscriptions and operational thresholds", () => {
   test("GCV_<ENV>_ALARM_HTTPS_ENDPOINT sets the HTTPS subscription", () => {
     const [env] = loadEnvironments({ env: { GCV_ENVIRONMENTS: "staging", GCV_STAGING_ALARM_HTTPS_ENDPOINT: "https://hooks.example.com/x" } });
     expect(env!.aws.alarmHttpsEndpoint).toBe("https://hooks.example.com/x");
+  });
+});
+
+describe("production environments: one rule decides every production requirement", () => {
+  const devInput = sampleEnvironments.find((e) => e.name === "dev")!;
+  /** A complete new environment from the dev sample: local state and alarms opted out, as dev has them. */
+  const newEnvironment = (name: string, production?: boolean): EnvironmentInput => ({
+    ...devInput,
+    name,
+    ...(production === undefined ? {} : { production }),
+    azure: { ...devInput.azure, storageAccountName: `gcvault${name}` },
+    genesys: { ...devInput.genesys, eventSourceSuffix: `vault-${name}` },
+  });
+  /** The problems loading `env` the way synth does (config file, context or code). */
+  const loadProblems = (env: EnvironmentInput): readonly string[] => {
+    try {
+      loadEnvironments({ env: {}, base: [env], onWarning: () => undefined });
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+  const remoteState = (name: string, because: string) =>
+    `environment "${name}": backends.aws and backends.azure must be set: "${name}" keeps its state remotely as a production environment (${because}), because state holds the storage account keys, the vault SAS and every resource id, and local state is lost with the machine and unlocked between people; see docs/operations.md#state`;
+  const alarms = (name: string, because: string) =>
+    `environment "${name}": aws.alarmSubscriptionOptOut cannot be true for ${name}: a production environment (${because}) must have alarms that reach someone; set aws.alarmEmail or aws.alarmHttpsEndpoint`;
+
+  test("prodeu without the field gets every production requirement: remote state and alarms that reach someone", () => {
+    expect(isProduction(newEnvironment("prodeu"))).toBe(true);
+    expect(loadProblems(newEnvironment("prodeu"))).toEqual([alarms("prodeu", "its name starts with prod or stag"), remoteState("prodeu", "its name starts with prod or stag")]);
+  });
+
+  test("so does any name starting with stag", () => {
+    expect(loadProblems(newEnvironment("stagingeu"))).toEqual([alarms("stagingeu", "its name starts with prod or stag"), remoteState("stagingeu", "its name starts with prod or stag")]);
+  });
+
+  test("production: true makes any name production", () => {
+    expect(loadProblems(newEnvironment("live", true))).toEqual([alarms("live", "production: true"), remoteState("live", "production: true")]);
+  });
+
+  test("production: false on a name starting with prod is refused, and the requirements still apply", () => {
+    const env = newEnvironment("prodeu", false);
+    expect(isProduction(env)).toBe(true);
+    expect(loadProblems(env)).toEqual([
+      'environment "prodeu": production cannot be false for "prodeu": a name starting with prod or stag is in every resource name and reads as production to everyone, so it gets every production requirement; remove the field, or give a non-production environment another name',
+      alarms("prodeu", "its name starts with prod or stag"),
+      remoteState("prodeu", "its name starts with prod or stag"),
+    ]);
+  });
+
+  test("other names are not production unless they say so; production: false there is the default, stated", () => {
+    expect(loadProblems(newEnvironment("qa"))).toEqual([]);
+    expect(loadProblems(newEnvironment("qa", false))).toEqual([]);
+    expect(isProduction(newEnvironment("qa"))).toBe(false);
+  });
+
+  test("the field must be a boolean", () => {
+    expect(loadProblems({ ...newEnvironment("qa"), production: "yes" as never })).toEqual(['environment "qa": production must be true or false (got "yes")']);
+  });
+
+  test("the samples: dev is not production, staging and prod are", () => {
+    expect(sampleEnvironments.map((e) => [e.name, isProduction(e)])).toEqual([["dev", false], ["staging", true], ["prod", true]]);
+  });
+});
+
+describe("lifecycle tiers follow the account's redundancy (Azure has no archive tier on ZRS, GZRS or RA-GZRS)", () => {
+  const staging = applyDefaults(sampleEnvironments.find((e) => e.name === "staging")!);
+  const withTiers = (env: EnvironmentConfig, azure: Partial<EnvironmentConfig["azure"]>): EnvironmentConfig => ({ ...env, azure: { ...env.azure, ...azure } });
+  const refusal = (name: string, redundancy: string, days: number, instead: string) =>
+    `environment "${name}": azure.archiveAfterDays cannot be used with azure.replicationType "${redundancy}": Azure supports the archive tier only on LRS, GRS, RAGRS accounts, so the rule would never archive; ${instead} (the cold tier supports every redundancy), or choose replication LRS, GRS, RAGRS (got ${days})`;
+
+  test.each(["ZRS", "GZRS", "RAGZRS"] as const)("archive on %s is refused, naming the environment, the key, the redundancy and the cold tier instead", (redundancy) => {
+    expect(validateEnvironment(withTiers(dev, { replicationType: redundancy }))).toEqual([refusal("dev", redundancy, 90, "set azure.coldAfterDays: 90 instead")]);
+  });
+
+  test("the tiers staging and prod shipped with (archive on ZRS and RAGZRS) are refused", () => {
+    expect(validateEnvironment(withTiers(staging, { coldAfterDays: undefined, archiveAfterDays: 90 }))).toEqual([refusal("staging", "ZRS", 90, "set azure.coldAfterDays: 90 instead")]);
+    expect(validateEnvironment(withTiers(prod, { coldAfterDays: undefined, archiveAfterDays: 180 }))).toEqual([refusal("prod", "RAGZRS", 180, "set azure.coldAfterDays: 180 instead")]);
+  });
+
+  test("archive added over a cold tier on ZRS is refused from a config file too", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "gcv-cfg-")), "envs.json");
+    writeFileSync(file, JSON.stringify({ staging: { azure: { archiveAfterDays: 120 } } }));
+    expect(() => loadEnvironments({ env: { GCV_CONFIG_FILE: file } })).toThrow(refusal("staging", "ZRS", 120, "remove it and keep azure.coldAfterDays"));
+  });
+
+  test.each(["LRS", "GRS", "RAGRS"] as const)("archive on %s is accepted", (redundancy) => {
+    expect(validateEnvironment(withTiers(dev, { replicationType: redundancy }))).toEqual([]);
+  });
+
+  test.each(["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] as const)("cold on %s is accepted", (redundancy) => {
+    expect(validateEnvironment(withTiers(dev, { replicationType: redundancy, coldAfterDays: 60, archiveAfterDays: undefined }))).toEqual([]);
+  });
+
+  test("cool, cold and archive on LRS, each later than the one before", () => {
+    expect(validateEnvironment(withTiers(dev, { coolAfterDays: 30, coldAfterDays: 90, archiveAfterDays: 180 }))).toEqual([]);
+    expect(validateEnvironment(withTiers(dev, { coolAfterDays: 30, coldAfterDays: 30 }))).toEqual(['environment "dev": azure.coldAfterDays must be an integer greater than coolAfterDays (30) (got 30)']);
+    expect(validateEnvironment(withTiers(dev, { coolAfterDays: 30, coldAfterDays: 120, archiveAfterDays: 90 }))).toEqual([
+      'environment "dev": azure.archiveAfterDays must be an integer greater than coolAfterDays (30) and coldAfterDays (120) (got 90)',
+    ]);
+  });
+
+  test("the samples: dev archives (LRS), staging and prod go cold (ZRS, RAGZRS)", () => {
+    expect([dev, staging, prod].map((e) => [e.name, e.azure.replicationType, e.azure.coldAfterDays, e.azure.archiveAfterDays])).toEqual([
+      ["dev", "LRS", undefined, 90],
+      ["staging", "ZRS", 90, undefined],
+      ["prod", "RAGZRS", 180, undefined],
+    ]);
   });
 });

@@ -59,15 +59,30 @@ describe("vault container", () => {
     expect(onlyResource(prod, "azurerm_storage_container_immutability_policy")).toMatchObject({ immutability_period_in_days: 2555, locked: true });
   });
 
-  test("lifecycle tiers to cool and archive and never deletes", () => {
-    const policy = onlyResource(prod, "azurerm_storage_management_policy");
-    const text = JSON.stringify(policy);
-    expect(text).not.toMatch(/delete/i);
-    expect(policy.rule[0].actions.base_blob).toEqual({
-      tier_to_cool_after_days_since_creation_greater_than: 30,
-      tier_to_archive_after_days_since_creation_greater_than: 180,
-    });
-    expect(policy.rule[0].filters.prefix_match).toEqual(["vault/"]);
+  test("lifecycle never deletes and only tiers the vault container", () => {
+    for (const stack of [dev, prod]) {
+      const policy = onlyResource(stack, "azurerm_storage_management_policy");
+      expect(JSON.stringify(policy)).not.toMatch(/delete/i);
+      expect(policy.rule[0].filters.prefix_match).toEqual(["vault/"]);
+    }
+  });
+
+  test.each([
+    [
+      "prod (RAGZRS, which has no archive tier) tiers to cool and then cold",
+      prod,
+      { tier_to_cool_after_days_since_creation_greater_than: 30, tier_to_cold_after_days_since_creation_greater_than: 180 },
+      { change_tier_to_cool_after_days_since_creation: 30, tier_to_cold_after_days_since_creation_greater_than: 180 },
+    ],
+    [
+      "dev (LRS) tiers to cool and then archive",
+      dev,
+      { tier_to_cool_after_days_since_creation_greater_than: 30, tier_to_archive_after_days_since_creation_greater_than: 90 },
+      { change_tier_to_cool_after_days_since_creation: 30, change_tier_to_archive_after_days_since_creation: 90 },
+    ],
+  ])("%s, blobs and previous versions alike", (_label, stack, baseBlob, version) => {
+    const { actions } = onlyResource(stack, "azurerm_storage_management_policy").rule[0];
+    expect(actions).toEqual({ base_blob: baseBlob, version });
   });
 });
 
