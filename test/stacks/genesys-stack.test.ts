@@ -56,12 +56,19 @@ describe("<env>-genesys: one least-privilege role and OAuth client per pipeline"
   test("each client is client-credentials, uses only its own role, and keeps no secret in state", () => {
     for (const [, client] of Object.entries(resourcesOf(genesys, "genesyscloud_oauth_client")) as [string, any][]) {
       const [roleId] = roleOf(client.name.replace("gcv-dev-", ""));
-      expect(client).toMatchObject({ authorized_grant_type: "CLIENT-CREDENTIALS", expose_client_secret: false, state: "active", access_token_validity_seconds: 86400 });
+      expect(client).toMatchObject({ authorized_grant_type: "CLIENT-CREDENTIALS", expose_client_secret: false, state: "active" });
       expect(client.roles).toEqual([{ role_id: `\${genesyscloud_auth_role.${roleId}.id}` }]);
       expect(client).not.toHaveProperty("client_secret");
       expect(client).not.toHaveProperty("directory_client_secret");
     }
     expect(JSON.stringify(genesys.output)).not.toMatch(/client_secret/);
+  });
+
+  test("tokens live one hour by default, not Genesys' 24 h; the lifetime is configurable", () => {
+    const lifetimes = (g: TfJson) => Object.values(resourcesOf(g, "genesyscloud_oauth_client")).map((c: any) => c.access_token_validity_seconds);
+    expect(lifetimes(genesys)).toEqual([3600, 3600, 3600]);
+    const env = sampleEnv("dev", { genesysStack: { accessTokenValiditySeconds: 900 } } as any);
+    expect(lifetimes(synthEnvironments([env]).stacks["dev-genesys"])).toEqual([900, 900, 900]);
   });
 
   test("the transcript vault role can only view recordings and, for the reconciler, conversation details; config sync's only manage utilization (its sample targets)", () => {
@@ -158,7 +165,7 @@ describe("<env>-genesys-actions: the webhook data action", () => {
         topic_name: "v2.detail.events.conversation.{id}.acd.start",
         enabled: true,
         target: [{ id: "7b2e4c1d-9a3f-4e5b-8c6d-1f2a3b4c5d6e", type: "Workflow" }],
-        match_criteria: [{ json_path: "mediaType", operator: "Equal", value: "MESSAGE" }],
+        match_criteria: '[{"jsonPath":"mediaType","operator":"Equal","value":"MESSAGE"}]',
         event_ttl_seconds: 60,
       }),
     ]);
