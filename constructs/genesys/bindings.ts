@@ -230,7 +230,7 @@ export interface ProcessAutomationTriggerArgs {
   /** Up to 512 characters. */
   readonly description?: string;
 }
-/** `genesyscloud_processautomation_trigger` (a beta resource in the provider). */
+/** `genesyscloud_processautomation_trigger` */
 export class GenesysProcessAutomationTrigger extends GenesysResource<ProcessAutomationTriggerArgs> {
   constructor(scope: Construct, id: string, args: ProcessAutomationTriggerArgs) {
     super(scope, id, "genesyscloud_processautomation_trigger", args);
