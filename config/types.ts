@@ -175,8 +175,12 @@ export interface WebhookTriggerConfig {
    * string as JSON). Each becomes an item of the trigger's `matchCriteria`.
    */
   readonly matchCriteria: readonly { readonly jsonPath: string; readonly operator: string; readonly value?: string; readonly values?: readonly string[] }[];
-  /** Older events do not fire the trigger (>= 10). @default the provider's default */
+  /** Older events do not fire the trigger (>= 10); not with `delayBySeconds`. @default the provider's default */
   readonly eventTtlSeconds?: number;
+  /** Start the workflow this long after a matching event (60-900); not with `eventTtlSeconds`. @default no delay */
+  readonly delayBySeconds?: number;
+  /** How the event reaches the workflow. @default Genesys' own (`TopLevelPrimitives` until Genesys enables the choice) */
+  readonly dataFormat?: "Json" | "TopLevelPrimitives";
 }
 
 /** The Genesys side as code (`<env>-genesys` and `<env>-genesys-actions`); off: the manual setup in docs/pipelines.md. */

@@ -425,6 +425,9 @@ function validateGenesysStack(env: EnvironmentConfig, label: string): string[] {
       `must be a list of at least one { jsonPath, operator, value? or values? } with string values (the provider cannot create a trigger without criteria)${got(t.matchCriteria)}`,
     );
     if (t.eventTtlSeconds !== undefined) check(intIn(t.eventTtlSeconds, 10, 86_400 * 4), "genesysStack.webhookTrigger.eventTtlSeconds", `must be an integer of at least 10 (the provider's minimum) and at most 345600${got(t.eventTtlSeconds)}`);
+    if (t.delayBySeconds !== undefined) check(intIn(t.delayBySeconds, 60, 900), "genesysStack.webhookTrigger.delayBySeconds", `must be an integer from 60 to 900 (the provider's range)${got(t.delayBySeconds)}`);
+    check(t.delayBySeconds === undefined || t.eventTtlSeconds === undefined, "genesysStack.webhookTrigger", "takes eventTtlSeconds or delayBySeconds, not both (the provider refuses both)");
+    check(t.dataFormat === undefined || t.dataFormat === "Json" || t.dataFormat === "TopLevelPrimitives", "genesysStack.webhookTrigger.dataFormat", `must be Json or TopLevelPrimitives${got(t.dataFormat)}`);
     check(g.enabled !== true || (env.pipelines?.webhook?.actions?.length ?? 0) > 0, "genesysStack.webhookTrigger", "needs webhook actions: without pipelines.webhook.actions there is no receiver for its workflow to call");
   }
   if (g.enabled === true) {

@@ -192,9 +192,10 @@ export class GenesysActionsStack extends TerraformStack {
         description: `Starts the workflow that calls the ${prefix} webhook data action (managed by cdktf)`,
         topic_name: t.topicName,
         enabled: true,
-        target: [{ id: t.workflowId, type: "Workflow" }],
+        target: [{ id: t.workflowId, type: "Workflow", workflow_target_settings: t.dataFormat ? [{ data_format: t.dataFormat }] : undefined }],
         match_criteria: matchCriteriaJson(t.matchCriteria),
         event_ttl_seconds: t.eventTtlSeconds,
+        delay_by_seconds: t.delayBySeconds,
       });
     }
     new TerraformOutput(this, "webhook_action_id", { value: this.action.genesysId });

@@ -181,6 +181,9 @@ describe("genesysStack (the Genesys side as code)", () => {
     ["a trigger workflow id that is not a UUID", { genesysStack: { webhookTrigger: { ...trigger, workflowId: "my-flow" } } }, /genesysStack\.webhookTrigger\.workflowId must be the id \(a UUID\)/],
     ["a trigger topic that is not a topic", { genesysStack: { webhookTrigger: { ...trigger, topicName: "customer end" } } }, /genesysStack\.webhookTrigger\.topicName must be a Genesys topic/],
     ["a trigger TTL under the provider minimum", { genesysStack: { webhookTrigger: { ...trigger, eventTtlSeconds: 5 } } }, /genesysStack\.webhookTrigger\.eventTtlSeconds must be an integer of at least 10/],
+    ["a trigger delay outside the provider's 60-900", { genesysStack: { webhookTrigger: { ...trigger, eventTtlSeconds: undefined, delayBySeconds: 30 } } }, /genesysStack\.webhookTrigger\.delayBySeconds must be an integer from 60 to 900/],
+    ["a trigger with both a TTL and a delay", { genesysStack: { webhookTrigger: { ...trigger, delayBySeconds: 120 } } }, /genesysStack\.webhookTrigger takes eventTtlSeconds or delayBySeconds, not both/],
+    ["a trigger data format the provider does not know", { genesysStack: { webhookTrigger: { ...trigger, dataFormat: "Xml" as never } } }, /genesysStack\.webhookTrigger\.dataFormat must be Json or TopLevelPrimitives/],
     ["a trigger without webhook actions", { pipelines: { webhook: { actions: [] } } }, /genesysStack\.webhookTrigger needs webhook actions/],
     ["a trigger without match criteria (the provider cannot create one)", { genesysStack: { webhookTrigger: { ...trigger, matchCriteria: [] } } }, /genesysStack\.webhookTrigger\.matchCriteria must be a list of at least one/],
     [

@@ -5,6 +5,7 @@ import { eventBridgeTopics } from "../../constructs/genesys/pipeline-clients";
 import type { EnvironmentConfig } from "../../config/types";
 import { addEnvironment } from "../../stacks/environment";
 import { QUEUE_FIELD_RULE } from "../support/sync-events";
+import { checkStackAgainstSchema } from "../support/genesys-schema";
 import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../support/synth-app";
 
 const dev = sampleEnv("dev");
@@ -170,6 +171,16 @@ describe("<env>-genesys-actions: the webhook data action", () => {
       }),
     ]);
     expect(resourcesOf(synthEnvironments([withoutTrigger(dev)]).stacks["dev-genesys-actions"], "genesyscloud_processautomation_trigger")).toEqual({});
+  });
+
+  test("a delayed trigger with a data format writes delay_by_seconds and the target's workflow_target_settings, and no TTL", () => {
+    const trigger = { ...dev.genesysStack.webhookTrigger!, eventTtlSeconds: undefined, delayBySeconds: 120, dataFormat: "Json" as const };
+    const s = synthEnvironments([{ ...dev, genesysStack: { ...dev.genesysStack, webhookTrigger: trigger } }]).stacks["dev-genesys-actions"];
+    const t = Object.values(resourcesOf(s, "genesyscloud_processautomation_trigger"))[0] as any;
+    expect(t.delay_by_seconds).toBe(120);
+    expect(t).not.toHaveProperty("event_ttl_seconds");
+    expect(t.target).toEqual([{ id: trigger.workflowId, type: "Workflow", workflow_target_settings: [{ data_format: "Json" }] }]);
+    expect(checkStackAgainstSchema(s)).toEqual([]);
   });
 });
 
