@@ -78,8 +78,9 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
 /** The Genesys side stays manual unless an environment opts in. */
 export const GENESYS_STACK_DEFAULTS: GenesysStackConfig = {
   enabled: false,
-  // Genesys' own default lifetime (24 h).
-  accessTokenValiditySeconds: 86_400,
+  // One hour, not Genesys' 24 h default: a leaked token is useful for less time, and the
+  // functions fetch a new token when theirs expires (functions/shared/genesys-client.ts).
+  accessTokenValiditySeconds: 3_600,
 };
 
 /** Operational settings used where an environment leaves them out. */

@@ -128,7 +128,7 @@ export const ENVIRONMENT_SPEC = {
       description: "The Genesys side as code (<env>-genesys, <env>-genesys-actions); off by default",
       properties: {
         enabled: bool("Manage the EventBridge integration, per-pipeline roles and OAuth clients and the webhook data action"),
-        accessTokenValiditySeconds: int("Lifetime of the pipelines' access tokens (300-172800)"),
+        accessTokenValiditySeconds: int("Lifetime of the pipelines' access tokens (300-172800; default 3600)"),
         additionalPermissions: {
           type: "object",
           description: "Extra domain:entity:action permissions per pipeline role",
@@ -144,8 +144,10 @@ export const ENVIRONMENT_SPEC = {
           properties: {
             workflowId: str("Id (a UUID) of the Architect workflow the trigger starts"),
             topicName: str("Topic that fires the trigger, with {id} placeholders"),
-            matchCriteria: { type: "array", description: "Conditions on the event (all must hold)", items: { type: "object", description: "{ jsonPath, operator, value? / values? }", checkedBy: "validateGenesysStack" } },
-            eventTtlSeconds: int("Older events do not fire the trigger (>= 10)"),
+            matchCriteria: { type: "array", description: "Conditions on the event (all must hold; at least one)", items: { type: "object", description: "{ jsonPath, operator, value? / values? }", checkedBy: "validateGenesysStack" } },
+            eventTtlSeconds: int("Older events do not fire the trigger (>= 10); not with delayBySeconds"),
+            delayBySeconds: int("Start the workflow this long after a matching event (60-900); not with eventTtlSeconds"),
+            dataFormat: str("How the event reaches the workflow", ["Json", "TopLevelPrimitives"]),
           },
         },
       },

@@ -186,10 +186,18 @@ export interface WebhookTriggerConfig {
   readonly workflowId: string;
   /** Topic that fires the trigger, with `{id}` placeholders, e.g. `v2.detail.events.conversation.{id}.customer.end`. */
   readonly topicName: string;
-  /** Conditions on the event (all must hold). @default none: every event of the topic */
-  readonly matchCriteria?: readonly { readonly jsonPath: string; readonly operator: string; readonly value?: string; readonly values?: readonly string[] }[];
-  /** Older events do not fire the trigger (>= 10). @default the provider's default */
+  /**
+   * Conditions on the event (all must hold), at least one: the provider
+   * cannot create a trigger without `match_criteria` (it parses the empty
+   * string as JSON). Each becomes an item of the trigger's `matchCriteria`.
+   */
+  readonly matchCriteria: readonly { readonly jsonPath: string; readonly operator: string; readonly value?: string; readonly values?: readonly string[] }[];
+  /** Older events do not fire the trigger (>= 10); not with `delayBySeconds`. @default the provider's default */
   readonly eventTtlSeconds?: number;
+  /** Start the workflow this long after a matching event (60-900); not with `eventTtlSeconds`. @default no delay */
+  readonly delayBySeconds?: number;
+  /** How the event reaches the workflow. @default Genesys' own (`TopLevelPrimitives` until Genesys enables the choice) */
+  readonly dataFormat?: "Json" | "TopLevelPrimitives";
 }
 
 /** The Genesys side as code (`<env>-genesys` and `<env>-genesys-actions`); off: the manual setup in docs/pipelines.md. */
@@ -202,7 +210,7 @@ export interface GenesysStackConfig {
    * update, whose permission the Genesys docs do not list. @default none
    */
   readonly additionalPermissions?: { readonly transcriptVault?: readonly string[]; readonly interaction?: readonly string[]; readonly configSync?: readonly string[] };
-  /** Lifetime of the pipelines' access tokens in seconds (300-172800). */
+  /** Lifetime of the pipelines' access tokens in seconds (300-172800). @default 3600 (the functions fetch a new token on 401) */
   readonly accessTokenValiditySeconds: number;
   /** Process Automation trigger for the webhook workflow. @default none */
   readonly webhookTrigger?: WebhookTriggerConfig;

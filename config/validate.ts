@@ -482,12 +482,24 @@ function validateGenesysStack(env: EnvironmentConfig, label: string): string[] {
     check(typeof t.workflowId === "string" && UUID.test(t.workflowId), "genesysStack.webhookTrigger.workflowId", `must be the id (a UUID) of the Architect workflow to start${got(t.workflowId)}`);
     check(typeof t.topicName === "string" && TOPIC.test(t.topicName), "genesysStack.webhookTrigger.topicName", `must be a Genesys topic such as v2.detail.events.conversation.{id}.customer.end${got(t.topicName)}`);
     check(
-      t.matchCriteria === undefined ||
-        (Array.isArray(t.matchCriteria) && t.matchCriteria.every((m) => typeof m?.jsonPath === "string" && m.jsonPath.length > 0 && typeof m.operator === "string" && m.operator.length > 0)),
+      Array.isArray(t.matchCriteria) &&
+        t.matchCriteria.length > 0 &&
+        t.matchCriteria.every(
+          (m) =>
+            typeof m?.jsonPath === "string" &&
+            m.jsonPath.length > 0 &&
+            typeof m.operator === "string" &&
+            m.operator.length > 0 &&
+            (m.value === undefined || typeof m.value === "string") &&
+            (m.values === undefined || (Array.isArray(m.values) && (m.values as unknown[]).every((v) => typeof v === "string"))),
+        ),
       "genesysStack.webhookTrigger.matchCriteria",
-      `must be a list of { jsonPath, operator, value? or values? }${got(t.matchCriteria)}`,
+      `must be a list of at least one { jsonPath, operator, value? or values? } with string values (the provider cannot create a trigger without criteria)${got(t.matchCriteria)}`,
     );
     if (t.eventTtlSeconds !== undefined) check(intIn(t.eventTtlSeconds, 10, 86_400 * 4), "genesysStack.webhookTrigger.eventTtlSeconds", `must be an integer of at least 10 (the provider's minimum) and at most 345600${got(t.eventTtlSeconds)}`);
+    if (t.delayBySeconds !== undefined) check(intIn(t.delayBySeconds, 60, 900), "genesysStack.webhookTrigger.delayBySeconds", `must be an integer from 60 to 900 (the provider's range)${got(t.delayBySeconds)}`);
+    check(t.delayBySeconds === undefined || t.eventTtlSeconds === undefined, "genesysStack.webhookTrigger", "takes eventTtlSeconds or delayBySeconds, not both (the provider refuses both)");
+    check(t.dataFormat === undefined || t.dataFormat === "Json" || t.dataFormat === "TopLevelPrimitives", "genesysStack.webhookTrigger.dataFormat", `must be Json or TopLevelPrimitives${got(t.dataFormat)}`);
     check(g.enabled !== true || (env.pipelines?.webhook?.actions?.length ?? 0) > 0, "genesysStack.webhookTrigger", "needs webhook actions: without pipelines.webhook.actions there is no receiver for its workflow to call");
   }
   if (g.enabled === true) {

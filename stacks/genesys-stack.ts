@@ -12,6 +12,7 @@ import {
   GenesysOAuthClient,
   GenesysProcessAutomationTrigger,
   GenesysProvider,
+  matchCriteriaJson,
 } from "../constructs/genesys/bindings";
 import {
   deployedClientPipelines,
@@ -188,11 +189,13 @@ export class GenesysActionsStack extends TerraformStack {
     if (t) {
       this.trigger = new GenesysProcessAutomationTrigger(this, "webhook-trigger", {
         name: `${prefix}-webhook`,
+        description: `Starts the workflow that calls the ${prefix} webhook data action (managed by cdktf)`,
         topic_name: t.topicName,
         enabled: true,
-        target: [{ id: t.workflowId, type: "Workflow" }],
-        match_criteria: t.matchCriteria?.map((m) => ({ json_path: m.jsonPath, operator: m.operator, value: m.value, values: m.values ? [...m.values] : undefined })),
+        target: [{ id: t.workflowId, type: "Workflow", workflow_target_settings: t.dataFormat ? [{ data_format: t.dataFormat }] : undefined }],
+        match_criteria: matchCriteriaJson(t.matchCriteria),
         event_ttl_seconds: t.eventTtlSeconds,
+        delay_by_seconds: t.delayBySeconds,
       });
     }
     new TerraformOutput(this, "webhook_action_id", { value: this.action.genesysId });

@@ -3,8 +3,9 @@
  * declares. No prebuilt `@cdktf/provider-genesyscloud` exists and the provider
  * binary cannot be fetched offline, so `cdktf get` cannot generate them here.
  *
- * Attribute names and nesting are exactly those of the provider docs
- * (snake_case, as in HCL), recorded in `genesyscloud-schema.json`; a test
+ * Attribute names, types and nesting are exactly those of the provider's Go
+ * schema at the pinned tag (snake_case, as in HCL), recorded in
+ * `genesyscloud-schema.json` by `scripts/genesys-provider-schema.ts`; a test
  * checks every synthesized attribute against that file. Nested blocks are
  * written as lists, which Terraform's JSON syntax accepts for every nesting mode.
  */
@@ -12,7 +13,7 @@ import { TerraformProvider, TerraformResource, type ITerraformDependable } from 
 import type { Construct } from "constructs";
 import schema from "./genesyscloud-schema.json";
 
-/** The provider version whose documentation the bindings follow; pinned exactly in `required_providers`. */
+/** The provider release whose source the schema file was generated from; pinned exactly in `required_providers`. */
 export const GENESYS_PROVIDER_VERSION: string = schema.provider.version;
 const METADATA = { providerName: "genesyscloud", providerVersion: GENESYS_PROVIDER_VERSION };
 
@@ -20,6 +21,12 @@ const METADATA = { providerName: "genesyscloud", providerVersion: GENESYS_PROVID
 function defined<T extends object>(o: T): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
+
+/**
+ * The provider's `aws_region` values and the Genesys domain each selects
+ * (`getRegionMap()` in the provider source at the pinned tag).
+ */
+export const GENESYS_PROVIDER_REGION_MAP: Readonly<Record<string, string>> = schema.provider.regions;
 
 export interface GenesysProviderConfig {
   /** AWS region of the org (the provider maps it to the API domain), e.g. `eu-west-1`. Credentials come from `GENESYSCLOUD_OAUTHCLIENT_ID`/`_SECRET`. */
@@ -70,7 +77,8 @@ export interface IntegrationConfigBlock {
 }
 export interface IntegrationArgs {
   readonly integration_type: string;
-  readonly intended_state?: "ENABLED" | "DISABLED" | "DELETED";
+  /** The provider accepts only these two (its default is `DISABLED`). */
+  readonly intended_state?: "ENABLED" | "DISABLED";
   readonly config?: IntegrationConfigBlock[];
 }
 /** `genesyscloud_integration` */
@@ -155,6 +163,15 @@ export interface IntegrationActionArgs {
     readonly translation_map?: Record<string, string>;
     readonly translation_map_defaults?: Record<string, string>;
   }[];
+  /** Function data actions only: the zip the provider uploads. */
+  readonly function_config?: {
+    readonly file_path: string;
+    readonly description?: string;
+    readonly handler?: string;
+    readonly runtime?: string;
+    readonly timeout_seconds?: number;
+    readonly zip_id?: string;
+  }[];
 }
 /** `genesyscloud_integration_action` */
 export class GenesysIntegrationAction extends GenesysResource<IntegrationActionArgs> {
@@ -163,21 +180,57 @@ export class GenesysIntegrationAction extends GenesysResource<IntegrationActionA
   }
 }
 
+/** One condition of a Process Automation trigger (the Genesys API's `matchCriteria` item). */
 export interface MatchCriterion {
-  readonly json_path: string;
+  readonly jsonPath: string;
   readonly operator: string;
   readonly value?: string;
-  readonly values?: string[];
+  readonly values?: readonly string[];
 }
+
+/** Go's `encoding/json` string escaping: JSON.stringify's, plus `<`, `>`, `&`, U+2028 and U+2029 as `\u` escapes. */
+function goJsonString(s: string): string {
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * `match_criteria` as the provider takes it: a JSON string (the attribute has
+ * been a string, not a block, since the provider changed it to allow complex
+ * criteria) of an array of `{jsonPath, operator, value | values}` objects.
+ * Written exactly as the provider writes it back after reading the trigger
+ * (Go `json.Marshal` of the API's array: keys sorted, no spaces), so the
+ * provider's post-apply consistency check and later plans see no difference.
+ */
+export function matchCriteriaJson(criteria: readonly MatchCriterion[]): string {
+  const item = (c: MatchCriterion) => {
+    const parts = [`"jsonPath":${goJsonString(c.jsonPath)}`, `"operator":${goJsonString(c.operator)}`];
+    if (c.value !== undefined) parts.push(`"value":${goJsonString(c.value)}`);
+    if (c.values !== undefined) parts.push(`"values":[${c.values.map(goJsonString).join(",")}]`);
+    return `{${parts.join(",")}}`;
+  };
+  return `[${criteria.map(item).join(",")}]`;
+}
+
 export interface ProcessAutomationTriggerArgs {
   readonly name: string;
   readonly topic_name: string;
   readonly enabled: boolean;
-  readonly target: { readonly id: string; readonly type: "Workflow" }[];
-  readonly match_criteria?: MatchCriterion[];
+  readonly target: {
+    readonly id: string;
+    readonly type: "Workflow";
+    /** How the event reaches the workflow; the provider notes Genesys uses `TopLevelPrimitives` until the feature is enabled. */
+    readonly workflow_target_settings?: { readonly data_format?: "Json" | "TopLevelPrimitives" }[];
+  }[];
+  /** A JSON string: build it with {@link matchCriteriaJson}. */
+  readonly match_criteria?: string;
+  /** 10 or more; exclusive with `delay_by_seconds`. */
   readonly event_ttl_seconds?: number;
+  /** 60 to 900; exclusive with `event_ttl_seconds`. */
+  readonly delay_by_seconds?: number;
+  /** Up to 512 characters. */
+  readonly description?: string;
 }
-/** `genesyscloud_processautomation_trigger` (a beta resource in the provider). */
+/** `genesyscloud_processautomation_trigger` */
 export class GenesysProcessAutomationTrigger extends GenesysResource<ProcessAutomationTriggerArgs> {
   constructor(scope: Construct, id: string, args: ProcessAutomationTriggerArgs) {
     super(scope, id, "genesyscloud_processautomation_trigger", args);

@@ -4,7 +4,8 @@
  * EventBridge integration must send: one definition, read by `<env>-aws`
  * (secrets, rules) and by `<env>-genesys` (roles, clients, event filter).
  */
-import type { EnvironmentConfig, GenesysRegionDomain } from "../../config/types";
+import { GENESYS_REGION_DOMAINS, type EnvironmentConfig, type GenesysRegionDomain } from "../../config/types";
+import schema from "./genesyscloud-schema.json";
 
 /** Pipelines whose functions call the Genesys API, each with its own OAuth client and secret. */
 export const GENESYS_CLIENT_PIPELINES = ["transcript-vault", "interaction", "config-sync"] as const;
@@ -89,24 +90,13 @@ export function eventBridgeTopics(env: EnvironmentConfig): string[] {
 }
 
 /**
- * The provider's `aws_region` for each Genesys region domain (its region map,
- * `getRegionMap()` in the provider source). Domains missing here cannot be
- * managed with this provider version; validation says so.
+ * The provider's `aws_region` for each Genesys region domain: the inverse of
+ * its region map (`getRegionMap()` in the provider source at the pinned tag,
+ * recorded in the schema file). Domains missing here cannot be managed with
+ * this provider version; validation says so.
  */
-export const GENESYS_PROVIDER_REGIONS: Partial<Record<GenesysRegionDomain, string>> = {
-  "mypurecloud.com": "us-east-1",
-  "use2.us-gov-pure.cloud": "us-east-2",
-  "usw2.pure.cloud": "us-west-2",
-  "mypurecloud.ie": "eu-west-1",
-  "euw2.pure.cloud": "eu-west-2",
-  "mypurecloud.com.au": "ap-southeast-2",
-  "mypurecloud.jp": "ap-northeast-1",
-  "mypurecloud.de": "eu-central-1",
-  "cac1.pure.cloud": "ca-central-1",
-  "apne2.pure.cloud": "ap-northeast-2",
-  "aps1.pure.cloud": "ap-south-1",
-  "sae1.pure.cloud": "sa-east-1",
-  "apne3.pure.cloud": "ap-northeast-3",
-  "euc2.pure.cloud": "eu-central-2",
-  "mec1.pure.cloud": "me-central-1",
-};
+export const GENESYS_PROVIDER_REGIONS: Partial<Record<GenesysRegionDomain, string>> = Object.fromEntries(
+  Object.entries(schema.provider.regions as Record<string, string>)
+    .filter(([, domain]) => (GENESYS_REGION_DOMAINS as readonly string[]).includes(domain))
+    .map(([region, domain]) => [domain, region]),
+);

@@ -49,6 +49,16 @@ describe("deploy workflow", () => {
     expect(apply.run).toMatch(/npm run synth\n[\s\S]*for stack in \$STACKS; do\n\s+npx cdktf deploy "\$stack" --skip-synth --auto-approve/);
   });
 
+  test("before any stack changes, an environment with Genesys stacks checks that the deploy client holds the pipeline roles", () => {
+    const apply = jobs.deploy!.steps.find((s) => s.run?.includes("cdktf deploy"))!;
+    const run = apply.run!;
+    const preflight = run.indexOf('npm run -s genesys:preflight -- --env "$GCV_ENVIRONMENTS"');
+    expect(preflight).toBeGreaterThan(run.indexOf("npm run synth"));
+    expect(preflight).toBeLessThan(run.indexOf("npx cdktf deploy"));
+    expect(run).toContain('if [[ " $STACKS " == *"-genesys "* ]]; then npm run -s genesys:preflight');
+    expect(apply.env).toMatchObject({ GCV_ENVIRONMENTS: "${{ matrix.environment }}", GENESYSCLOUD_OAUTHCLIENT_ID: expect.any(String), GENESYSCLOUD_OAUTHCLIENT_SECRET: expect.any(String) });
+  });
+
   test("each environment is a GitHub environment (required reviewers on prod) with its own concurrency group", () => {
     expect(jobs.deploy!.environment).toBe("${{ matrix.environment }}");
     expect(jobs.plan!.environment).toBe("${{ matrix.environment }}-plan");

@@ -198,7 +198,7 @@ describe("pipeline settings", () => {
 
 describe("genesysStack (the Genesys side as code)", () => {
   test("is off unless an environment opts in; the dev sample opts in", () => {
-    expect(prod.genesysStack).toEqual({ enabled: false, accessTokenValiditySeconds: 86400 });
+    expect(prod.genesysStack).toEqual({ enabled: false, accessTokenValiditySeconds: 3600 });
     expect(dev.genesysStack.enabled).toBe(true);
   });
 
@@ -216,8 +216,16 @@ describe("genesysStack (the Genesys side as code)", () => {
     ["a trigger workflow id that is not a UUID", { genesysStack: { webhookTrigger: { ...trigger, workflowId: "my-flow" } } }, /genesysStack\.webhookTrigger\.workflowId must be the id \(a UUID\)/],
     ["a trigger topic that is not a topic", { genesysStack: { webhookTrigger: { ...trigger, topicName: "customer end" } } }, /genesysStack\.webhookTrigger\.topicName must be a Genesys topic/],
     ["a trigger TTL under the provider minimum", { genesysStack: { webhookTrigger: { ...trigger, eventTtlSeconds: 5 } } }, /genesysStack\.webhookTrigger\.eventTtlSeconds must be an integer of at least 10/],
+    ["a trigger delay outside the provider's 60-900", { genesysStack: { webhookTrigger: { ...trigger, eventTtlSeconds: undefined, delayBySeconds: 30 } } }, /genesysStack\.webhookTrigger\.delayBySeconds must be an integer from 60 to 900/],
+    ["a trigger with both a TTL and a delay", { genesysStack: { webhookTrigger: { ...trigger, delayBySeconds: 120 } } }, /genesysStack\.webhookTrigger takes eventTtlSeconds or delayBySeconds, not both/],
+    ["a trigger data format the provider does not know", { genesysStack: { webhookTrigger: { ...trigger, dataFormat: "Xml" as never } } }, /genesysStack\.webhookTrigger\.dataFormat must be Json or TopLevelPrimitives/],
     ["a trigger without webhook actions", { pipelines: { webhook: { actions: [] } } }, /genesysStack\.webhookTrigger needs webhook actions/],
-    ["a region domain the provider cannot manage", { genesys: { regionDomain: "mxc1.pure.cloud" } }, /genesysStack\.enabled cannot be true for region domain mxc1\.pure\.cloud/],
+    ["a trigger without match criteria (the provider cannot create one)", { genesysStack: { webhookTrigger: { ...trigger, matchCriteria: [] } } }, /genesysStack\.webhookTrigger\.matchCriteria must be a list of at least one/],
+    [
+      "a trigger criterion whose value is not a string",
+      { genesysStack: { webhookTrigger: { ...trigger, matchCriteria: [{ jsonPath: "mediaType", operator: "Equal", value: 3 as never }] } } },
+      /genesysStack\.webhookTrigger\.matchCriteria must be a list of at least one \{ jsonPath, operator, value\? or values\? \} with string values/,
+    ],
   ];
   test.each(cases)("%s", (_label, override, message) => {
     expect(problemsWith(dev, override).join("\n")).toMatch(message);
@@ -229,8 +237,8 @@ describe("genesysStack (the Genesys side as code)", () => {
     expect(() => loadEnvironments({ env: { GCV_PROD_GENESYS_STACK_ENABLED: "yes" } })).toThrow('GCV_PROD_GENESYS_STACK_ENABLED must be true or false (got "yes")');
   });
 
-  test("a region domain the provider cannot manage is fine while the stack is off", () => {
-    expect(problemsWith(prod, { genesys: { regionDomain: "mxc1.pure.cloud" } })).toEqual([]);
+  test.each(["mxc1.pure.cloud", "apse1.pure.cloud"])("an org in %s can have its Genesys side as code (the provider maps the region)", (regionDomain) => {
+    expect(problemsWith(dev, { genesys: { regionDomain: regionDomain as never } })).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import { eventBridgeTopics } from "../../constructs/genesys/pipeline-clients";
 import type { EnvironmentConfig } from "../../config/types";
 import { addEnvironment } from "../../stacks/environment";
 import { QUEUE_FIELD_RULE } from "../support/sync-events";
+import { checkStackAgainstSchema } from "../support/genesys-schema";
 import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../support/synth-app";
 
 const dev = sampleEnv("dev");
@@ -56,12 +57,19 @@ describe("<env>-genesys: one least-privilege role and OAuth client per pipeline"
   test("each client is client-credentials, uses only its own role, and keeps no secret in state", () => {
     for (const [, client] of Object.entries(resourcesOf(genesys, "genesyscloud_oauth_client")) as [string, any][]) {
       const [roleId] = roleOf(client.name.replace("gcv-dev-", ""));
-      expect(client).toMatchObject({ authorized_grant_type: "CLIENT-CREDENTIALS", expose_client_secret: false, state: "active", access_token_validity_seconds: 86400 });
+      expect(client).toMatchObject({ authorized_grant_type: "CLIENT-CREDENTIALS", expose_client_secret: false, state: "active" });
       expect(client.roles).toEqual([{ role_id: `\${genesyscloud_auth_role.${roleId}.id}` }]);
       expect(client).not.toHaveProperty("client_secret");
       expect(client).not.toHaveProperty("directory_client_secret");
     }
     expect(JSON.stringify(genesys.output)).not.toMatch(/client_secret/);
+  });
+
+  test("tokens live one hour by default, not Genesys' 24 h; the lifetime is configurable", () => {
+    const lifetimes = (g: TfJson) => Object.values(resourcesOf(g, "genesyscloud_oauth_client")).map((c: any) => c.access_token_validity_seconds);
+    expect(lifetimes(genesys)).toEqual([3600, 3600, 3600]);
+    const env = sampleEnv("dev", { genesysStack: { accessTokenValiditySeconds: 900 } } as any);
+    expect(lifetimes(synthEnvironments([env]).stacks["dev-genesys"])).toEqual([900, 900, 900]);
   });
 
   test("the transcript vault role can only view recordings and, for the reconciler, conversation details; config sync's only manage utilization (its sample targets)", () => {
@@ -158,11 +166,21 @@ describe("<env>-genesys-actions: the webhook data action", () => {
         topic_name: "v2.detail.events.conversation.{id}.acd.start",
         enabled: true,
         target: [{ id: "7b2e4c1d-9a3f-4e5b-8c6d-1f2a3b4c5d6e", type: "Workflow" }],
-        match_criteria: [{ json_path: "mediaType", operator: "Equal", value: "MESSAGE" }],
+        match_criteria: '[{"jsonPath":"mediaType","operator":"Equal","value":"MESSAGE"}]',
         event_ttl_seconds: 60,
       }),
     ]);
     expect(resourcesOf(synthEnvironments([withoutTrigger(dev)]).stacks["dev-genesys-actions"], "genesyscloud_processautomation_trigger")).toEqual({});
+  });
+
+  test("a delayed trigger with a data format writes delay_by_seconds and the target's workflow_target_settings, and no TTL", () => {
+    const trigger = { ...dev.genesysStack.webhookTrigger!, eventTtlSeconds: undefined, delayBySeconds: 120, dataFormat: "Json" as const };
+    const s = synthEnvironments([{ ...dev, genesysStack: { ...dev.genesysStack, webhookTrigger: trigger } }]).stacks["dev-genesys-actions"];
+    const t = Object.values(resourcesOf(s, "genesyscloud_processautomation_trigger"))[0] as any;
+    expect(t.delay_by_seconds).toBe(120);
+    expect(t).not.toHaveProperty("event_ttl_seconds");
+    expect(t.target).toEqual([{ id: trigger.workflowId, type: "Workflow", workflow_target_settings: [{ data_format: "Json" }] }]);
+    expect(checkStackAgainstSchema(s)).toEqual([]);
   });
 });
 

@@ -24,6 +24,13 @@
  *                      participants: [{purpose, sessions: [{mediaType}]}]}], totalHits}` (no `conversations` key when the
  *                      page is empty); 400 "Pagination may not exceed 100000 results." past the result cap.
  *                      Conversations come from `addAnalyticsConversations`.
+ * - [oauthClient]      GET  /api/v2/oauth/clients/{clientId} -> `{id, name, authorizedGrantType, state,
+ *                      roleDivisions: [{roleId, divisionId}]}` (the platform SDK's OAuthClient model); every
+ *                      credentials pair is a client named `client <clientId>` with no roles until `assignRole`.
+ * - [authorizationRoles] GET /api/v2/authorization/roles?name=&pageSize=&pageNumber= -> `{entities: [{id, name}],
+ *                      pageSize, pageNumber, total, pageCount}`. How `name` matches is not documented: the fake
+ *                      returns every role whose name contains it, so callers must pick the exact name (as the
+ *                      provider's getAuthRoleIdByNameFn does).
  * API routes answer 401 `authentication.required` without a bearer token, 401 `bad.credentials` for an
  * unknown, expired or revoked token, 429 `too.many.requests.retry.after` (Retry-After + inin-ratelimit-*)
  * when the optional per-token rate limit is exceeded, 404 `not.found` for unknown ids.
@@ -52,7 +59,9 @@ export type GenesysRoute =
   | "utilization"
   | "userUtilization"
   | "participantAttributes"
-  | "analyticsDetails";
+  | "analyticsDetails"
+  | "oauthClient"
+  | "authorizationRoles";
 
 /** A scripted fault, consumed by the next matching request. */
 export interface Fault {
@@ -208,6 +217,10 @@ export class GenesysFake {
   readonly analyticsConversations: AnalyticsConversation[] = [];
   /** X-Amz-Expires of the pre-signed URLs the fake issues (0: expired on arrival). */
   presignedLifetimeSeconds = 300;
+  /** Roles of the org by id (`addRole`). */
+  readonly roles = new Map<string, { id: string; name: string }>();
+  /** Role grants of each OAuth client by client id (`assignRole`). */
+  readonly clientRoles = new Map<string, Array<{ roleId: string; divisionId: string }>>();
 
   private readonly clients: Array<{ clientId: string; clientSecret: string }>;
   private readonly tokens = new Map<string, TokenState>();
@@ -221,6 +234,18 @@ export class GenesysFake {
   constructor(private readonly options: GenesysFakeOptions = {}) {
     this.clients = options.clients ?? [{ clientId: "fake-client-id", clientSecret: "fake-client-secret" }];
     this.now = options.now ?? Date.now;
+  }
+
+  /** Creates a role in the org; returns its id. */
+  addRole(name: string): string {
+    const id = randomUUID();
+    this.roles.set(id, { id, name });
+    return id;
+  }
+
+  /** Grants a role to an OAuth client (what an admin does on the client's Roles tab). */
+  assignRole(clientId: string, roleId: string, divisionId = "home-division"): void {
+    this.clientRoles.set(clientId, [...(this.clientRoles.get(clientId) ?? []), { roleId, divisionId }]);
   }
 
   /** The first valid client credentials pair. */
@@ -384,6 +409,10 @@ export class GenesysFake {
         return this.attributes(res, route.params[0]!, route.params[1]!, record.body);
       case "analyticsDetails":
         return this.analyticsDetails(res, record.body);
+      case "oauthClient":
+        return this.oauthClient(res, route.params[0]!);
+      case "authorizationRoles":
+        return this.authorizationRoles(res, record.query);
       default:
         this.error(res, 404, "not.found", "not found");
     }
@@ -629,6 +658,20 @@ export class GenesysFake {
     writeMore();
   }
 
+  private oauthClient(res: http.ServerResponse, clientId: string): void {
+    if (!this.clients.some((c) => c.clientId === clientId)) return this.error(res, 404, "not.found", `OAuth client ${clientId} not found`);
+    this.json(res, 200, { id: clientId, name: `client ${clientId}`, authorizedGrantType: "CLIENT-CREDENTIALS", state: "active", roleDivisions: this.clientRoles.get(clientId) ?? [] });
+  }
+
+  private authorizationRoles(res: http.ServerResponse, query: Record<string, string>): void {
+    const pageSize = Number(query.pageSize ?? 25);
+    const pageNumber = Number(query.pageNumber ?? 1);
+    const name = (query.name ?? "").toLowerCase();
+    const all = [...this.roles.values()].filter((r) => r.name.toLowerCase().includes(name));
+    const entities = all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+    this.json(res, 200, { entities, pageSize, pageNumber, total: all.length, pageCount: Math.ceil(all.length / pageSize) });
+  }
+
   private queue(res: http.ServerResponse, method: string, id: string, body: unknown): void {
     const current = this.queues.get(id);
     if (!current) return this.error(res, 404, "not.found", `queue ${id} not found`);
@@ -759,6 +802,8 @@ function matchRoute(method: string, path: string): { name: GenesysRoute; params:
     [["GET", "PUT"], /^\/api\/v2\/routing\/users\/([^/]+)\/utilization$/, "userUtilization"],
     [["PATCH"], /^\/api\/v2\/conversations\/([^/]+)\/participants\/([^/]+)\/attributes$/, "participantAttributes"],
     [["POST"], /^\/api\/v2\/analytics\/conversations\/details\/query$/, "analyticsDetails"],
+    [["GET"], /^\/api\/v2\/oauth\/clients\/([^/]+)$/, "oauthClient"],
+    [["GET"], /^\/api\/v2\/authorization\/roles$/, "authorizationRoles"],
   ];
   for (const [methods, pattern, name] of table) {
     const match = pattern.exec(path);

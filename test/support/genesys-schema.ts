@@ -1,24 +1,9 @@
 import schema from "../../constructs/genesys/genesyscloud-schema.json";
 
-interface AttributeSpec {
-  type: "string" | "number" | "bool" | "map" | "set" | "list";
-  required?: boolean;
-  optional?: boolean;
-  computed?: boolean;
-  enum?: string[];
-  min?: number;
-  max?: number;
-}
-interface BlockSpec {
-  nesting?: "list" | "set";
-  min_items?: number;
-  max_items?: number;
-  attributes: Record<string, AttributeSpec>;
-  blocks?: Record<string, BlockSpec>;
-}
+import type { AttributeSpec, BlockSpec } from "../../scripts/genesys-provider-schema";
 
 export const GENESYS_SCHEMA = schema as unknown as {
-  provider: { source: string; version: string; attributes: Record<string, AttributeSpec> };
+  provider: BlockSpec & { source: string; version: string; tag: string; commit: string; regions: Record<string, string> };
   resources: Record<string, BlockSpec>;
 };
 
@@ -37,9 +22,12 @@ function checkAttribute(path: string, spec: AttributeSpec, value: unknown, probl
     list: () => Array.isArray(value) && value.every((v) => typeof v === "string"),
   }[spec.type]();
   if (!ok) return void problems.push(`${path} must be a ${spec.type} (got ${JSON.stringify(value)})`);
-  if (spec.enum && !spec.enum.includes(value as string)) problems.push(`${path} must be one of ${spec.enum.join(", ")} (got ${JSON.stringify(value)})`);
+  const inEnum = (v: string) => spec.enum!.some((e) => (spec.enum_ignore_case ? e.toLowerCase() === v.toLowerCase() : e === v));
+  if (spec.enum && !inEnum(value as string)) problems.push(`${path} must be one of ${spec.enum.join(", ")} (got ${JSON.stringify(value)})`);
   if (spec.min !== undefined && (value as number) < spec.min) problems.push(`${path} must be >= ${spec.min} (got ${value})`);
   if (spec.max !== undefined && (value as number) > spec.max) problems.push(`${path} must be <= ${spec.max} (got ${value})`);
+  if (spec.min_length !== undefined && (value as string).length < spec.min_length) problems.push(`${path} must have at least ${spec.min_length} characters`);
+  if (spec.max_length !== undefined && (value as string).length > spec.max_length) problems.push(`${path} must have at most ${spec.max_length} characters`);
 }
 
 /** Checks one block body (a resource or a nested block) against the schema; returns every problem. */
@@ -72,6 +60,6 @@ export function checkStackAgainstSchema(stack: { resource?: Record<string, Recor
     }
     for (const [id, body] of Object.entries(resources)) checkBlock(`${type}.${id}`, spec, body, problems);
   }
-  for (const body of stack.provider?.genesyscloud ?? []) checkBlock("provider.genesyscloud", { attributes: GENESYS_SCHEMA.provider.attributes }, body, problems);
+  for (const body of stack.provider?.genesyscloud ?? []) checkBlock("provider.genesyscloud", { attributes: GENESYS_SCHEMA.provider.attributes, blocks: GENESYS_SCHEMA.provider.blocks }, body, problems);
   return problems;
 }

@@ -1,5 +1,7 @@
 import { App, TerraformStack, Testing } from "cdktf";
-import { GenesysAuthRole, GenesysIntegration, GenesysOAuthClient, GenesysProvider, GENESYS_PROVIDER_VERSION } from "../../../constructs/genesys/bindings";
+import { GenesysAuthRole, GenesysIntegration, GenesysOAuthClient, GenesysProvider, GENESYS_PROVIDER_VERSION, matchCriteriaJson } from "../../../constructs/genesys/bindings";
+import { GENESYS_PROVIDER_REGIONS } from "../../../constructs/genesys/pipeline-clients";
+import { GENESYS_REGION_DOMAINS } from "../../../config/types";
 import { sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
 import { QUEUE_FIELD_RULE } from "../../support/sync-events";
 import { checkBlock, checkStackAgainstSchema, GENESYS_SCHEMA } from "../../support/genesys-schema";
@@ -26,10 +28,61 @@ describe("typed genesyscloud bindings", () => {
     expect(checkStackAgainstSchema(stacks[name])).toEqual([]);
   });
 
-  test.each(genesysStacks.map(([name]) => name))("%s: required_providers pins mypurecloud/genesyscloud to the documented version exactly", (name) => {
+  test.each(genesysStacks.map(([name]) => name))("%s: required_providers pins mypurecloud/genesyscloud exactly to the release the schema file was generated from", (name) => {
     expect(stacks[name].terraform.required_providers.genesyscloud).toEqual({ source: "mypurecloud/genesyscloud", version: GENESYS_PROVIDER_VERSION });
-    expect(GENESYS_PROVIDER_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(`v${GENESYS_PROVIDER_VERSION}`).toBe(GENESYS_SCHEMA.provider.tag);
+    expect(GENESYS_SCHEMA.provider.commit).toMatch(/^[0-9a-f]{40}$/);
   });
+
+  test("intended_state DELETED, which the provider refuses, fails the check", () => {
+    const problems = checkBlock("genesyscloud_integration.x", GENESYS_SCHEMA.resources.genesyscloud_integration as any, { integration_type: "custom-rest-actions", intended_state: "DELETED" });
+    expect(problems).toEqual(['genesyscloud_integration.x.intended_state must be one of DISABLED, ENABLED (got "DELETED")']);
+  });
+
+  test("every region domain the configuration accepts maps to an aws_region the provider accepts", () => {
+    const accepted = GENESYS_SCHEMA.provider.attributes.aws_region.enum!;
+    for (const domain of GENESYS_REGION_DOMAINS) {
+      expect([domain, GENESYS_PROVIDER_REGIONS[domain]]).toEqual([domain, expect.any(String)]);
+      expect(accepted).toContain(GENESYS_PROVIDER_REGIONS[domain]);
+      expect(GENESYS_SCHEMA.provider.regions[GENESYS_PROVIDER_REGIONS[domain]!]).toBe(domain);
+    }
+    expect(GENESYS_PROVIDER_REGIONS["mxc1.pure.cloud"]).toBe("mx-central-1");
+    expect(GENESYS_PROVIDER_REGIONS["apse1.pure.cloud"]).toBe("ap-southeast-1");
+  });
+
+  test.each([
+    ["mxc1.pure.cloud", "mx-central-1"],
+    ["apse1.pure.cloud", "ap-southeast-1"],
+  ])("an org in %s gets its Genesys stacks, with provider aws_region %s", (regionDomain, region) => {
+    const s = synthEnvironments([sampleEnv("dev", { genesys: { regionDomain } } as any)]).stacks;
+    for (const name of ["dev-genesys", "dev-genesys-actions"]) {
+      expect(s[name].provider!.genesyscloud[0].aws_region).toBe(region);
+      expect(checkStackAgainstSchema(s[name])).toEqual([]);
+    }
+  });
+});
+
+describe("process automation trigger: match_criteria", () => {
+  const trigger = () => Object.values(stacks["dev-genesys-actions"].resource!.genesyscloud_processautomation_trigger)[0] as any;
+
+  test("is a JSON string of camelCase criteria, as the provider's toJSONString reads it, not a block", () => {
+    expect(typeof trigger().match_criteria).toBe("string");
+    expect(trigger().match_criteria).toBe('[{"jsonPath":"mediaType","operator":"Equal","value":"MESSAGE"}]');
+    for (const c of JSON.parse(trigger().match_criteria)) expect(Object.keys(c).every((k) => ["jsonPath", "operator", "value", "values"].includes(k))).toBe(true);
+  });
+
+  test("is written as Go's json.Marshal writes it back (keys sorted, compact, HTML characters escaped), so the consistency check sees no change", () => {
+    expect(matchCriteriaJson([{ operator: "In", values: ["A&B", "<x>"], jsonPath: "queue.name" } as any])).toBe('[{"jsonPath":"queue.name","operator":"In","values":["A\\u0026B","\\u003cx\\u003e"]}]');
+    expect(JSON.parse(matchCriteriaJson([{ jsonPath: "a", operator: "Equal", value: "é\u2028" }]))).toEqual([{ jsonPath: "a", operator: "Equal", value: "é\u2028" }]);
+  });
+
+  test("the trigger carries a description within the provider's 512 characters and no TTL/delay conflict", () => {
+    expect(trigger().description.length).toBeLessThanOrEqual(512);
+    expect(trigger().delay_by_seconds === undefined || trigger().event_ttl_seconds === undefined).toBe(true);
+  });
+});
+
+describe("typed genesyscloud bindings: the checker", () => {
 
   test("the schema check catches an unknown argument, a missing required one, a read-only one, a wrong type and a bad enum", () => {
     const problems = checkBlock("genesyscloud_oauth_client.x", GENESYS_SCHEMA.resources.genesyscloud_oauth_client as any, {
