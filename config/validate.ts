@@ -3,7 +3,7 @@ import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
 import { ALARM_SUBSCRIPTION_REQUIRED } from "./defaults";
 import { CONVERSATION_TOPICS } from "./genesys-topics";
-import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
+import { ENVIRONMENT_SPEC, shapeProblems } from "./schema";
 import { closestMatch } from "../functions/shared/suggest";
 import {
   AZURE_REPLICATION_TYPES,
@@ -82,13 +82,32 @@ const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v 
  * `environment "<name>": <field> <what is wrong> (got <value>)`.
  */
 export function validateEnvironment(env: EnvironmentConfig): string[] {
+  const label = `environment "${env?.name ?? "?"}"`;
+  const shape = shapeProblems(env, ENVIRONMENT_SPEC);
+  // A key already reported for its type or as a typo gets no second message from the value rules.
+  const settled = (problem: string) => {
+    const field = problem.slice(label.length + 2).split(" ")[0]!.replace(/\[\d+\]/g, "");
+    return shape.reported.some((path) => field === path || field.startsWith(`${path}.`) || field.startsWith(`${path}[`));
+  };
+  let values: string[];
+  try {
+    values = valueProblems(env);
+  } catch (error) {
+    // A value of the wrong type can trip a value rule; its type error already says what is wrong.
+    if (shape.problems.length === 0) throw error;
+    values = [];
+  }
+  return [...shape.problems.map((p) => `${label}: ${p}`), ...values.filter((p) => !settled(p))];
+}
+
+/** The value rules of one environment: ranges, formats, cross-field checks. */
+function valueProblems(env: EnvironmentConfig): string[] {
   const problems: string[] = [];
   const label = `environment "${env?.name ?? "?"}"`;
   const check: Check = (ok, field, message) => {
     if (!ok) problems.push(`${label}: ${field} ${message}`);
   };
 
-  for (const problem of unknownKeys(env, ENVIRONMENT_SPEC)) problems.push(`${label}: ${problem}`);
   check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
 
   const aws = env.aws ?? ({} as EnvironmentConfig["aws"]);
