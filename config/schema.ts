@@ -69,6 +69,7 @@ export const ENVIRONMENT_SPEC = {
   type: "object",
   properties: {
     name: str("Environment name: 2-12 lowercase letters and digits, starting with a letter"),
+    new: bool("A deliberately new environment, not a misspelled sample name: no 'did you mean' hint"),
     aws: {
       type: "object",
       properties: {

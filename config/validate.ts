@@ -202,15 +202,20 @@ function valueProblems(env: EnvironmentConfig): string[] {
   if ((az.writerAuth ?? "federated") === "federated" && aws.outboundIdentityIssuer === undefined) {
     check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerUrl it returns, or set azure.writerAuth to "sas"');
   }
-  check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${got(az.sasRotationDays)}`);
-  check(
-    intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays > az.sasRotationDays,
-    "azure.sasValidityDays",
-    `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${got(az.sasValidityDays)}`,
-  );
+  // The SAS settings matter in sas mode only; given in federated mode they are checked but unused.
+  const sasMode = az.writerAuth === "sas";
+  if (sasMode || az.sasRotationDays !== undefined || az.sasValidityDays !== undefined) {
+    const required = sasMode ? ' (required when azure.writerAuth is "sas")' : "";
+    check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${required}${got(az.sasRotationDays)}`);
+    check(
+      intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays! > az.sasRotationDays!,
+      "azure.sasValidityDays",
+      `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${required}${got(az.sasValidityDays)}`,
+    );
+  }
 
   check(intIn(az.auditLogRetentionDays, 30, 730), "azure.auditLogRetentionDays", `must be an integer from 30 to 730 (Log Analytics retention)${got(az.auditLogRetentionDays)}`);
-  if (az.sasExpiryWarningDays !== undefined) {
+  if (az.sasExpiryWarningDays !== undefined && az.sasValidityDays !== undefined && az.sasRotationDays !== undefined) {
     const most = az.sasValidityDays - az.sasRotationDays - 1;
     check(
       intIn(az.sasExpiryWarningDays, 1, Math.max(1, most)) && most >= 1,

@@ -90,7 +90,7 @@ describe("misspelled keys fail with a suggestion", () => {
 
   test("a misspelled environment name in the file", () => {
     const file = configFile({ prdo: { aws: { natGateways: 2 } } });
-    expect(loadProblems({ env: { GCV_CONFIG_FILE: file } })[0]).toBe('environment "prdo" is not one of dev, staging, prod, so it must be complete; did you mean "prod"?');
+    expect(loadProblems({ env: { GCV_CONFIG_FILE: file } })[0]).toBe('environment "prdo" is not one of dev, staging, prod, so it must be complete; did you mean "prod"? (If "prdo" is a new environment, set "new": true in it.)');
   });
 
   test("a $schema key in the file is for editors, not an environment", () => {
