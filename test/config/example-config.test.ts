@@ -75,7 +75,11 @@ describe("adding an environment by copying the example and renaming its key", ()
     const incomplete = (e: any) => delete e.aws.vpcCidr;
     expect(() => loadRenamed("prodeu", incomplete)).toThrow(/aws\.vpcCidr/);
     expect(() => loadRenamed("prodeu", incomplete)).not.toThrow(/did you mean "prod"/);
-    expect(() => loadRenamed("prodeu", (e) => (incomplete(e), delete e.new))).toThrow(/did you mean "prod"\? \(If "prodeu" is a new environment, set "new": true in it\.\)/);
+    const undeclared = (e: any) => {
+      incomplete(e);
+      delete e.new;
+    };
+    expect(() => loadRenamed("prodeu", undeclared)).toThrow(/did you mean "prod"\? \(If "prodeu" is a new environment, set "new": true in it\.\)/);
   });
 });
 
