@@ -1,6 +1,7 @@
 import { App } from "cdktf";
 import { loadEnvironments, type EnvironmentOverrides } from "./config/load";
 import { ConfigError } from "./config/validate";
+import { formatSynthReport, synthReport } from "./lib/synth-report";
 import { addEnvironment } from "./stacks/environment";
 
 // One App; per environment `<env>-aws` and `<env>-azure`, plus `<env>-genesys` and
@@ -17,3 +18,7 @@ try {
   throw e;
 }
 app.synth();
+// What was written, and the construct warnings only the cdktf CLI would otherwise show.
+const report = synthReport(app.outdir);
+for (const line of formatSynthReport(report)) console.log(line);
+if (report.stacks.some((s) => s.errors.length)) process.exit(1);

@@ -129,3 +129,32 @@ export function replacedDefaultLists(env: EnvironmentInput): string[] {
   walk(PIPELINE_DEFAULTS, env.pipelines, "pipelines");
   return warnings;
 }
+
+/** Tags every environment gets unless it sets them; `environment` follows the environment's name. */
+export const DEFAULT_TAGS = { project: "genesys-cloud-vault", "managed-by": "cdktf" } as const;
+
+/** `genesys.eventSourceSuffix` of an environment that leaves it out. */
+export const defaultEventSourceSuffix = (name: string) => `vault-${name}`;
+
+/**
+ * Fills in the values bound to the environment's name (`tags.environment`,
+ * `genesys.eventSourceSuffix`) where they are left out, and warns where a given one
+ * names another environment: what a copied config file keeps from the original.
+ */
+export function nameBoundValues(env: EnvironmentInput, warn: (message: string) => void): EnvironmentInput {
+  const { name } = env;
+  const tags = isPlainObject(env.tags) ? env.tags : undefined;
+  const genesys = isPlainObject(env.genesys) ? env.genesys : undefined;
+  if (tags?.environment !== undefined && tags.environment !== name) {
+    warn(`tags.environment is "${tags.environment}", not "${name}": copied from another environment? Leave it out to follow the name`);
+  }
+  const suffix = genesys?.eventSourceSuffix;
+  if (typeof suffix === "string" && !suffix.includes(name)) {
+    warn(`genesys.eventSourceSuffix "${suffix}" does not name "${name}": copied from another environment? Leave it out for "${defaultEventSourceSuffix(name)}", or keep it if the Genesys integration really uses it`);
+  }
+  return {
+    ...env,
+    tags: tags ? { environment: name, ...tags } : { ...DEFAULT_TAGS, environment: name },
+    ...(genesys ? { genesys: { ...genesys, eventSourceSuffix: suffix ?? defaultEventSourceSuffix(name) } } : {}),
+  } as EnvironmentInput;
+}

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { applyDefaults, replacedDefaultLists } from "./defaults";
+import { applyDefaults, nameBoundValues, replacedDefaultLists } from "./defaults";
 import { sampleEnvironments } from "./environments";
 import { deepMerge, isPlainObject } from "./merge";
 import type { DeepPartial, EnvironmentConfig, EnvironmentInput } from "./types";
@@ -152,8 +152,10 @@ export function loadEnvironments(opts: LoadOptions = {}): EnvironmentConfig[] {
       if (raw !== undefined) setPath(fromVars, f.path, parseValue(raw, f.type, varName));
     }
     merged = deepMerge(merged, fromVars);
-    warnings.set(name, replacedDefaultLists(merged));
-    return applyDefaults({ ...merged, name });
+    const nameWarnings: string[] = [];
+    merged = nameBoundValues({ ...merged, name }, (w) => nameWarnings.push(w));
+    warnings.set(name, [...nameWarnings, ...replacedDefaultLists(merged)]);
+    return applyDefaults(merged);
   });
 
   // Unset or empty selects every environment.
@@ -169,10 +171,12 @@ export function loadEnvironments(opts: LoadOptions = {}): EnvironmentConfig[] {
     // A new environment that fails validation may be a misspelled existing one.
     const baseNames = base.map((b) => b.name);
     const hints = result
-      .filter((r) => !baseNames.includes(r.name))
+      .filter((r) => !baseNames.includes(r.name) && r.new !== true)
       .flatMap((r) => {
         const match = closestMatch(r.name, baseNames);
-        return match ? [`environment "${r.name}" is not one of ${baseNames.join(", ")}, so it must be complete; did you mean "${match}"?`] : [];
+        return match
+          ? [`environment "${r.name}" is not one of ${baseNames.join(", ")}, so it must be complete; did you mean "${match}"? (If "${r.name}" is a new environment, set "new": true in it.)`]
+          : [];
       });
     if (e instanceof ConfigError && hints.length) throw new ConfigError([...hints, ...e.problems]);
     throw e;

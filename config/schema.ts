@@ -70,6 +70,7 @@ export const ENVIRONMENT_SPEC = {
   properties: {
     name: str("Environment name: 2-12 lowercase letters and digits, starting with a letter"),
     production: bool("Production environment: remote state and alarms that reach someone are required (default: true for names starting with prod or stag, which cannot set false)"),
+    new: bool("A deliberately new environment, not a misspelled sample name: no 'did you mean' hint"),
     aws: {
       type: "object",
       properties: {
@@ -250,29 +251,91 @@ export const ENVIRONMENT_SPEC = {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/** What {@link shapeProblems} found, and the paths it settled (their value checks would only repeat it). */
+export interface ShapeProblems {
+  readonly problems: readonly string[];
+  /** Paths reported here: a wrong type, an unknown key, and the known key an unknown one was meant to be. */
+  readonly reported: readonly string[];
+}
+
+/** `a string`, `an integer`, `a list of strings`, ... for a message. */
+function expected(field: FieldSpec): string {
+  switch (field.type) {
+    case "object":
+      return "an object";
+    case "map":
+      return "an object of names to string values";
+    case "array":
+      return `a list of ${"checkedBy" in field.items ? "objects" : `${field.items.type}s`}`;
+    case "integer":
+      return "an integer";
+    case "boolean":
+      return "true or false";
+    default:
+      return `a ${field.type}`;
+  }
+}
+
+function hasType(value: unknown, field: FieldSpec): boolean {
+  switch (field.type) {
+    case "object":
+      return isPlainObject(value);
+    case "map":
+      return isPlainObject(value) && Object.values(value).every((v) => typeof v === "string");
+    case "array":
+      return Array.isArray(value);
+    case "integer":
+      return Number.isInteger(value);
+    default:
+      return typeof value === field.type;
+  }
+}
+
 /**
- * Every key of `value` that `spec` does not declare, as
- * `<path> is not a known field; did you mean "<path with the closest key>"?`.
- * @example unknownKeys({ aws: { natGateway: 2 } }, ENVIRONMENT_SPEC)
- * // ['aws.natGateway is not a known field; did you mean "aws.natGateways"?']
+ * The problems of shape in `value`: every key `spec` does not declare, as
+ * `<path> is not a known field; did you mean "<path with the closest key>"?`, and every
+ * value of the wrong type, as one `<path> must be <type>: <description> (got <value>)`
+ * (a list's elements are checked too). Absent keys are not problems here: defaults and
+ * value rules decide those.
+ * @example shapeProblems({ aws: { natGateway: 2, interfaceEndpoints: "sqs" } }, ENVIRONMENT_SPEC).problems
+ * // ['aws.natGateway is not a known field; did you mean "aws.natGateways"?',
+ * //  'aws.interfaceEndpoints must be a list of strings: Interface endpoints ... (got "sqs")']
  */
-export function unknownKeys(value: unknown, spec: ObjectSpec<any>, path = ""): string[] {
-  if (!isPlainObject(value)) return [];
+export function shapeProblems(value: unknown, spec: ObjectSpec<any>, path = ""): ShapeProblems {
   const problems: string[] = [];
+  const reported: string[] = [];
+  if (!isPlainObject(value)) return { problems, reported };
   const properties = spec.properties as Record<string, FieldSpec>;
   const known = Object.keys(properties);
+  const prefix = path ? `${path}.` : "";
   for (const [key, child] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
+    const at = `${prefix}${key}`;
     const field = properties[key];
     if (!field) {
       const match = closestMatch(key, known);
-      const hint = match !== undefined ? `did you mean "${path ? `${path}.` : ""}${match}"?` : `known fields here: ${known.join(", ")}`;
+      const hint = match !== undefined ? `did you mean "${prefix}${match}"?` : `known fields here: ${known.join(", ")}`;
       problems.push(`${at} is not a known field; ${hint}`);
-    } else if (field.type === "object" && "properties" in field) {
-      problems.push(...unknownKeys(child, field, at));
+      reported.push(at, ...(match !== undefined && value[match] === undefined ? [`${prefix}${match}`] : []));
+    } else if (child === undefined) {
+      // Left out: the defaults and the value rules speak for it.
+    } else if (!hasType(child, field)) {
+      const description = "description" in field && field.description ? `: ${field.description}` : "";
+      problems.push(`${at} must be ${expected(field)}${description} (got ${JSON.stringify(child)})`);
+      reported.push(at);
+    } else if (field.type === "object") {
+      const nested = shapeProblems(child, field, at);
+      problems.push(...nested.problems);
+      reported.push(...nested.reported);
+    } else if (field.type === "array" && !("checkedBy" in field.items)) {
+      const items = field.items;
+      (child as unknown[]).forEach((item, i) => {
+        if (hasType(item, items)) return;
+        problems.push(`${at}[${i}] must be ${expected(items)}: ${items.description} (got ${JSON.stringify(item)})`);
+        reported.push(at);
+      });
     }
   }
-  return problems;
+  return { problems, reported };
 }
 
 type JsonSchema = Record<string, unknown>;

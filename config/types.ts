@@ -164,10 +164,10 @@ export interface AzureConfig {
    * signed with the account key, delivered through the AWS secret. @default "federated"
    */
   readonly writerAuth?: VaultWriterAuth;
-  /** Validity of the AWS writer's SAS token in days (> sasRotationDays). */
-  readonly sasValidityDays: number;
-  /** A re-apply after this many days issues a fresh SAS token. */
-  readonly sasRotationDays: number;
+  /** Validity of the AWS writer's SAS token in days (> sasRotationDays). Required in `sas` mode; unused in `federated` mode. */
+  readonly sasValidityDays?: number;
+  /** A re-apply after this many days issues a fresh SAS token. Required in `sas` mode; unused in `federated` mode. */
+  readonly sasRotationDays?: number;
   /**
    * Retention of the vault's audit trail (StorageRead/StorageWrite/StorageDelete logs of the
    * blob service) in the environment's Log Analytics workspace, in days (30-730).
@@ -233,6 +233,11 @@ export interface EnvironmentConfig {
    * @default true for names starting with prod or stag (staging counts), false otherwise
    */
   readonly production?: boolean;
+  /**
+   * Declares a name that is not one of the samples as deliberately new, so a failing
+   * validation does not ask whether a sample (`prod` for `prodeu`) was meant. @default false
+   */
+  readonly new?: boolean;
   readonly aws: AwsConfig;
   readonly genesys: GenesysConfig;
   readonly azure: AzureConfig;

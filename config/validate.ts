@@ -2,7 +2,7 @@ import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
 import { CONVERSATION_TOPICS } from "./genesys-topics";
-import { ENVIRONMENT_SPEC, unknownKeys } from "./schema";
+import { ENVIRONMENT_SPEC, shapeProblems } from "./schema";
 import { closestMatch } from "../functions/shared/suggest";
 import {
   ARCHIVE_TIER_REPLICATION_TYPES,
@@ -97,13 +97,32 @@ const intIn = (v: unknown, lo: number, hi: number) => Number.isInteger(v) && (v 
  * `environment "<name>": <field> <what is wrong> (got <value>)`.
  */
 export function validateEnvironment(env: EnvironmentConfig): string[] {
+  const label = `environment "${env?.name ?? "?"}"`;
+  const shape = shapeProblems(env, ENVIRONMENT_SPEC);
+  // A key already reported for its type or as a typo gets no second message from the value rules.
+  const settled = (problem: string) => {
+    const field = problem.slice(label.length + 2).split(" ")[0]!.replace(/\[\d+\]/g, "");
+    return shape.reported.some((path) => field === path || field.startsWith(`${path}.`) || field.startsWith(`${path}[`));
+  };
+  let values: string[];
+  try {
+    values = valueProblems(env);
+  } catch (error) {
+    // A value of the wrong type can trip a value rule; its type error already says what is wrong.
+    if (shape.problems.length === 0) throw error;
+    values = [];
+  }
+  return [...shape.problems.map((p) => `${label}: ${p}`), ...values.filter((p) => !settled(p))];
+}
+
+/** The value rules of one environment: ranges, formats, cross-field checks. */
+function valueProblems(env: EnvironmentConfig): string[] {
   const problems: string[] = [];
   const label = `environment "${env?.name ?? "?"}"`;
   const check: Check = (ok, field, message) => {
     if (!ok) problems.push(`${label}: ${field} ${message}`);
   };
 
-  for (const problem of unknownKeys(env, ENVIRONMENT_SPEC)) problems.push(`${label}: ${problem}`);
   check(typeof env.name === "string" && ENV_NAME.test(env.name), "name", `must be 2-12 lowercase letters/digits starting with a letter${got(env.name)}`);
   if (env.production !== undefined) {
     check(typeof env.production === "boolean", "production", `must be true or false${got(env.production)}`);
@@ -207,15 +226,20 @@ export function validateEnvironment(env: EnvironmentConfig): string[] {
   if ((az.writerAuth ?? "federated") === "federated" && aws.outboundIdentityIssuer === undefined) {
     check(false, "aws.outboundIdentityIssuer", 'is required when azure.writerAuth is "federated" (the default): run `aws iam enable-outbound-web-identity-federation` once in the account and set the IssuerIdentifier it returns, or set azure.writerAuth to "sas"');
   }
-  check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${got(az.sasRotationDays)}`);
-  check(
-    intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays > az.sasRotationDays,
-    "azure.sasValidityDays",
-    `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${got(az.sasValidityDays)}`,
-  );
+  // The SAS settings matter in sas mode only; given in federated mode they are checked but unused.
+  const sasMode = az.writerAuth === "sas";
+  if (sasMode || az.sasRotationDays !== undefined || az.sasValidityDays !== undefined) {
+    const required = sasMode ? ' (required when azure.writerAuth is "sas")' : "";
+    check(intIn(az.sasRotationDays, 1, 365), "azure.sasRotationDays", `must be an integer from 1 to 365${required}${got(az.sasRotationDays)}`);
+    check(
+      intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays! > az.sasRotationDays!,
+      "azure.sasValidityDays",
+      `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${required}${got(az.sasValidityDays)}`,
+    );
+  }
 
   check(intIn(az.auditLogRetentionDays, 30, 730), "azure.auditLogRetentionDays", `must be an integer from 30 to 730 (Log Analytics retention)${got(az.auditLogRetentionDays)}`);
-  if (az.sasExpiryWarningDays !== undefined) {
+  if (az.sasExpiryWarningDays !== undefined && az.sasValidityDays !== undefined && az.sasRotationDays !== undefined) {
     const most = az.sasValidityDays - az.sasRotationDays - 1;
     check(
       intIn(az.sasExpiryWarningDays, 1, Math.max(1, most)) && most >= 1,

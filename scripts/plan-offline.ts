@@ -8,7 +8,8 @@
  *
  * Mirror discovery: TF_PROVIDER_MIRROR, else the first of the usual plugin
  * folders that holds registry.terraform.io/hashicorp/aws/<version>/<os_arch>.
- * Without a mirror (or without terraform) it skips with a clear message.
+ * Without a mirror (or without terraform) it skips with a clear message, except in CI
+ * (`CI` set), where that is a failure.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -54,7 +55,15 @@ function terraformVersion(): string | undefined {
   return JSON.parse(r.stdout).terraform_version as string;
 }
 
+/**
+ * Without terraform or a mirror there is nothing to plan: a developer's machine skips with the
+ * reason, but CI (`CI` set, as every CI service does) fails, so a missing tool never passes unnoticed.
+ */
 function skip(reason: string): never {
+  if (process.env.CI && process.env.CI !== "false") {
+    console.error(`plan:offline FAILED: ${reason}. CI must plan the AWS stacks; install what is missing (unset CI to skip locally).`);
+    process.exit(1);
+  }
   console.log(`plan:offline SKIPPED: ${reason}`);
   process.exit(0);
 }

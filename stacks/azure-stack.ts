@@ -5,7 +5,7 @@ import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { dependable, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config/types";
+import type { AzureConfig, EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
 import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
 import { VaultContainer } from "../constructs/vault/vault-container";
@@ -90,7 +90,7 @@ export class AzureStack extends TerraformStack {
       allowedIps: props.allowedIps,
       softDeleteRetentionDays: az.softDeleteRetentionDays,
       sharedKeyAccess: !federated,
-      maxSasValidityDays: az.sasValidityDays,
+      maxSasValidityDays: federated ? undefined : sasDays(az).validityDays,
       tags: env.tags,
     });
     this.vault = new VaultContainer(this, "vault", {
@@ -140,16 +140,14 @@ export class AzureStack extends TerraformStack {
         containerName: this.vault.container.name,
         blobEndpoint: names.vaultBlobEndpoint,
         awsSecretArn: props.vaultSecretArn,
-        validityDays: az.sasValidityDays,
-        rotationDays: az.sasRotationDays,
+        ...sasDays(az),
       });
       this.listerCredential = new VaultWriterCredential(this, "lister", {
         connectionString: this.storage.account.primaryConnectionString,
         containerName: this.vault.container.name,
         blobEndpoint: names.vaultBlobEndpoint,
         awsSecretArn: listerSecretOf(props, "sas mode delivers the List-only SAS there"),
-        validityDays: az.sasValidityDays,
-        rotationDays: az.sasRotationDays,
+        ...sasDays(az),
         access: "lister",
       });
       // The credentials must not be issued before the container (and its WORM policy) exist.
@@ -176,4 +174,10 @@ export class AzureStack extends TerraformStack {
 function listerSecretOf(props: AzureStackProps, why: string): string {
   if (!props.listerSecretArn) throw new Error(`AzureStack ${props.env.name}: listerSecretArn is required: ${why}`);
   return props.listerSecretArn;
+}
+
+/** The SAS validity and rotation of `sas` mode, which validation requires there. */
+function sasDays(az: AzureConfig): { validityDays: number; rotationDays: number } {
+  if (az.sasValidityDays === undefined || az.sasRotationDays === undefined) throw new Error('azure.sasValidityDays and azure.sasRotationDays are required when azure.writerAuth is "sas"');
+  return { validityDays: az.sasValidityDays, rotationDays: az.sasRotationDays };
 }

@@ -19,8 +19,11 @@ export interface VaultStorageAccountProps {
    * it; with `false`, every data request must carry an Entra ID token.
    */
   readonly sharedKeyAccess: boolean;
-  /** Longest SAS validity the account accepts without logging a policy violation, in days (`sas` mode). */
-  readonly maxSasValidityDays: number;
+  /**
+   * Longest SAS validity the account accepts without logging a policy violation, in days (`sas` mode).
+   * @default no SAS policy (without Shared Key no SAS can be signed with the account key)
+   */
+  readonly maxSasValidityDays?: number;
   readonly tags: Record<string, string>;
 }
 
@@ -60,7 +63,7 @@ export class VaultStorageAccount extends Construct {
         ipRules: props.allowedIps,
         bypass: ["None"], // default AzureServices: no trusted-service exception
       },
-      sasPolicy: props.sharedKeyAccess ? { expirationPeriod: `${props.maxSasValidityDays}.00:00:00`, expirationAction: "Log" } : undefined,
+      sasPolicy: props.sharedKeyAccess && props.maxSasValidityDays !== undefined ? { expirationPeriod: `${props.maxSasValidityDays}.00:00:00`, expirationAction: "Log" } : undefined,
       blobProperties: {
         versioningEnabled: true,
         changeFeedEnabled: true,

@@ -1,10 +1,13 @@
 /** Command-line parsing of `npm run ops -- <command> ...`: typed, strict, with one usage text. */
+import { closestMatch } from "../../functions/shared/suggest";
 import { OpsError } from "./context";
 
 export type OpsCommand = "status" | "redrive" | "replay" | "failures list" | "failures retry";
 
 export interface OpsArgs {
   readonly command: OpsCommand | "help";
+  /** With `help`: the text to print (the overview, or one command's help). */
+  readonly helpText?: string;
   /** `--env`: the environment (required by every command). */
   readonly env?: string;
   /** `--dry-run`: show what would happen, change nothing. */
@@ -21,32 +24,93 @@ export interface OpsArgs {
   readonly max: number;
 }
 
-export const USAGE = `Usage: npm run ops -- <command> --env <env> [options]
+/** One command's help: its synopsis line in the overview, and the text of `<command> --help`. */
+interface CommandHelp {
+  readonly synopsis: string;
+  readonly summary: string;
+  readonly details: string;
+}
 
-Commands:
-  status                        depth and oldest age of every queue and DLQ, failed workflow
-                                executions in the last 24 h, days left on the vault credential
-  redrive <queue>               move a pipeline's dead-letter queue back into its queue
-                                (<queue>: transcript-vault, interaction, config-sync, or the DLQ's name)
-  replay --from <time> --to <time> [--pipeline <id>]
-                                replay Genesys events from the EventBridge archive, only to that
-                                pipeline's rule (transcript-vault or interaction); times in ISO 8601
-                                with a zone, e.g. 2026-12-01T04:00:00Z
-  failures list [--max <n>]     show events the interaction workflow could not apply
-  failures retry [--max <n>]    put each back on the interaction queue (it waits for a workflow
-                                slot like any event), then delete its failure record
+const COMMAND_HELP: Readonly<Record<OpsCommand, CommandHelp>> = {
+  status: {
+    synopsis: "status",
+    summary: "depth and oldest age of every queue and DLQ, failed workflow executions in the last 24 h, days left on the vault credential",
+    details: "Reads only. Exit 1 when something needs attention (a DLQ with messages, failed executions, a credential close to expiry).",
+  },
+  redrive: {
+    synopsis: "redrive <queue>",
+    summary: "move a pipeline's dead-letter queue back into its queue",
+    details: "<queue>: transcript-vault, interaction, config-sync, or the DLQ's name. Shows the count, asks, then reports the move task's progress (SQS StartMessageMoveTask).",
+  },
+  replay: {
+    synopsis: "replay --from <time> --to <time> [--pipeline <id>]",
+    summary: "replay Genesys events from the EventBridge archive, only to that pipeline's rule",
+    details: "--pipeline: transcript-vault or interaction (default both). Times in ISO 8601 with a zone, e.g. 2026-12-01T04:00:00Z. The same window twice does not replay twice.",
+  },
+  "failures list": {
+    synopsis: "failures list [--max <n>]",
+    summary: "show events the interaction workflow could not apply",
+    details: "Reads the failure queue without consuming it: each line has the event, the error and its cause. --max: 1-1000, default 50.",
+  },
+  "failures retry": {
+    synopsis: "failures retry [--max <n>]",
+    summary: "put each back on the interaction queue (it waits for a workflow slot like any event), then delete its failure record",
+    details: "Fix the cause first (failures list shows it). A record is deleted only after SQS accepted its event. --max: 1-1000, default 50. --dry-run shows what would be retried.",
+  },
+};
 
-Options:
+const OPTIONS = `Options:
   --env <env>     environment (names come from cdktf.out/stacks/<env>-aws: run npm run synth first)
   --dry-run       show what would happen; change nothing
   --yes           do not ask for confirmation (required when stdin is not a terminal)
   --max <n>       failures: at most this many messages (1-1000, default 50)
-  --help          this text
+  --help          this text; \`<command> --help\` or \`help <command>\`: that command's
 
-Exit codes: 0 done, 1 failed, 2 bad input (nothing done), 3 access denied (nothing done).`;
+Credentials: the usual AWS chain for the environment's account, e.g. AWS_PROFILE=<profile>
+after \`aws sso login --profile <profile>\`.
+
+Exit codes: 0 done, 1 failed, 2 bad input (nothing done), 3 access denied or no credentials (nothing done).`;
+
+const pad = (text: string) => text.padEnd(30);
+
+export const USAGE = `Usage: npm run ops -- <command> --env <env> [options]
+
+Commands:
+${Object.values(COMMAND_HELP)
+  .map((h) => (h.synopsis.length < 30 ? `  ${pad(h.synopsis)}${h.summary}` : `  ${h.synopsis}\n  ${pad("")}${h.summary}`))
+  .join("\n")}
+  help [<command>]              this text, or one command's
+
+${OPTIONS}`;
+
+/** The help of one command, for `<command> --help` and `help <command>`. */
+export function commandUsage(command: OpsCommand): string {
+  const h = COMMAND_HELP[command];
+  return `Usage: npm run ops -- ${h.synopsis} --env <env> [--dry-run] [--yes]
+
+${h.summary[0]!.toUpperCase()}${h.summary.slice(1)}.
+${h.details}
+
+${OPTIONS}`;
+}
+
+const COMMAND_WORDS = ["status", "redrive", "replay", "failures", "help"] as const;
+
+/** The command the words name, or undefined when they name none (e.g. `failures` alone). */
+function commandOf(words: readonly string[]): OpsCommand | undefined {
+  const [command, sub] = words;
+  if (command === "failures") return sub === "list" || sub === "retry" ? `failures ${sub}` : undefined;
+  return command === "status" || command === "redrive" || command === "replay" ? command : undefined;
+}
 
 const VALUE_FLAGS = new Set(["--env", "--from", "--to", "--pipeline", "--max"]);
 const BOOLEAN_FLAGS = new Set(["--dry-run", "--yes", "--help", "-h"]);
+
+/** Exit 2 for a command that does not exist, with the likely intended one. */
+function unknownCommand(word: string): OpsError {
+  const match = closestMatch(word, COMMAND_WORDS);
+  return new OpsError(`unknown command ${JSON.stringify(word)}${match ? ` (did you mean "${match}"?)` : ""}\n\n${USAGE}`, 2);
+}
 
 /** Parses argv (without node and the script); throws {@link OpsError} (exit 2) with a precise reason. */
 export function parseArgs(argv: readonly string[]): OpsArgs {
@@ -71,28 +135,42 @@ export function parseArgs(argv: readonly string[]): OpsArgs {
   const max = values["--max"] === undefined ? 50 : Number(values["--max"]);
   if (!Number.isInteger(max) || max < 1 || max > 1000) throw new OpsError(`--max must be an integer from 1 to 1000 (got ${JSON.stringify(values["--max"])})`, 2);
   const base = { env: values["--env"], dryRun: flags.has("--dry-run"), yes: flags.has("--yes"), from: values["--from"], to: values["--to"], pipeline: values["--pipeline"], max };
-  if (flags.has("--help") || positional.length === 0) return { ...base, command: "help" };
+  if (positional[0] === "help") {
+    if (positional.length === 1) return { ...base, command: "help", helpText: USAGE };
+    const topic = commandOf(positional.slice(1));
+    if (!topic) throw unknownCommand(positional.slice(1).join(" "));
+    return { ...base, command: "help", helpText: commandUsage(topic) };
+  }
+  if (flags.has("--help") || positional.length === 0) {
+    const topic = commandOf(positional);
+    return { ...base, command: "help", helpText: topic ? commandUsage(topic) : USAGE };
+  }
 
   const [command, sub, ...rest] = positional;
-  const extra = (allowed: number) => {
-    if (positional.length > allowed) throw new OpsError(`unexpected argument ${JSON.stringify(positional[allowed])}\n\n${USAGE}`, 2);
+  const extra = (allowed: number, usage: string) => {
+    if (positional.length > allowed) throw new OpsError(`unexpected argument ${JSON.stringify(positional[allowed])}\n\n${usage}`, 2);
   };
   switch (command) {
     case "status":
-      extra(1);
+      extra(1, commandUsage("status"));
       return { ...base, command: "status" };
     case "redrive":
-      if (!sub) throw new OpsError(`redrive needs the queue: transcript-vault, interaction or config-sync\n\n${USAGE}`, 2);
-      extra(2);
+      if (!sub) throw new OpsError(`redrive needs the queue: transcript-vault, interaction or config-sync\n\n${commandUsage("redrive")}`, 2);
+      extra(2, commandUsage("redrive"));
       return { ...base, command: "redrive", queue: sub };
     case "replay":
-      extra(1);
+      extra(1, commandUsage("replay"));
       return { ...base, command: "replay" };
-    case "failures":
-      if (sub !== "list" && sub !== "retry") throw new OpsError(`failures needs "list" or "retry" (got ${JSON.stringify(sub ?? "")})\n\n${USAGE}`, 2);
-      if (rest.length) extra(2);
+    case "failures": {
+      if (sub !== "list" && sub !== "retry") {
+        const hint = sub ? closestMatch(sub, ["list", "retry"]) : undefined;
+        throw new OpsError(`failures needs "list" or "retry" (got ${JSON.stringify(sub ?? "")}${hint ? `; did you mean "${hint}"?` : ""})\n\n${USAGE}`, 2);
+      }
+      const usage = commandUsage(`failures ${sub}`);
+      if (rest.length) extra(2, usage);
       return { ...base, command: `failures ${sub}` };
+    }
     default:
-      throw new OpsError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`, 2);
+      throw unknownCommand(command ?? "");
   }
 }

@@ -27,7 +27,7 @@ export async function runOps(argv: readonly string[], opts: RunOptions): Promise
   try {
     const args = parseArgs(argv);
     if (args.command === "help") {
-      opts.io.out(USAGE);
+      opts.io.out(args.helpText ?? USAGE);
       return 0;
     }
     const synthDir = opts.synthDir ?? env.GCV_SYNTH_DIR ?? path.resolve(__dirname, "..", "..", "..", "cdktf.out");

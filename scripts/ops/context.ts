@@ -15,7 +15,7 @@ export class OpsError extends Error {
   override readonly name = "OpsError";
   constructor(
     message: string,
-    /** 1: the operation failed; 2: bad input (nothing was done); 3: AWS refused (access denied). */
+    /** 1: the operation failed; 2: bad input (nothing was done); 3: AWS refused (access denied, or no valid credentials). */
     readonly exitCode: 1 | 2 | 3 = 1,
   ) {
     super(message);
@@ -59,6 +59,13 @@ export function clientsFor(region: string): OpsClients {
   };
 }
 
+/** SDK errors that mean "no usable credentials", as opposed to "these credentials may not do this". */
+const NO_CREDENTIALS = /^(CredentialsProviderError|TokenProviderError|ExpiredToken(Exception)?|UnrecognizedClientException|InvalidClientTokenId)$/;
+
+/** How an operator provides credentials for the environment's account. */
+export const CREDENTIALS_HINT =
+  "Sign in for the environment's account first: `aws sso login --profile <profile>` and `export AWS_PROFILE=<profile>`, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN of a role that may run this command (docs/operations.md#operations-cli-npm-run-ops).";
+
 /**
  * Turns an AWS error into an {@link OpsError} naming what was attempted on what:
  * access denied (exit 3) says which permission is missing.
@@ -67,6 +74,9 @@ export function awsFailure(error: unknown, action: string, resource: string): Op
   if (error instanceof OpsError) return error;
   const e = error as { name?: string; message?: string; Code?: string };
   const name = e?.name ?? "Error";
+  if (NO_CREDENTIALS.test(name)) {
+    return new OpsError(`no valid AWS credentials for ${action} on ${resource}: ${e.message ?? name}. ${CREDENTIALS_HINT} Nothing was changed.`, 3);
+  }
   if (/AccessDenied/.test(name) || e?.Code === "AccessDenied") {
     return new OpsError(`access denied: ${action} on ${resource}. Your role needs this permission; nothing was changed. (${e.message ?? name})`, 3);
   }

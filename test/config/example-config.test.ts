@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { loadEnvironments } from "../../config/load";
@@ -28,6 +29,57 @@ describe("config/examples/new-environment.json", () => {
     const ok = validateFile(JSON.parse(readFileSync(EXAMPLE, "utf8")));
     expect(validateFile.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
+  });
+});
+
+describe("adding an environment by copying the example and renaming its key", () => {
+  const example = JSON.parse(readFileSync(EXAMPLE, "utf8"));
+  /** Loads the example under another name, with `change` applied to its environment. */
+  function loadRenamed(name: string, change: (env: any) => void = () => undefined) {
+    const env = structuredClone(example.qa);
+    change(env);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "gcv-new-env-")), "envs.json");
+    writeFileSync(file, JSON.stringify({ [name]: env }));
+    const warnings: string[] = [];
+    const loaded = loadEnvironments({ env: { GCV_CONFIG_FILE: file, GCV_ENVIRONMENTS: name }, onWarning: (w) => warnings.push(w) });
+    return { env: loaded[0]!, warnings };
+  }
+
+  test("the name-bound values follow the new name: environment tag and event source suffix", () => {
+    const { env, warnings } = loadRenamed("uat");
+    expect(env.tags).toEqual({ project: "genesys-cloud-vault", "managed-by": "cdktf", "cost-center": "cc-contact-center", environment: "uat" });
+    expect(env.genesys.eventSourceSuffix).toBe("vault-uat");
+    expect(warnings).toEqual([]);
+  });
+
+  test("values copied from another environment are kept, with a warning naming each", () => {
+    const { env, warnings } = loadRenamed("uat", (e) => {
+      e.tags.environment = "qa";
+      e.genesys.eventSourceSuffix = "vault-qa";
+    });
+    expect(env.tags.environment).toBe("qa");
+    expect(warnings).toEqual([
+      expect.stringMatching(/^environment "uat": tags\.environment is "qa", not "uat": copied from another environment\?/),
+      expect.stringMatching(/^environment "uat": genesys\.eventSourceSuffix "vault-qa" does not name "uat": .*"vault-uat"/),
+    ]);
+  });
+
+  test("federated mode needs no SAS settings; sas mode requires them", () => {
+    expect(loadRenamed("uat").env.azure.sasValidityDays).toBeUndefined();
+    expect(() => loadRenamed("uat", (e) => (e.azure.writerAuth = "sas"))).toThrow(/azure\.sasRotationDays must be an integer from 1 to 365 \(required when azure\.writerAuth is "sas"\)/);
+    const sas = loadRenamed("uat", (e) => Object.assign(e.azure, { writerAuth: "sas", sasValidityDays: 30, sasRotationDays: 14 }));
+    expect(synthEnvironments([sas.env]).stacks["uat-azure"]!.resource?.azurerm_storage_account).toBeDefined();
+  });
+
+  test("a name declared new is not taken for a misspelled sample; an undeclared one is", () => {
+    const incomplete = (e: any) => delete e.aws.vpcCidr;
+    expect(() => loadRenamed("prodeu", incomplete)).toThrow(/aws\.vpcCidr/);
+    expect(() => loadRenamed("prodeu", incomplete)).not.toThrow(/did you mean "prod"/);
+    const undeclared = (e: any) => {
+      incomplete(e);
+      delete e.new;
+    };
+    expect(() => loadRenamed("prodeu", undeclared)).toThrow(/did you mean "prod"\? \(If "prodeu" is a new environment, set "new": true in it\.\)/);
   });
 });
 

@@ -31,6 +31,34 @@ function loadProblems(opts: Parameters<typeof loadEnvironments>[0]): readonly st
   throw new Error("expected the configuration to be refused");
 }
 
+describe("a value of the wrong type gets one message naming the key, the type and the value", () => {
+  test("a string for a list: one line, not one per letter", () => {
+    expect(problemsWith(dev, { aws: { interfaceEndpoints: "secretsmanager" } })).toEqual([
+      expect.stringMatching(/^environment "dev": aws\.interfaceEndpoints must be a list of strings: .* \(got "secretsmanager"\)$/),
+    ]);
+  });
+
+  test("a list for the tags map is refused, not synthesized as {\"0\": ...} in place of the project and environment tags", () => {
+    expect(problemsWith(dev, { tags: ["x"] })).toEqual([expect.stringMatching(/^environment "dev": tags must be an object of names to string values: .* \(got \["x"\]\)$/)]);
+    expect(problemsWith(dev, { tags: { owner: 42 } })).toEqual([expect.stringMatching(/^environment "dev": tags must be an object of names to string values: .* \(got \{.*"owner":42\}\)$/)]);
+  });
+
+  test.each([
+    [{ aws: { azCount: "2" } }, /^environment "dev": aws\.azCount must be an integer: .* \(got "2"\)$/],
+    [{ aws: { deletionProtection: "yes" } }, /^environment "dev": aws\.deletionProtection must be true or false: .* \(got "yes"\)$/],
+    [{ aws: { azSuffixes: ["a", 2] } }, /^environment "dev": aws\.azSuffixes\[1\] must be a string: .* \(got 2\)$/],
+    [{ azure: "westeurope" }, /^environment "dev": azure must be an object.* \(got "westeurope"\)$/],
+  ])("%j", (override, message) => {
+    expect(problemsWith(dev, override)).toEqual([expect.stringMatching(message)]);
+  });
+
+  test("a misspelled key is not followed by a second message about the key it was meant to be", () => {
+    const { natGateways: _, ...aws } = dev.aws;
+    const problems = validateEnvironment({ ...dev, aws: { ...aws, natGateway: 1 } as unknown as EnvironmentConfig["aws"] });
+    expect(problems).toEqual(['environment "dev": aws.natGateway is not a known field; did you mean "aws.natGateways"?']);
+  });
+});
+
 describe("misspelled keys fail with a suggestion", () => {
   test("in the config file: the issue's natGateway typo", () => {
     const file = configFile({ prod: { aws: { natGateway: 2 } } });
@@ -62,7 +90,7 @@ describe("misspelled keys fail with a suggestion", () => {
 
   test("a misspelled environment name in the file", () => {
     const file = configFile({ prdo: { aws: { natGateways: 2 } } });
-    expect(loadProblems({ env: { GCV_CONFIG_FILE: file } })[0]).toBe('environment "prdo" is not one of dev, staging, prod, so it must be complete; did you mean "prod"?');
+    expect(loadProblems({ env: { GCV_CONFIG_FILE: file } })[0]).toBe('environment "prdo" is not one of dev, staging, prod, so it must be complete; did you mean "prod"? (If "prdo" is a new environment, set "new": true in it.)');
   });
 
   test("a $schema key in the file is for editors, not an environment", () => {

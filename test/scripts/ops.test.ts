@@ -102,6 +102,62 @@ describe("arguments and environments", () => {
   });
 
   test.each([
+    [["help", "redrive"], "redrive <queue>"],
+    [["redrive", "--help"], "redrive <queue>"],
+    [["failures", "retry", "--help"], "failures retry"],
+    [["help", "replay"], "replay --from"],
+  ])("%j prints that command's help only", async (argv, synopsis) => {
+    const { code, out } = await ops(argv);
+    expect(code).toBe(0);
+    expect(out).toContain(`Usage: npm run ops -- ${synopsis}`);
+    const others = ["status", "redrive <queue>", "replay --from", "failures list", "failures retry"].filter((s) => !synopsis.startsWith(s));
+    // No other command's line from the overview.
+    for (const other of others) expect(out.split("\n").filter((line) => line.startsWith(`  ${other}`))).toEqual([]);
+  });
+
+  test("`help` alone prints the usage of every command", async () => {
+    const { code, out } = await ops(["help"]);
+    expect(code).toBe(0);
+    for (const cmd of ["status", "redrive <queue>", "replay --from", "failures list", "failures retry"]) expect(out).toContain(cmd);
+  });
+
+  test.each([
+    [["statsu", "--env", "prod"], 'unknown command "statsu" (did you mean "status"?)'],
+    [["failures", "retyr", "--env", "prod"], 'did you mean "retry"?'],
+    [["help", "redrve"], 'unknown command "redrve" (did you mean "redrive"?)'],
+  ])("a misspelled command %j is refused with the likely intended one", async (argv, message) => {
+    const { code, err } = await ops(argv);
+    expect(code).toBe(2);
+    expect(err).toContain(message);
+    expect(sqs.calls).toEqual([]);
+  });
+
+  test("without AWS credentials: exit 3, how to sign in, nothing changed", async () => {
+    const noCredentials = async () => {
+      throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+    };
+    const config = { region: "eu-west-1", credentials: noCredentials, maxAttempts: 1 };
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runOps(["status", "--env", "prod"], {
+      io: { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false, confirm: async () => false },
+      synthDir: app.outdir,
+      env: {},
+      pollIntervalMs: 0,
+      now: () => NOW,
+      clients: {
+        sqs: new SQSClient({ ...config, endpoint: sqs.endpoint }),
+        events: new EventBridgeClient({ ...config, endpoint: events.endpoint }),
+        sfn: new SFNClient({ ...config, endpoint: sfn.endpoint }),
+        cloudwatch: new CloudWatchClient({ ...config, endpoint: cloudwatch.endpoint }),
+      },
+    });
+    expect(code).toBe(3);
+    expect(err.join("\n")).toMatch(/^ops: no valid AWS credentials for .*Could not load credentials from any providers\. .*aws sso login --profile <profile>.*AWS_PROFILE=<profile>.*Nothing was changed\.$/);
+    expect(sqs.calls).toEqual([]);
+  });
+
+  test.each([
     [["frobnicate", "--env", "prod"], /unknown command "frobnicate"/],
     [["status", "--env"], /--env needs a value/],
     [["status", "--env", "prod", "--force"], /unknown option --force/],

@@ -31,3 +31,29 @@ describe("plan:offline plans only the stacks just synthesized", () => {
     expect(awsStacksOf(outdir)).toEqual(["dev-aws", "prod-aws"]);
   }, 60_000);
 });
+
+describe("plan:offline without terraform", () => {
+  const run = (ci: string | undefined) => {
+    const emptyPath = mkdtempSync(path.join(tmpdir(), "gcv-no-terraform-"));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: emptyPath };
+      if (ci === undefined) delete env.CI;
+      else env.CI = ci;
+      return spawnSync(process.execPath, ["--disable-warning=DEP0044", path.join(ROOT, "scripts/run-ts.mjs"), path.join(ROOT, "scripts/plan-offline.ts")], { cwd: ROOT, env, encoding: "utf8" });
+    } finally {
+      rmSync(emptyPath, { recursive: true, force: true });
+    }
+  };
+
+  test("on a developer's machine: skipped with the reason, exit 0", () => {
+    const r = run(undefined);
+    expect(r.stdout).toContain("plan:offline SKIPPED: terraform is not on PATH");
+    expect(r.status).toBe(0);
+  });
+
+  test("in CI: a failure, not a silent skip", () => {
+    const r = run("true");
+    expect(r.stderr).toContain("plan:offline FAILED: terraform is not on PATH");
+    expect(r.status).toBe(1);
+  });
+});
