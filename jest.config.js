@@ -4,6 +4,11 @@
 if (!/max-old-space-size/.test(process.env.NODE_OPTIONS ?? "")) {
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=384`.trim();
 }
+// cdktf's dependencies call util.isArray (DEP0044); the npm scripts silence it, and so do the
+// jest workers and the processes they start.
+if (!/DEP0044/.test(process.env.NODE_OPTIONS ?? "")) {
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS} --disable-warning=DEP0044`;
+}
 
 /** @type {import('jest').Config} */
 module.exports = {

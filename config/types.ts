@@ -26,6 +26,32 @@ export const GENESYS_REGION_DOMAINS = [
 ] as const;
 export type GenesysRegionDomain = (typeof GENESYS_REGION_DOMAINS)[number];
 
+/**
+ * The genesyscloud provider's `aws_region` for each region domain: the inverse of its region
+ * map (`getRegionMap()` at the pinned tag, recorded in constructs/genesys/genesyscloud-schema.json;
+ * a test keeps the two equal). A domain missing here cannot be managed with that provider
+ * version; validation says so.
+ */
+export const GENESYS_PROVIDER_REGIONS: Partial<Record<GenesysRegionDomain, string>> = {
+  "mypurecloud.com": "us-east-1",
+  "mypurecloud.ie": "eu-west-1",
+  "mypurecloud.com.au": "ap-southeast-2",
+  "mypurecloud.jp": "ap-northeast-1",
+  "mypurecloud.de": "eu-central-1",
+  "usw2.pure.cloud": "us-west-2",
+  "cac1.pure.cloud": "ca-central-1",
+  "apne2.pure.cloud": "ap-northeast-2",
+  "euw2.pure.cloud": "eu-west-2",
+  "aps1.pure.cloud": "ap-south-1",
+  "use2.us-gov-pure.cloud": "us-east-2",
+  "sae1.pure.cloud": "sa-east-1",
+  "mec1.pure.cloud": "me-central-1",
+  "apne3.pure.cloud": "ap-northeast-3",
+  "euc2.pure.cloud": "eu-central-2",
+  "mxc1.pure.cloud": "mx-central-1",
+  "apse1.pure.cloud": "ap-southeast-1",
+};
+
 /** Azure storage replication types accepted by `azurerm_storage_account`. */
 export const AZURE_REPLICATION_TYPES = ["LRS", "ZRS", "GRS", "RAGRS", "GZRS", "RAGZRS"] as const;
 export type AzureReplicationType = (typeof AZURE_REPLICATION_TYPES)[number];

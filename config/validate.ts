@@ -1,4 +1,3 @@
-import { GENESYS_PROVIDER_REGIONS } from "../constructs/genesys/pipeline-clients";
 import { validateSyncRules } from "../functions/shared/sync-rules";
 import { validateWebhookActions } from "../functions/shared/webhook-actions";
 import { CONVERSATION_TOPICS } from "./genesys-topics";
@@ -7,6 +6,7 @@ import { closestMatch } from "../functions/shared/suggest";
 import {
   ARCHIVE_TIER_REPLICATION_TYPES,
   AZURE_REPLICATION_TYPES,
+  GENESYS_PROVIDER_REGIONS,
   GENESYS_REGION_DOMAINS,
   INTERFACE_ENDPOINT_SERVICES,
   VAULT_WRITER_AUTH_MODES,
@@ -34,7 +34,7 @@ const RESOURCE_GROUP = /^[-\w.()]{1,89}[-\w()]$/;
 const EVENT_SOURCE_SUFFIX = /^[A-Za-z0-9._-]{1,64}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 /** An IAM role ARN (any partition, optional path). */
-const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /** Parses `a.b.c.d/n` into a 32-bit base and prefix length, or undefined. */
 export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {

@@ -4,8 +4,7 @@
  * EventBridge integration must send: one definition, read by `<env>-aws`
  * (secrets, rules) and by `<env>-genesys` (roles, clients, event filter).
  */
-import { GENESYS_REGION_DOMAINS, type EnvironmentConfig, type GenesysRegionDomain } from "../../config/types";
-import schema from "./genesyscloud-schema.json";
+import type { EnvironmentConfig } from "../../config/types";
 
 /** Pipelines whose functions call the Genesys API, each with its own OAuth client and secret. */
 export const GENESYS_CLIENT_PIPELINES = ["transcript-vault", "interaction", "config-sync"] as const;
@@ -89,14 +88,5 @@ export function eventBridgeTopics(env: EnvironmentConfig): string[] {
   return [...new Set([...env.pipelines.transcriptVault.topics, ...env.pipelines.interaction.topics])].sort();
 }
 
-/**
- * The provider's `aws_region` for each Genesys region domain: the inverse of
- * its region map (`getRegionMap()` in the provider source at the pinned tag,
- * recorded in the schema file). Domains missing here cannot be managed with
- * this provider version; validation says so.
- */
-export const GENESYS_PROVIDER_REGIONS: Partial<Record<GenesysRegionDomain, string>> = Object.fromEntries(
-  Object.entries(schema.provider.regions as Record<string, string>)
-    .filter(([, domain]) => (GENESYS_REGION_DOMAINS as readonly string[]).includes(domain))
-    .map(([region, domain]) => [domain, region]),
-);
+/** Configuration owns the region table; constructs read it from there. */
+export { GENESYS_PROVIDER_REGIONS } from "../../config/types";

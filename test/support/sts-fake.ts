@@ -53,14 +53,26 @@ export async function startStsFake(): Promise<StsFake> {
       const algorithm = form.get("SigningAlgorithm") ?? undefined;
       const call = { roleArn: role?.roleArn, audience, durationSeconds: duration, signingAlgorithm: algorithm, outcome: "" };
       calls.push(call);
-      if (!role) return ((call.outcome = "InvalidClientTokenId"), error(403, "InvalidClientTokenId", "The security token included in the request is invalid."));
+      if (!role) {
+        call.outcome = "InvalidClientTokenId";
+        return error(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+      }
       if (!fake.federationEnabled) {
         call.outcome = "OutboundWebIdentityFederationDisabledException";
         return error(403, "OutboundWebIdentityFederationDisabledException", "Outbound web identity federation is disabled for this account.");
       }
-      if (audience.length === 0) return ((call.outcome = "ValidationError"), error(400, "ValidationError", "1 validation error detected: Value null at 'audience' failed to satisfy constraint: Member must not be null"));
-      if (algorithm !== "RS256" && algorithm !== "ES384") return ((call.outcome = "ValidationError"), error(400, "ValidationError", "SigningAlgorithm must be RS256 or ES384"));
-      if (duration !== undefined && (duration < 60 || duration > 3600)) return ((call.outcome = "ValidationError"), error(400, "ValidationError", "DurationSeconds must be between 60 and 3600"));
+      if (audience.length === 0) {
+        call.outcome = "ValidationError";
+        return error(400, "ValidationError", "1 validation error detected: Value null at 'audience' failed to satisfy constraint: Member must not be null");
+      }
+      if (algorithm !== "RS256" && algorithm !== "ES384") {
+        call.outcome = "ValidationError";
+        return error(400, "ValidationError", "SigningAlgorithm must be RS256 or ES384");
+      }
+      if (duration !== undefined && (duration < 60 || duration > 3600)) {
+        call.outcome = "ValidationError";
+        return error(400, "ValidationError", "DurationSeconds must be between 60 and 3600");
+      }
       const seconds = duration ?? 300;
       if (!allowed(role.statements, audience, duration)) {
         call.outcome = "AccessDenied";
@@ -116,9 +128,9 @@ function allowed(statements: PolicyStatement[], audience: string[], duration: nu
           case "ForAllValues:StringEquals":
             return (actual ?? []).every((v) => wanted.includes(v));
           case "StringEquals":
-            return actual !== undefined && actual.some((v) => wanted.includes(v));
+            return actual?.some((v) => wanted.includes(v)) === true;
           case "NumericLessThanEquals":
-            return actual !== undefined && actual.every((v) => Number(v) <= Number(wanted[0]));
+            return actual?.every((v) => Number(v) <= Number(wanted[0])) === true;
           case "Null":
             return (actual === undefined) === (wanted[0] === "true");
           default:

@@ -1,7 +1,6 @@
-import { App, TerraformStack, Testing } from "cdktf";
+import { type App, TerraformStack, Testing } from "cdktf";
 import { GenesysAuthRole, GenesysIntegration, GenesysOAuthClient, GenesysProvider, GENESYS_PROVIDER_VERSION, matchCriteriaJson } from "../../../constructs/genesys/bindings";
-import { GENESYS_PROVIDER_REGIONS } from "../../../constructs/genesys/pipeline-clients";
-import { GENESYS_REGION_DOMAINS } from "../../../config/types";
+import { GENESYS_PROVIDER_REGIONS, GENESYS_REGION_DOMAINS } from "../../../config/types";
 import { sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
 import { QUEUE_FIELD_RULE } from "../../support/sync-events";
 import { checkBlock, checkStackAgainstSchema, GENESYS_SCHEMA } from "../../support/genesys-schema";

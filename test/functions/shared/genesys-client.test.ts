@@ -105,7 +105,11 @@ describe("login and token cache", () => {
 
   test("a pair still refused after the re-read is a GenesysAuthError, read again only once", async () => {
     const asked: Array<boolean | undefined> = [];
-    const error = await client({ credentials: async (opts) => (asked.push(opts?.refresh), { clientId: "fake-client-id", clientSecret: "wrong" }) })
+    const error = await client({ credentials: async (opts) => {
+        asked.push(opts?.refresh);
+        return { clientId: "fake-client-id", clientSecret: "wrong" };
+      },
+    })
       .request<never>("GET", recordings)
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "GenesysAuthError", code: "invalid_client" });
