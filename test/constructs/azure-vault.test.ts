@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainerImmutabilityPolicy } from "@cdktf/provider-azurerm/lib/storage-container-immutability-policy";
 import { Testing } from "cdktf";
@@ -190,6 +192,8 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
     expect(condition).toContain("@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId]");
     expect(condition).toContain("@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId]");
     expect([...condition.matchAll(/PrincipalType\] ForAnyOfAnyValues:StringEqualsIgnoreCase \{([^}]*)\}/g)].map((m) => m[1])).toEqual(["'ServicePrincipal'", "'ServicePrincipal'"]);
+    // The paste-able copy in docs/security.md is the dev sample's, exactly.
+    if (name === "dev") expect(readFileSync(path.join(__dirname, "../../docs/security.md"), "utf8")).toContain(`\`\`\`\n${condition}\n\`\`\``);
   });
 
   test("no data source, output or attribute holds a key, a connection string or a SAS", () => {

@@ -77,3 +77,17 @@ describe("no plan reads a secret value it must not", () => {
     }
   });
 });
+
+describe("docs/security.md: who can do what", () => {
+  const security = readFileSync(path.join(__dirname, "../../docs/security.md"), "utf8");
+  const table = security.slice(security.indexOf("## Who can do what"), security.indexOf("## The plan role"));
+
+  test("has a row for every IAM role the AWS stack creates, and for the deployer, plan and people identities", () => {
+    const roles = [...new Set(["dev", "devsas"].flatMap((env) => Object.values(stacks[`${env}-aws`]!.resource!.aws_iam_role as Record<string, { name: string }>).map((r) => r.name.replace(new RegExp(`^gcv-${env}-`), "gcv-<env>-"))))];
+    expect(roles.length).toBeGreaterThan(5);
+    for (const role of roles) expect({ role, row: table.includes(`| \`${role}\``) }).toEqual({ role, row: true });
+    for (const row of ["AWS deploy role (`aws.deployerRoleArns`", "Azure deploy identity", "AWS plan role (`aws.planRoleArns`", "Azure plan identity", "owners of the vault's Entra applications (`azure.applicationOwnerObjectIds`)", "reviewers of `<env>-plan` and `<env>`"]) {
+      expect({ row, found: table.includes(`| ${row}`) }).toEqual({ row, found: true });
+    }
+  });
+});
