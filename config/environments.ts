@@ -76,6 +76,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 7,
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::111111111111:role/gcv-deploy"],
+      planRoleArns: ["arn:aws:iam::111111111111:role/gcv-plan"],
       deletionProtection: false,
       // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-111111111111.tokens.sts.global.api.aws",
@@ -92,6 +93,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       containerName: "vault",
       // Dev uses the federated identity too: the same trust path as prod, and no key in dev state.
       writerAuth: "federated",
+      // Sample break-glass owner of the vault's Entra applications (a user's object id); never the deploying identity.
+      applicationOwnerObjectIds: ["0b1c2d3e-0000-4000-8000-000000000d01"],
       softDeleteRetentionDays: 7,
       immutabilityDays: 1,
       immutabilityLocked: false,
@@ -129,6 +132,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 14,
       secretRecoveryWindowDays: 7,
       deployerRoleArns: ["arn:aws:iam::222222222222:role/gcv-deploy"],
+      planRoleArns: ["arn:aws:iam::222222222222:role/gcv-plan"],
       deletionProtection: false,
       // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-222222222222.tokens.sts.global.api.aws",
@@ -142,6 +146,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       replicationType: "ZRS",
       containerName: "vault",
       writerAuth: "federated",
+      // Sample break-glass owner of the vault's Entra applications (a user's object id); never the deploying identity.
+      applicationOwnerObjectIds: ["0b1c2d3e-0000-4000-8000-000000000501"],
       softDeleteRetentionDays: 14,
       immutabilityDays: 7,
       immutabilityLocked: false,
@@ -170,6 +176,7 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       archiveRetentionDays: 30,
       secretRecoveryWindowDays: 30,
       deployerRoleArns: ["arn:aws:iam::333333333333:role/gcv-deploy"],
+      planRoleArns: ["arn:aws:iam::333333333333:role/gcv-plan"],
       deletionProtection: true,
       // Sample issuer: set the IssuerIdentifier of `aws iam enable-outbound-web-identity-federation` (or GCV_<ENV>_AWS_OUTBOUND_IDENTITY_ISSUER).
       outboundIdentityIssuer: "https://0d7c2a1e-4b5f-4e8a-9c3d-333333333333.tokens.sts.global.api.aws",
@@ -185,6 +192,8 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       replicationType: "RAGZRS",
       containerName: "vault",
       writerAuth: "federated",
+      // Sample break-glass owner of the vault's Entra applications (a user's object id); never the deploying identity.
+      applicationOwnerObjectIds: ["0b1c2d3e-0000-4000-8000-000000000f01"],
       softDeleteRetentionDays: 30,
       immutabilityDays: 2555,
       immutabilityLocked: true,

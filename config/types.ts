@@ -125,6 +125,13 @@ export interface AwsConfig {
    * Each secret's resource policy denies every principal but these and the secret's readers.
    */
   readonly deployerRoleArns: readonly string[];
+  /**
+   * IAM roles that plan the stacks (the CI plan role of docs/plan-role-policy.json). Each
+   * secret's resource policy lets them read the secret's metadata (`DescribeSecret`,
+   * `GetResourcePolicy`: what a refresh calls) and never its value, except the vault
+   * coordinates secrets in federated mode, whose value holds no credential.
+   */
+  readonly planRoleArns: readonly string[];
   /** Protect the DynamoDB tables from deletion. */
   readonly deletionProtection: boolean;
   /**
@@ -190,6 +197,13 @@ export interface AzureConfig {
    * signed with the account key, delivered through the AWS secret. @default "federated"
    */
   readonly writerAuth?: VaultWriterAuth;
+  /**
+   * Object ids of the users or service principals that own the vault's Entra applications
+   * (writer, reconciler) in federated mode: the break-glass owners, never the identity that
+   * applies. Entra accepts users and service principals as application owners, not groups.
+   * Required in federated mode.
+   */
+  readonly applicationOwnerObjectIds?: readonly string[];
   /** Validity of the AWS writer's SAS token in days (> sasRotationDays). Required in `sas` mode; unused in `federated` mode. */
   readonly sasValidityDays?: number;
   /** A re-apply after this many days issues a fresh SAS token. Required in `sas` mode; unused in `federated` mode. */

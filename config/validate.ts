@@ -178,6 +178,16 @@ function valueProblems(env: EnvironmentConfig): string[] {
   for (const arn of Array.isArray(deployers) ? deployers : []) {
     check(typeof arn === "string" && IAM_ROLE_ARN.test(arn), "aws.deployerRoleArns", `must hold IAM role ARNs like arn:aws:iam::123456789012:role/deploy${got(arn)}`);
   }
+  const planners = aws.planRoleArns;
+  check(
+    Array.isArray(planners) && planners.length >= 1 && planners.length <= 10,
+    "aws.planRoleArns",
+    `must list 1 to 10 IAM role ARNs that plan the stacks (each secret's resource policy lets them read its metadata, never its value)${got(planners)}`,
+  );
+  for (const arn of Array.isArray(planners) ? planners : []) {
+    check(typeof arn === "string" && IAM_ROLE_ARN.test(arn), "aws.planRoleArns", `must hold IAM role ARNs like arn:aws:iam::123456789012:role/plan${got(arn)}`);
+    check(!(Array.isArray(deployers) && deployers.includes(arn)), "aws.planRoleArns", `must not name a deployer role: a plan role reads no secret value${got(arn)}`);
+  }
   check(typeof aws.deletionProtection === "boolean", "aws.deletionProtection", `must be true or false${got(aws.deletionProtection)}`);
   if (aws.alarmEmail !== undefined) check(EMAIL.test(aws.alarmEmail), "aws.alarmEmail", `must be an e-mail address${got(aws.alarmEmail)}`);
   if (aws.outboundIdentityIssuer !== undefined) {
@@ -235,6 +245,14 @@ function valueProblems(env: EnvironmentConfig): string[] {
       intIn(az.sasValidityDays, 1, 365) && az.sasValidityDays! > az.sasRotationDays!,
       "azure.sasValidityDays",
       `must be an integer from 1 to 365 and greater than sasRotationDays (${az.sasRotationDays}), so a token is replaced before it expires${required}${got(az.sasValidityDays)}`,
+    );
+  }
+  if ((az.writerAuth ?? "federated") === "federated") {
+    const owners = az.applicationOwnerObjectIds;
+    check(
+      Array.isArray(owners) && owners.length >= 1 && owners.length <= 10 && owners.every((o) => typeof o === "string" && UUID.test(o)),
+      "azure.applicationOwnerObjectIds",
+      `must list 1 to 10 Entra object ids (UUIDs) of the users or service principals that own the vault's Entra applications (break-glass owners; never the identity that applies) when azure.writerAuth is "federated"${got(owners)}`,
     );
   }
 

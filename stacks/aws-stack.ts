@@ -110,6 +110,11 @@ export class AwsStack extends TerraformStack {
       kmsKeyArn,
       recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
       deployerRoleArns: env.aws.deployerRoleArns,
+      planRoleArns: env.aws.planRoleArns,
+      // `<env>-azure` writes it through aws_secretsmanager_secret_version, which the provider
+      // refreshes with GetSecretValue: coordinates (no credential) in federated mode; in sas
+      // mode the SAS, which that plan can sign itself anyway (docs/security.md).
+      planReadsValue: true,
     });
 
     if (names.vaultWriterAuth === "sas" || env.pipelines.transcriptVault.reconciler.enabled) {
@@ -122,6 +127,9 @@ export class AwsStack extends TerraformStack {
         kmsKeyArn,
         recoveryWindowInDays: env.aws.secretRecoveryWindowDays,
         deployerRoleArns: env.aws.deployerRoleArns,
+        planRoleArns: env.aws.planRoleArns,
+        // Written by `<env>-azure` like the writer's secret above.
+        planReadsValue: true,
       });
     }
 

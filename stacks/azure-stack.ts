@@ -11,7 +11,7 @@ import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
 import { VaultContainer } from "../constructs/vault/vault-container";
 import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
 import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
-import { VaultListerRole, VaultReconcilerIdentity, VaultWriterIdentity } from "../constructs/vault/vault-writer-identity";
+import { deployerAssignmentCondition, VaultListerRole, VaultReconcilerIdentity, VaultWriterIdentity, vaultRoleDefinitionId } from "../constructs/vault/vault-writer-identity";
 import { configureBackend } from "./backends";
 
 export interface AzureStackProps {
@@ -103,13 +103,18 @@ export class AzureStack extends TerraformStack {
       archiveAfterDays: az.archiveAfterDays,
     });
     if (federated) {
+      const writerRoleId = vaultRoleDefinitionId(az.storageAccountName, "writer");
+      const listerRoleId = vaultRoleDefinitionId(az.storageAccountName, "lister");
       this.listerRole = new VaultListerRole(this, "lister-role", {
         name: `${names.awsPrefix}-vault-lister`,
+        roleDefinitionId: listerRoleId,
         roleDefinitionScope: rg.id,
         containerResourceManagerId: this.vault.container.id,
       });
       this.writerIdentity = new VaultWriterIdentity(this, "writer-identity", {
         name: `${names.awsPrefix}-vault-writer`,
+        owners: az.applicationOwnerObjectIds ?? [],
+        roleDefinitionId: writerRoleId,
         issuer: env.aws.outboundIdentityIssuer!,
         subjectRoleArn: props.archiverRoleArn,
         roleDefinitionScope: rg.id,
@@ -123,6 +128,7 @@ export class AzureStack extends TerraformStack {
       if (props.reconcilerRoleArn) {
         this.reconcilerIdentity = new VaultReconcilerIdentity(this, "reconciler-identity", {
           name: `${names.awsPrefix}-vault-reconciler`,
+          owners: az.applicationOwnerObjectIds ?? [],
           issuer: env.aws.outboundIdentityIssuer!,
           subjectRoleArn: props.reconcilerRoleArn,
           listerRole: this.listerRole,
@@ -134,6 +140,13 @@ export class AzureStack extends TerraformStack {
       // The writer must not be able to create blobs before the WORM policy protects them
       // (depends_on: construct-level addDependency does not reach the Terraform JSON).
       this.writerIdentity.assignment.dependsOn = [dependable(this.vault.immutabilityPolicy)];
+      // What an administrator pastes as the condition of the deployer's "Role Based Access
+      // Control Administrator" assignment on the resource group (docs/security.md).
+      new TerraformOutput(this, "deployer_role_assignment_condition", {
+        // Literal ids (not references), so the condition can be read from synth before the first apply.
+        value: deployerAssignmentCondition([writerRoleId, listerRoleId]),
+        description: "Condition (version 2.0) for the deployer's Role Based Access Control Administrator assignment: only the vault's own roles, only to service principals",
+      });
     } else {
       this.writerCredential = new VaultWriterCredential(this, "writer", {
         connectionString: this.storage.account.primaryConnectionString,

@@ -66,7 +66,6 @@ export function addEnvironment(scope: Construct, env: EnvironmentConfig): Enviro
       genesysActions = new GenesysActionsStack(scope, `${env.name}-genesys-actions`, {
         env,
         webhookUrl: aws.webhook.endpointUrl,
-        webhookSecretArn: aws.webhook.sharedSecret.arn,
       });
     }
   }

@@ -1,6 +1,4 @@
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
-import { Annotations, Fn, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/types";
 import { deriveNames } from "../config/validate";
@@ -115,16 +113,15 @@ export interface GenesysActionsStackProps {
   readonly env: EnvironmentConfig;
   /** The webhook receiver's URL (cross-stack reference to `<env>-aws`). */
   readonly webhookUrl: string;
-  /** ARN of the AWS secret holding `{"sharedSecret"}` (cross-stack reference to `<env>-aws`). */
-  readonly webhookSecretArn: string;
 }
 
 /**
  * `<env>-genesys-actions`, deployed **after** `<env>-aws`: the Web Services
  * Data Actions integration, its credential and the action that POSTs to the
  * webhook receiver, and optionally the Process Automation trigger of the
- * workflow that calls it. The shared secret is read from the AWS secret (one
- * source, rotated there) into a sensitive credential field.
+ * workflow that calls it. Terraform creates the credential without a value and never
+ * reads the shared secret: an operator copies it from the AWS secret into the credential
+ * (docs/genesys-as-code.md), so no plan or state of this stack holds it.
  */
 export class GenesysActionsStack extends TerraformStack {
   public readonly integration: GenesysIntegration;
@@ -139,16 +136,17 @@ export class GenesysActionsStack extends TerraformStack {
     const wh = env.pipelines.webhook;
     configureBackend(this, env, "genesys-actions");
     genesysProvider(this, env);
-    // Only to read the shared secret the receiver checks.
-    new AwsProvider(this, "aws", { region: env.aws.region, allowedAccountIds: [env.aws.accountId], defaultTags: [{ tags: { ...env.tags } }] });
 
-    const shared = new DataAwsSecretsmanagerSecretVersion(this, "webhook-shared-secret", { secretId: props.webhookSecretArn });
+    // No `fields`: the provider's `fields` is Optional + Computed and its read never sets it
+    // (MyPureCloud/terraform-provider-genesyscloud, genesyscloud/integration_credential), so the
+    // value an operator puts later causes no diff; ignore_changes keeps a later apply from
+    // blanking it. No write-only argument exists there, and a data source would read the AWS
+    // secret at every plan.
     this.credential = new GenesysIntegrationCredential(this, "webhook-credential", {
       name: `${prefix}-webhook`,
       credential_type_name: "userDefined",
-      // Sensitive on both sides (secret_string and fields), so Terraform redacts it in plans and logs.
-      fields: { sharedSecret: Token.asString(Fn.lookup(Fn.jsondecode(shared.secretString), "sharedSecret")) },
     });
+    this.credential.lifecycle = { ignoreChanges: ["fields"] };
     const category = `${prefix} webhook`;
     this.integration = new GenesysIntegration(this, "webhook-integration", {
       integration_type: "custom-rest-actions",
@@ -199,6 +197,8 @@ export class GenesysActionsStack extends TerraformStack {
       });
     }
     new TerraformOutput(this, "webhook_action_id", { value: this.action.genesysId });
+    // Where the operator puts the shared secret (docs/genesys-as-code.md#deploying).
+    new TerraformOutput(this, "webhook_credential_id", { value: this.credential.genesysId });
   }
 }
 

@@ -37,6 +37,7 @@ export function genesysClientSecret(scope: Construct, ctx: PipelineContext, pipe
     kmsKeyArn: ctx.kmsKeyArn,
     recoveryWindowInDays: ctx.env.aws.secretRecoveryWindowDays,
     deployerRoleArns: ctx.env.aws.deployerRoleArns,
+    planRoleArns: ctx.env.aws.planRoleArns,
   });
 }
 

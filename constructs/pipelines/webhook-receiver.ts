@@ -49,6 +49,7 @@ export class WebhookReceiver extends Construct {
       kmsKeyArn: ctx.kmsKeyArn,
       recoveryWindowInDays: ctx.env.aws.secretRecoveryWindowDays,
       deployerRoleArns: ctx.env.aws.deployerRoleArns,
+      planRoleArns: ctx.env.aws.planRoleArns,
     });
     this.stateTable = new DynamodbTable(this, "state", {
       name: `${name}-state`,

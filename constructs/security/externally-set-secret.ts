@@ -12,12 +12,30 @@ export interface ExternallySetSecretProps {
   readonly description: string;
   readonly kmsKeyArn: string;
   readonly recoveryWindowInDays: number;
-  /** Roles that deploy the stacks and put the value: with the readers, the only principals the secret admits. */
+  /** Roles that deploy the stacks and put the value: with the readers and planners, the only principals the secret admits. */
   readonly deployerRoleArns: readonly string[];
+  /** Roles that plan the stacks: they may read the secret's metadata ({@link PLAN_REFRESH_ACTIONS}) and nothing else. */
+  readonly planRoleArns: readonly string[];
+  /**
+   * Let the plan roles read the value too: only for a secret that a `aws_secretsmanager_secret_version`
+   * resource of another stack writes, since the provider refreshes that resource with
+   * `GetSecretValue` (the vault coordinates; in `sas` mode the SAS, see docs/security.md).
+   * @default false
+   */
+  readonly planReadsValue?: boolean;
 }
 
 /** What a reader may do with a secret. */
 const READ_ACTIONS = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
+
+/**
+ * What the AWS provider calls to refresh a secret and its policy: `aws_secretsmanager_secret`
+ * reads with `DescribeSecret` and `GetResourcePolicy`, `aws_secretsmanager_secret_policy` with
+ * `GetResourcePolicy` (hashicorp/terraform-provider-aws internal/service/secretsmanager/secret.go,
+ * secret_policy.go). `aws_secretsmanager_secret_version` reads with `GetSecretValue`
+ * (secret_version.go), which a plan role gets only where `planReadsValue` says so.
+ */
+export const PLAN_REFRESH_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"];
 
 /**
  * A Secrets Manager secret whose value Terraform never sees: this stack
@@ -48,7 +66,7 @@ export class ExternallySetSecret extends Construct {
     this.policy = new SecretsmanagerSecretPolicy(this, "policy", {
       secretArn: this.secret.arn,
       // Rendered at synth, when every role and grant of the stack exists.
-      policy: Lazy.stringValue({ produce: (context) => this.renderPolicy(context, props.deployerRoleArns) }),
+      policy: Lazy.stringValue({ produce: (context) => this.renderPolicy(context, props) }),
       blockPublicPolicy: true,
     });
   }
@@ -73,17 +91,31 @@ export class ExternallySetSecret extends Construct {
     return [...readers].sort();
   }
 
-  private renderPolicy(context: IResolveContext, deployers: readonly string[]): string {
+  private renderPolicy(context: IResolveContext, props: ExternallySetSecretProps): string {
     const readers = this.readerRoleArns(context);
+    const planners = props.planRoleArns;
+    const planActions = props.planReadsValue ? [...PLAN_REFRESH_ACTIONS, "secretsmanager:GetSecretValue"] : PLAN_REFRESH_ACTIONS;
     return policyDocument(
       {
-        Sid: "OnlyReadersAndDeployers",
+        Sid: "OnlyReadersDeployersAndPlanners",
         Effect: "Deny",
         Principal: "*",
         Action: "secretsmanager:*",
         Resource: "*",
-        Condition: { ArnNotEquals: { "aws:PrincipalArn": [...readers, ...deployers] } },
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": [...readers, ...props.deployerRoleArns, ...planners] } },
       },
+      ...(planners.length
+        ? [
+            {
+              Sid: props.planReadsValue ? "PlannersRefreshOnly" : "PlannersReadMetadataOnly",
+              Effect: "Deny" as const,
+              Principal: "*" as const,
+              NotAction: planActions,
+              Resource: "*",
+              Condition: { ArnEquals: { "aws:PrincipalArn": [...planners] } },
+            },
+          ]
+        : []),
       ...(readers.length
         ? [
             {

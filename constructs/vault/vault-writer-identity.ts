@@ -5,6 +5,7 @@ import { DataAzureadClientConfig } from "@cdktf/provider-azuread/lib/data-azurea
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { RoleDefinition } from "@cdktf/provider-azurerm/lib/role-definition";
+import { createHash } from "node:crypto";
 import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
 
@@ -51,6 +52,49 @@ export const LIST_ONLY_CONDITION =
 /** The condition language version Azure requires for storage conditions. */
 export const CONDITION_VERSION = "2.0";
 
+/**
+ * A fixed id for one of the vault's custom roles, derived from the storage account name
+ * (globally unique) and the role's purpose, so the deployer's role-assignment condition
+ * ({@link deployerAssignmentCondition}) can name the roles before they exist. Formatted as
+ * a name-based (version 5 style) UUID.
+ */
+export function vaultRoleDefinitionId(storageAccountName: string, purpose: "writer" | "lister"): string {
+  const h = createHash("sha1").update(`gcv-vault-role:${storageAccountName}:${purpose}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The condition (ABAC, version 2.0) for the deployer's "Role Based Access Control
+ * Administrator" assignment on the vault's resource group: it may create and delete role
+ * assignments only of the given role definitions (the vault's own custom roles) and only
+ * for service principals. The two halves are Microsoft's "Constrain roles and principal
+ * types" example: creation is checked on the request (`@Request`), deletion on the existing
+ * assignment (`@Resource`).
+ * https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples
+ * https://learn.microsoft.com/azure/role-based-access-control/conditions-authorization-actions-attributes
+ */
+export function deployerAssignmentCondition(roleDefinitionIds: readonly string[]): string {
+  const ids = [...roleDefinitionIds].sort().join(", ");
+  const half = (action: "write" | "delete", source: "Request" | "Resource") =>
+    [
+      "(",
+      " (",
+      `  !(ActionMatches{'Microsoft.Authorization/roleAssignments/${action}'})`,
+      " )",
+      " OR",
+      " (",
+      `  @${source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${ids}}`,
+      "  AND",
+      `  @${source}[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}`,
+      " )",
+      ")",
+    ].join("\n");
+  return `${half("write", "Request")}\nAND\n${half("delete", "Resource")}`;
+}
+
 /** An Entra application trusted, through a federated credential, by exactly one AWS role. */
 interface FederatedApplication {
   readonly client: DataAzureadClientConfig;
@@ -62,18 +106,26 @@ interface FederatedApplication {
 /** The application, its service principal and its federated credential, created in `scope`. */
 function federatedApplication(
   scope: Construct,
-  props: { name: string; issuer: string; subjectRoleArn: string; credentialId: string; credentialName: string; description: string },
+  props: { name: string; issuer: string; subjectRoleArn: string; credentialId: string; credentialName: string; description: string; owners: readonly string[] },
 ): FederatedApplication {
   const client = new DataAzureadClientConfig(scope, "deployer", {});
+  // An owner can add secrets, certificates and federated credentials, i.e. sign in as the
+  // application. Owners are the configured break-glass principals, never whoever applies:
+  // the plan fails if the applying identity is among them.
+  const notTheApplier = {
+    condition: `\${!contains(${JSON.stringify(props.owners)}, ${client.fqn}.object_id)}`,
+    errorMessage: `The identity applying this stack is listed in azure.applicationOwnerObjectIds: owners of ${props.name} can add credentials to it, so the deploying identity must not be one (docs/security.md#who-can-do-what).`,
+  };
   const application = new Application(scope, "application", {
     displayName: props.name,
     signInAudience: "AzureADMyOrg",
-    // The deploying identity keeps ownership, so later applies can manage the application.
-    owners: [client.objectId],
+    owners: [...props.owners],
+    lifecycle: { precondition: [notTheApplier] },
   });
   const servicePrincipal = new ServicePrincipal(scope, "service-principal", {
     clientId: application.clientId,
-    owners: [client.objectId],
+    owners: [...props.owners],
+    lifecycle: { precondition: [notTheApplier] },
   });
   const federatedCredential = new ApplicationFederatedIdentityCredential(scope, props.credentialId, {
     applicationId: application.id,
@@ -111,10 +163,11 @@ export class VaultListerRole extends Construct {
   public readonly role: RoleDefinition;
   private readonly containerResourceManagerId: string;
 
-  constructor(scope: Construct, id: string, props: { name: string; roleDefinitionScope: string; containerResourceManagerId: string }) {
+  constructor(scope: Construct, id: string, props: { name: string; roleDefinitionId: string; roleDefinitionScope: string; containerResourceManagerId: string }) {
     super(scope, id);
     this.containerResourceManagerId = props.containerResourceManagerId;
     this.role = new RoleDefinition(this, "role", {
+      roleDefinitionId: props.roleDefinitionId,
       name: `${props.name} (list-only blobs)`,
       scope: props.roleDefinitionScope,
       description: "List blobs (names, sizes, metadata) in the vault container; the assignment condition refuses every other blob read",
@@ -141,10 +194,14 @@ export class VaultListerRole extends Construct {
 export interface VaultWriterIdentityProps {
   /** Display name of the Entra application and prefix of the role name, e.g. `gcv-prod-vault-writer`. */
   readonly name: string;
+  /** Object ids (users or service principals) that own the application: `azure.applicationOwnerObjectIds`. */
+  readonly owners: readonly string[];
   /** The AWS account's outbound identity federation issuer URL (`iss` of its tokens). */
   readonly issuer: string;
   /** ARN of the archiver's IAM role (`sub` of its tokens): a cross-stack reference. */
   readonly subjectRoleArn: string;
+  /** Fixed id of the custom role ({@link vaultRoleDefinitionId}), named in the deployer's assignment condition. */
+  readonly roleDefinitionId: string;
   /** Where the custom role is defined (the resource group id). */
   readonly roleDefinitionScope: string;
   /** Resource manager id of the vault container: the role is assigned there and nowhere else. */
@@ -184,6 +241,7 @@ export class VaultWriterIdentity extends Construct {
     this.servicePrincipal = app.servicePrincipal;
     this.federatedCredential = app.federatedCredential;
     this.role = new RoleDefinition(this, "role", {
+      roleDefinitionId: props.roleDefinitionId,
       name: `${props.name} (create-only blobs)`,
       scope: props.roleDefinitionScope,
       description: "Create blobs in the vault container; no read, list or delete",
@@ -206,6 +264,8 @@ export class VaultWriterIdentity extends Construct {
 export interface VaultReconcilerIdentityProps {
   /** Display name of the Entra application, e.g. `gcv-prod-vault-reconciler`. */
   readonly name: string;
+  /** Object ids (users or service principals) that own the application: `azure.applicationOwnerObjectIds`. */
+  readonly owners: readonly string[];
   /** The AWS account's outbound identity federation issuer URL. */
   readonly issuer: string;
   /** ARN of the reconciler's IAM role (`sub` of its tokens): a cross-stack reference. */

@@ -35,33 +35,42 @@ describe("deploy workflow", () => {
     expect(source).not.toMatch(/\[\s*dev\s*,\s*staging\s*,\s*prod\s*\]/);
   });
 
-  test("plans (read-only role) before it applies, and applies stack after stack in the listed order", () => {
-    expect(jobs.deploy!.needs).toEqual(["environments", "plan"]);
+  test("synthesizes without credentials, plans to saved plan files with the plan roles, and applies exactly those files", () => {
     expect(jobs.plan!.needs).toEqual(["test", "environments"]);
-    const role = (job: Job) => job.steps.find((s) => s.uses === "./.github/actions/cloud-credentials")?.with?.["aws-role-arn"];
-    expect(role(jobs.plan!)).toBe("${{ vars.AWS_PLAN_ROLE_ARN }}");
-    expect(role(jobs.deploy!)).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
-    // Credentials come before the step that uses them.
-    const deploySteps = jobs.deploy!.steps.map((s) => s.uses ?? s.run ?? "");
-    expect(deploySteps.findIndex((s) => s.includes("cloud-credentials"))).toBeLessThan(deploySteps.findIndex((s) => s.includes("cdktf deploy")));
-    const apply = jobs.deploy!.steps.find((s) => s.run?.includes("cdktf deploy"))!;
+    expect(jobs.deploy!.needs).toEqual(["environments", "plan"]);
+    expect(jobs.plan).toMatchObject({ uses: "./.github/workflows/terraform-plan.yml", with: { environment: "${{ matrix.environment }}", stacks: "${{ join(matrix.stacks, ' ') }}", "keep-plans": true } });
+    const deploySteps = jobs.deploy!.steps;
+    expect(deploySteps.find((s) => s.uses?.startsWith("actions/download-artifact"))).toMatchObject({ with: { name: "plans-${{ matrix.environment }}", path: "plans/stacks" } });
+    expect(deploySteps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials"))?.with?.["role-to-assume"]).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+    const apply = deploySteps.find((s) => s.name?.startsWith("Apply the saved plans"))!;
     expect(apply.env?.STACKS).toBe("${{ join(matrix.stacks, ' ') }}");
-    expect(apply.run).toMatch(/npm run synth\n[\s\S]*for stack in \$STACKS; do\n\s+npx cdktf deploy "\$stack" --skip-synth --auto-approve/);
+    expect(apply.run).toContain("sha256sum -c SHA256SUMS");
+    expect(apply.run).toContain('terraform -chdir="$dir" apply -input=false -no-color tfplan');
+    expect((apply as { "working-directory"?: string })["working-directory"]).toBe("plans");
+    // Nothing in the apply job synthesizes, plans or approves by itself: the reviewed plan or nothing.
+    // It checks out main (trusted: deploy runs from main only) for the read-only Genesys preflight.
+    const applyStep = JSON.stringify(apply);
+    for (const banned of ["npm", "npx", "cdktf", "-auto-approve"]) expect({ banned, found: applyStep.includes(banned) }).toEqual({ banned, found: false });
+    const applyJob = JSON.stringify(jobs.deploy);
+    for (const banned of ["npm run synth", "npx cdktf", "cdktf deploy", "-auto-approve"]) expect({ banned, found: applyJob.includes(banned) }).toEqual({ banned, found: false });
+    expect(applyJob).not.toMatch(/terraform\s+(-chdir=\S+\s+)?plan\b/);
   });
 
   test("before any stack changes, an environment with Genesys stacks checks that the deploy client holds the pipeline roles", () => {
-    const apply = jobs.deploy!.steps.find((s) => s.run?.includes("cdktf deploy"))!;
-    const run = apply.run!;
-    const preflight = run.indexOf('npm run -s genesys:preflight -- --env "$GCV_ENVIRONMENTS"');
-    expect(preflight).toBeGreaterThan(run.indexOf("npm run synth"));
-    expect(preflight).toBeLessThan(run.indexOf("npx cdktf deploy"));
-    expect(run).toContain('if [[ " $STACKS " == *"-genesys "* ]]; then npm run -s genesys:preflight');
-    expect(apply.env).toMatchObject({ GCV_ENVIRONMENTS: "${{ matrix.environment }}", GENESYSCLOUD_OAUTHCLIENT_ID: expect.any(String), GENESYSCLOUD_OAUTHCLIENT_SECRET: expect.any(String) });
+    const steps = jobs.deploy!.steps;
+    const preflight = steps.findIndex((s) => s.name === "Genesys first-deploy preflight");
+    const apply = steps.findIndex((s) => s.name?.startsWith("Apply the saved plans"));
+    expect(preflight).toBeGreaterThan(-1);
+    expect(preflight).toBeLessThan(apply);
+    expect(steps[preflight]).toMatchObject({
+      if: "contains(matrix.stacks, format('{0}-genesys', matrix.environment))",
+      run: 'npm run -s genesys:preflight -- --env "$GCV_ENVIRONMENTS"',
+      env: { GCV_ENVIRONMENTS: "${{ matrix.environment }}", GENESYSCLOUD_OAUTHCLIENT_ID: expect.any(String), GENESYSCLOUD_OAUTHCLIENT_SECRET: expect.any(String) },
+    });
   });
 
   test("each environment is a GitHub environment (required reviewers on prod) with its own concurrency group", () => {
     expect(jobs.deploy!.environment).toBe("${{ matrix.environment }}");
-    expect(jobs.plan!.environment).toBe("${{ matrix.environment }}-plan");
     expect(jobs.deploy!.concurrency).toEqual({ group: "deploy-${{ matrix.environment }}", "cancel-in-progress": false });
     expect(jobs.deploy!.strategy).toMatchObject({ "max-parallel": 1, "fail-fast": true });
   });
@@ -77,7 +86,8 @@ describe("deploy workflow", () => {
 
   test("checks out without persisting the token, and pins every action to a commit", () => {
     for (const job of Object.values(jobs) as Job[]) {
-      expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout"))?.with?.["persist-credentials"]).toBe(false);
+      const checkout = job.steps?.find((s) => s.uses?.startsWith("actions/checkout"));
+      if (checkout) expect(checkout.with?.["persist-credentials"]).toBe(false);
     }
     for (const use of allUses(source)) {
       const [action, ref] = use.split("@");

@@ -52,6 +52,10 @@ describe("invalid configuration names the environment and the field", () => {
     ["time guard as long as the archiver timeout", { pipelines: { transcriptVault: { timeGuardSeconds: 120 } } }, /pipelines\.transcriptVault\.timeGuardSeconds must be an integer from 1 to 899 and below timeoutSeconds \(120\)/],
     ["no deployer role (each secret would lock its deployer out)", { aws: { deployerRoleArns: [] } }, /environment "dev": aws\.deployerRoleArns must list 1 to 10 IAM role ARNs/],
     ["a deployer that is not a role ARN", { aws: { deployerRoleArns: ["arn:aws:iam::111111111111:user/alice"] } }, /aws\.deployerRoleArns must hold IAM role ARNs .*user\/alice/],
+    ["no plan role (each secret would refuse the plan's refresh)", { aws: { planRoleArns: [] } }, /environment "dev": aws\.planRoleArns must list 1 to 10 IAM role ARNs that plan the stacks/],
+    ["a plan role that is a deployer (it would read secret values)", { aws: { planRoleArns: ["arn:aws:iam::111111111111:role/gcv-deploy"] } }, /aws\.planRoleArns must not name a deployer role: a plan role reads no secret value/],
+    ["no owner of the vault's Entra applications", { azure: { applicationOwnerObjectIds: [] } }, /environment "dev": azure\.applicationOwnerObjectIds must list 1 to 10 Entra object ids .*never the identity that applies/],
+    ["an owner that is not an object id", { azure: { applicationOwnerObjectIds: ["platform-admins"] } }, /azure\.applicationOwnerObjectIds must list 1 to 10 Entra object ids \(UUIDs\).*\(got \["platform-admins"\]\)/],
     ["unknown writer auth mode", { azure: { writerAuth: "key" as never } }, /environment "dev": azure\.writerAuth must be one of federated, sas \(got "key"\)/],
     ["issuer over plain http", { aws: { outboundIdentityIssuer: "http://abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL .*enable-outbound-web-identity-federation/],
     ["issuer that is not a URL", { aws: { outboundIdentityIssuer: "abc.tokens.sts.global.api.aws" } }, /aws\.outboundIdentityIssuer must be an https URL/],
@@ -67,6 +71,12 @@ describe("invalid configuration names the environment and the field", () => {
     const problems = validateEnvironment({ ...dev, aws, azure: { ...dev.azure, writerAuth: undefined } });
     expect(problems).toEqual([expect.stringMatching(/environment "dev": aws\.outboundIdentityIssuer is required when azure\.writerAuth is "federated" \(the default\).*enable-outbound-web-identity-federation/)]);
     expect(deriveNames({ ...dev, azure: { ...dev.azure, writerAuth: undefined } }).vaultWriterAuth).toBe("federated");
+  });
+
+  test("federated mode requires the owners of the vault's Entra applications; sas mode creates none and needs none", () => {
+    const { applicationOwnerObjectIds: _dropped, ...azure } = dev.azure;
+    expect(validateEnvironment({ ...dev, azure })).toEqual([expect.stringMatching(/environment "dev": azure\.applicationOwnerObjectIds must list 1 to 10 Entra object ids .*when azure\.writerAuth is "federated" \(got undefined\)/)]);
+    expect(validateEnvironment({ ...dev, azure: { ...azure, writerAuth: "sas" } })).toEqual([]);
   });
 
   test("sas mode needs no issuer", () => {

@@ -237,8 +237,9 @@ describe("secret resource policies", () => {
     for (const name of secrets) expect(policyOf(name).length).toBeGreaterThan(0);
   });
 
-  test("each denies every principal but the roles granted to read it and the deployer, and lets its readers only read", () => {
+  test("each denies every principal but the roles granted to read it, the deployer and the plan role, and lets its readers only read", () => {
     const deployer = "arn:aws:iam::111111111111:role/gcv-deploy";
+    const planner = "arn:aws:iam::111111111111:role/gcv-plan";
     const expected: Record<string, string[]> = {
       // The reconciler queries analytics with the transcript vault pipeline's client.
       "gcv-dev/genesys-transcript-vault": ["gcv-dev-transcript-archiver", "gcv-dev-vault-reconciler"],
@@ -251,19 +252,53 @@ describe("secret resource policies", () => {
     };
     for (const [name, readerNames] of Object.entries(expected)) {
       const readers = readerNames.map(roleArn).sort();
-      const [others, readersOnlyRead] = policyOf(name);
+      const [others, , readersOnlyRead] = policyOf(name);
       expect(others).toEqual({
-        Sid: "OnlyReadersAndDeployers",
+        Sid: "OnlyReadersDeployersAndPlanners",
         Effect: "Deny",
         Principal: "*",
         Action: "secretsmanager:*",
         Resource: "*",
-        Condition: { ArnNotEquals: { "aws:PrincipalArn": [...readers, deployer] } },
+        Condition: { ArnNotEquals: { "aws:PrincipalArn": [...readers, deployer, planner] } },
       });
       expect(readersOnlyRead).toMatchObject({
         Effect: "Deny",
         NotAction: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
         Condition: { ArnEquals: { "aws:PrincipalArn": readers } },
+      });
+    }
+  });
+});
+
+describe("secret resource policies and the plan role", () => {
+  const planner = "arn:aws:iam::111111111111:role/gcv-plan";
+  const planStatement = (name: string) => {
+    const secretArn = refTo(aws, "aws_secretsmanager_secret", (x) => x.name === name, "arn");
+    const policy = Object.values(resourcesOf(aws, "aws_secretsmanager_secret_policy")).find((p: any) => p.secret_arn === secretArn) as any;
+    return (JSON.parse(policy.policy).Statement as any[]).find((st) => st.Condition?.ArnEquals?.["aws:PrincipalArn"]?.includes(planner));
+  };
+
+  test("the plan role may refresh every secret (DescribeSecret, GetResourcePolicy) and read no Genesys or webhook secret value", () => {
+    for (const name of ["gcv-dev/genesys-transcript-vault", "gcv-dev/genesys-interaction", "gcv-dev/genesys-config-sync", "gcv-dev/webhook-shared-secret"]) {
+      expect({ name, st: planStatement(name) }).toEqual({
+        name,
+        st: {
+          Sid: "PlannersReadMetadataOnly",
+          Effect: "Deny",
+          Principal: "*",
+          NotAction: ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"],
+          Resource: "*",
+          Condition: { ArnEquals: { "aws:PrincipalArn": [planner] } },
+        },
+      });
+    }
+  });
+
+  test("only the vault coordinates secrets, which <env>-azure writes as secret versions, let the plan role refresh their value", () => {
+    for (const name of ["gcv-dev/azure-vault-writer", "gcv-dev/azure-vault-lister"]) {
+      expect(planStatement(name)).toMatchObject({
+        Sid: "PlannersRefreshOnly",
+        NotAction: ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue"],
       });
     }
   });

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainerImmutabilityPolicy } from "@cdktf/provider-azurerm/lib/storage-container-immutability-policy";
 import { Testing } from "cdktf";
@@ -173,6 +175,41 @@ const KEY_DATA_SOURCES = ["azurerm_storage_account_blob_container_sas", "azurerm
 describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
   const stack = stacks[`${name}-azure`]!;
   const aws = stacks[`${name}-aws`]!;
+
+  test("the Entra applications and service principals are owned by the configured owners, never by whoever applies", () => {
+    const owners = sampleEnv(name).azure.applicationOwnerObjectIds!;
+    expect(owners.length).toBeGreaterThan(0);
+    const principals = [...Object.values(stack.resource?.azuread_application ?? {}), ...Object.values(stack.resource?.azuread_service_principal ?? {})] as any[];
+    expect(principals).toHaveLength(4);
+    for (const p of principals) {
+      expect(p.owners).toEqual(owners);
+      // The plan (and so the apply) fails if the applying identity is one of the owners.
+      const [check] = p.lifecycle.precondition;
+      expect(check.condition).toMatch(new RegExp(`^\\$\\{!contains\\(\\[${owners.map((o) => `"${o}"`).join(",")}\\], data\\.azuread_client_config\\.[\\w-]+\\.object_id\\)\\}$`));
+      expect(check.error_message).toContain("azure.applicationOwnerObjectIds");
+    }
+  });
+
+  test("the deployer's role-assignment condition names exactly the roles this stack assigns, only to service principals", () => {
+    const definitions = stack.resource!.azurerm_role_definition as Record<string, any>;
+    const assigned = new Set(
+      Object.values(stack.resource!.azurerm_role_assignment as Record<string, any>).map((a) => {
+        const ref = /^\$\{azurerm_role_definition\.([\w-]+)\.role_definition_resource_id\}$/.exec(a.role_definition_id)![1]!;
+        return definitions[ref].role_definition_id as string;
+      }),
+    );
+    expect(assigned.size).toBe(2);
+    for (const id of assigned) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const condition = stack.output!.deployer_role_assignment_condition!.value as string;
+    const named = [...condition.matchAll(/GuidEquals \{([^}]*)\}/g)].map((m) => m[1]!.split(", ").sort());
+    // Once for creating (request attributes), once for deleting (the existing assignment's).
+    expect(named).toEqual([[...assigned].sort(), [...assigned].sort()]);
+    expect(condition).toContain("@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId]");
+    expect(condition).toContain("@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId]");
+    expect([...condition.matchAll(/PrincipalType\] ForAnyOfAnyValues:StringEqualsIgnoreCase \{([^}]*)\}/g)].map((m) => m[1])).toEqual(["'ServicePrincipal'", "'ServicePrincipal'"]);
+    // The paste-able copy in docs/security.md is the dev sample's, exactly.
+    if (name === "dev") expect(readFileSync(path.join(__dirname, "../../docs/security.md"), "utf8")).toContain(`\`\`\`\n${condition}\n\`\`\``);
+  });
 
   test("no data source, output or attribute holds a key, a connection string or a SAS", () => {
     for (const type of KEY_DATA_SOURCES) expect(stack.data?.[type]).toBeUndefined();

@@ -132,8 +132,6 @@ describe("<env>-genesys-actions: the webhook data action", () => {
     expect(request.request_template).toBe("$${input.rawRequest}");
     const credential = Object.values(resourcesOf(actions, "genesyscloud_integration_credential"))[0] as any;
     expect(credential.credential_type_name).toBe("userDefined");
-    const ds = Object.keys(resourcesOf({ resource: actions.data } as TfJson, "aws_secretsmanager_secret_version"))[0];
-    expect(credential.fields).toEqual({ sharedSecret: `\${jsondecode(data.aws_secretsmanager_secret_version.${ds}.secret_string).sharedSecret}` });
     const integration = Object.entries(resourcesOf(actions, "genesyscloud_integration"))[0];
     expect((integration[1] as any).config[0].credentials).toEqual({ basicAuth: `\${genesyscloud_integration_credential.${Object.keys(resourcesOf(actions, "genesyscloud_integration_credential"))[0]}.id}` });
     expect(action().integration_id).toBe(`\${genesyscloud_integration.${integration[0]}.id}`);
@@ -143,12 +141,15 @@ describe("<env>-genesys-actions: the webhook data action", () => {
     for (const stack of [genesys, actions]) expect(stack.provider!.genesyscloud).toEqual([{ aws_region: "eu-west-1", sdk_debug: false, log_stack_traces: false }]);
   });
 
-  test("reads the secret from the AWS webhook secret by cross-stack reference, and outputs nothing secret", () => {
-    const ds = Object.values(actions.data!.aws_secretsmanager_secret_version)[0] as any;
-    const m = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-dev-aws\.outputs\.([\w-]+)\}$/.exec(ds.secret_id);
-    expect(m).not.toBeNull();
-    expect(aws.output![m![1]].value).toMatch(/^\$\{aws_secretsmanager_secret\.[\w-]+\.arn\}$/);
-    expect(JSON.stringify(actions.output)).not.toMatch(/secret_string|sharedSecret/);
+  test("never reads the shared secret: the credential is created without a value, keeps the one an operator puts, and its id is an output", () => {
+    // A plan must read no secret value (the plan role cannot), so nothing here reads Secrets Manager.
+    expect(actions.data?.aws_secretsmanager_secret_version).toBeUndefined();
+    expect(actions.provider?.aws).toBeUndefined();
+    const [id, credential] = Object.entries(resourcesOf(actions, "genesyscloud_integration_credential"))[0] as [string, any];
+    expect(credential).not.toHaveProperty("fields");
+    expect(credential.lifecycle).toEqual({ ignore_changes: ["fields"] });
+    expect(actions.output!.webhook_credential_id.value).toBe(`\${genesyscloud_integration_credential.${id}.id}`);
+    expect(JSON.stringify(actions)).not.toMatch(/secret_string|sharedSecret"|secretsmanager/);
   });
 
   test("its input contract is the webhook contract, with the configured actions only", () => {

@@ -16,6 +16,10 @@ export interface Step {
 
 export interface Job {
   needs?: string | string[];
+  /** A reusable workflow this job calls (then it has no steps), with its inputs. */
+  uses?: string;
+  with?: Record<string, unknown>;
+  if?: string;
   permissions?: Record<string, string>;
   environment?: string;
   concurrency?: { group: string; "cancel-in-progress"?: boolean };
@@ -29,13 +33,13 @@ export function readWorkflow(file: string): { source: string; workflow: { on: Re
   return { source, workflow: parse(source) };
 }
 
-/** Every `uses:` of the workflow and of the local composite actions it calls. */
+/** Every `uses:` of the workflow and of the local composite actions and reusable workflows it calls. */
 export function allUses(source: string): string[] {
   const uses = [...source.matchAll(/^\s*-?\s*uses:\s*(\S+)/gm)].map((m) => m[1]!);
   const local = uses.filter((u) => u.startsWith("./"));
   return [
     ...uses.filter((u) => !u.startsWith("./")),
-    ...local.flatMap((dir) => allUses(readFileSync(path.join(ROOT, dir, "action.yml"), "utf8"))),
+    ...local.flatMap((ref) => allUses(readFileSync(path.join(ROOT, ref.endsWith(".yml") ? ref : path.join(ref, "action.yml")), "utf8"))),
   ];
 }
 
@@ -47,6 +51,8 @@ export const PINNED_ACTIONS: Record<string, string> = {
   "aws-actions/configure-aws-credentials": "b47578312673ae6fa5b5096b330d9fbac3d116df", // v4.2.1
   "azure/login": "a457da9ea143d694b1b9c7c869ebb04ebe844ef5", // v2.3.0
   "actions/github-script": "60a0d83039c74a4aee543508d2ffcb1c3799cdea", // v7.0.1
+  "actions/upload-artifact": "ea165f8d65b6e75b540449e92b4886f43607fa02", // v4.6.2
+  "actions/download-artifact": "d3f86a106a0bac45b974a628896c90dbdf5c8093", // v4.3.0
 };
 
 export const ROOT_DIR = ROOT;
