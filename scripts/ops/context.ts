@@ -15,7 +15,7 @@ export class OpsError extends Error {
   override readonly name = "OpsError";
   constructor(
     message: string,
-    /** 1: the operation failed; 2: bad input (nothing was done); 3: AWS refused (access denied). */
+    /** 1: the operation failed; 2: bad input (nothing was done); 3: no AWS credentials, or AWS refused (access denied). */
     readonly exitCode: 1 | 2 | 3 = 1,
   ) {
     super(message);
@@ -59,14 +59,31 @@ export function clientsFor(region: string): OpsClients {
   };
 }
 
+/** What to do when the SDK found no credentials (exit 3, like access denied: nothing was done). */
+export function noCredentialsHint(account?: { accountId: string; region: string }): string {
+  return [
+    `no AWS credentials found${account ? ` for account ${account.accountId} (${account.region})` : ""}; nothing was done. Provide them the usual way:`,
+    "  - a named profile: AWS_PROFILE=<profile> npm run ... (after `aws sso login --profile <profile>` for IAM Identity Center),",
+    "  - or a role: the CI job's OIDC role (aws-actions/configure-aws-credentials), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN of an assumed role;",
+    "  the role needs the permissions listed in docs/operations.md.",
+  ].join("\n");
+}
+
+/** The SDK's "no credentials in the chain" error (CredentialsProviderError), whichever provider gave up last. */
+export function isMissingCredentials(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
+  return e?.name === "CredentialsProviderError" || /Could not load credentials from any providers/.test(e?.message ?? "");
+}
+
 /**
  * Turns an AWS error into an {@link OpsError} naming what was attempted on what:
- * access denied (exit 3) says which permission is missing.
+ * access denied (exit 3) says which permission is missing; missing credentials (exit 3) say how to provide them.
  */
-export function awsFailure(error: unknown, action: string, resource: string): OpsError {
+export function awsFailure(error: unknown, action: string, resource: string, account?: { accountId: string; region: string }): OpsError {
   if (error instanceof OpsError) return error;
   const e = error as { name?: string; message?: string; Code?: string };
   const name = e?.name ?? "Error";
+  if (isMissingCredentials(error)) return new OpsError(noCredentialsHint(account), 3);
   if (/AccessDenied/.test(name) || e?.Code === "AccessDenied") {
     return new OpsError(`access denied: ${action} on ${resource}. Your role needs this permission; nothing was changed. (${e.message ?? name})`, 3);
   }

@@ -352,3 +352,25 @@ describe("failures", () => {
     expect(retryExecutionName(event, "m-2")).not.toBe(name);
   });
 });
+
+describe("credentials", () => {
+  test("without AWS credentials a command says how to provide them and exits 3, like access denied", async () => {
+    const saved = { ...process.env };
+    for (const key of Object.keys(process.env)) if (key.startsWith("AWS_")) delete process.env[key];
+    Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_ENDPOINT_URL_SQS: sqs.endpoint });
+    const err: string[] = [];
+    try {
+      const code = await runOps(["status", "--env", "prod"], {
+        io: { out: () => {}, err: (l) => err.push(l), interactive: false, confirm: async () => false },
+        synthDir: app.outdir,
+        env: {},
+        now: () => NOW,
+      });
+      expect(code).toBe(3);
+      expect(err.join("\n")).toMatch(/^ops: no AWS credentials found; nothing was done\. Provide them the usual way:\n.*AWS_PROFILE=<profile>.*aws sso login/s);
+      expect(sqs.calls).toEqual([]);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
