@@ -2,7 +2,7 @@
  * AWS control-plane checks: the Genesys partner event source is ACTIVE and the pipelines'
  * rules on its bus are enabled; every alarm topic subscription is confirmed.
  */
-import { DescribeEventSourceCommand, type EventBridgeClient, ListRulesCommand, type Rule } from "@aws-sdk/client-eventbridge";
+import { DescribeEventSourceCommand, DescribeRuleCommand, type EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { ListSubscriptionsByTopicCommand, type SNSClient, type Subscription } from "@aws-sdk/client-sns";
 import { ALARM_SUBSCRIPTION_REQUIRED } from "../../config/defaults";
 import type { EnvironmentConfig } from "../../config/types";
@@ -32,7 +32,11 @@ export function partnerEventSourceCheck(events: EventBridgeClient, inv: OpsInven
   );
 }
 
-/** `events:ListRules` on the partner bus: every pipeline rule on it exists and is ENABLED. */
+/**
+ * `events:DescribeRule` of each pipeline rule on the partner bus: it exists and is ENABLED.
+ * (DescribeRule, not ListRules: it takes the rule's ARN as its resource, so the verify role
+ * needs no `*`.)
+ */
 export function partnerRulesCheck(events: EventBridgeClient, inv: OpsInventory): Promise<CheckResult> {
   const bus = inv.eventBusName;
   const expected = inv.pipelines.filter((p) => p.eventBusName === bus).flatMap((p) => p.ruleNames);
@@ -40,23 +44,26 @@ export function partnerRulesCheck(events: EventBridgeClient, inv: OpsInventory):
     "partner bus rules enabled",
     TIMEOUTS.controlPlane,
     async (abortSignal): Promise<Outcome> => {
-      const rules = new Map<string, Rule>();
-      let NextToken: string | undefined;
-      do {
-        const page = await events.send(new ListRulesCommand({ EventBusName: bus, NextToken, Limit: 100 }), { abortSignal });
-        for (const rule of page.Rules ?? []) rules.set(rule.Name!, rule);
-        NextToken = page.NextToken;
-      } while (NextToken);
-      const missing = expected.filter((r) => !rules.has(r));
+      const states = await Promise.all(
+        expected.map(async (rule) => {
+          try {
+            return { rule, state: (await events.send(new DescribeRuleCommand({ Name: rule, EventBusName: bus }), { abortSignal })).State };
+          } catch (error) {
+            if ((error as Error).name === "ResourceNotFoundException") return { rule, state: undefined };
+            throw error;
+          }
+        }),
+      );
+      const missing = states.filter((s) => s.state === undefined).map((s) => s.rule);
       // ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS is enabled too; only DISABLED stops delivery.
-      const disabled = expected.filter((r) => rules.has(r) && !rules.get(r)!.State?.startsWith("ENABLED"));
+      const disabled = states.filter((s) => s.state !== undefined && !s.state.startsWith("ENABLED")).map((s) => s.rule);
       if (missing.length) return fail(`missing on ${bus}: ${missing.join(", ")}`, `apply ${inv.environment}-aws`);
       if (disabled.length) {
         return fail(`disabled on ${bus}: ${disabled.join(", ")}`, `enable them (aws events enable-rule --event-bus-name ${bus} --name <rule>) or apply ${inv.environment}-aws`);
       }
       return pass(`${expected.length} rule(s) ENABLED`);
     },
-    (error) => awsExplain(error, "events:ListRules", bus, `the bus does not exist: apply ${inv.environment}-aws`),
+    (error) => awsExplain(error, "events:DescribeRule", `the rules of ${bus}`, `the bus does not exist: apply ${inv.environment}-aws`),
   );
 }
 

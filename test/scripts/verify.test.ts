@@ -171,7 +171,7 @@ describe("failures are reported with their reason and fix, and exit 1", () => {
 
   test.each([
     ["DescribeEventSource", "partner event source ACTIVE", "events:DescribeEventSource"],
-    ["ListRules", "partner bus rules enabled", "events:ListRules"],
+    ["DescribeRule", "partner bus rules enabled", "events:DescribeRule"],
   ])("AccessDenied on EventBridge %s fails %s with the action to allow", async (operation, check, action) => {
     events.deny(operation);
     const { code, row } = await rowsOf(["--env", "prod"]);

@@ -1,6 +1,6 @@
 /**
  * A small Amazon EventBridge fake in the JSON 1.1 protocol (`X-Amz-Target:
- * AWSEvents.<Operation>`): DescribeArchive, DescribeRule, ListRules, StartReplay,
+ * AWSEvents.<Operation>`): DescribeArchive, DescribeRule (with the rule's state), StartReplay,
  * DescribeReplay and DescribeEventSource (the partner event sources shared with the
  * account: PENDING until a bus is associated, then ACTIVE; DELETED once expired). Replay names are unique (ResourceAlreadyExistsException), the
  * window must be ordered, filter ARNs must be rules of the destination bus, and a
@@ -48,13 +48,6 @@ export async function startEventBridgeFake(accountId = "333333333333", region = 
         const arn = rules.get(`${EventBusName ?? "default"}|${Name}`);
         if (!arn) throw new AwsServiceError(400, "ResourceNotFoundException", `Rule ${Name} does not exist on EventBus ${EventBusName ?? "default"}.`);
         return { Name, Arn: arn, EventBusName: EventBusName ?? "default", State: ruleStates.get(`${EventBusName ?? "default"}|${Name}`) ?? "ENABLED" };
-      },
-      ListRules: ({ EventBusName, NextToken, Limit }) => {
-        const bus = EventBusName ?? "default";
-        const all = [...rules.entries()].filter(([key]) => key.startsWith(`${bus}|`)).map(([key, arn]) => ({ Name: key.slice(bus.length + 1), Arn: arn, EventBusName: bus, State: ruleStates.get(key) ?? "ENABLED" }));
-        const start = NextToken ? Number(NextToken) : 0;
-        const size = Limit ?? 100;
-        return { Rules: all.slice(start, start + size), NextToken: start + size < all.length ? String(start + size) : undefined };
       },
       DescribeEventSource: ({ Name }) => {
         const state = sources.get(Name);
