@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { SNSClient } from "@aws-sdk/client-sns";
@@ -341,5 +343,28 @@ describe("input and credentials", () => {
     const { code, out } = await verify(["--help"]);
     expect(code).toBe(0);
     for (const text of ["--env <env>", "--json", "GENESYS_VERIFY_CLIENT_ID", "az login", "3 no AWS credentials"]) expect(out).toContain(text);
+  });
+});
+
+describe("docs/operations.md, Live verification", () => {
+  const docs = readFileSync(path.resolve(__dirname, "../../docs/operations.md"), "utf8");
+  const section = docs.slice(docs.indexOf("## Live verification (`npm run verify`)"), docs.indexOf("## Runbook: every alarm"));
+
+  test("the verify role's policy names every function verify invokes and every action it calls, each on its resource (no wildcard resource)", () => {
+    const policy = JSON.parse(/### Permissions[\s\S]*?```json\n([\s\S]*?)\n```/.exec(section)![1]!) as { Statement: Array<{ Action: string | string[]; Resource: string | string[] }> };
+    const actions = policy.Statement.flatMap((s) => [s.Action].flat());
+    expect(actions.sort()).toEqual(["events:DescribeEventSource", "events:DescribeRule", "kms:Decrypt", "kms:GenerateDataKey", "lambda:InvokeFunction", "sns:ListSubscriptionsByTopic", "sns:Publish"]);
+    for (const statement of policy.Statement) expect([statement.Resource].flat()).not.toContain("*");
+    const invoked = policy.Statement.find((s) => s.Action === "lambda:InvokeFunction")!.Resource as string[];
+    expect(invoked.map((arn) => arn.replace(/^.*:function:gcv-<env>-/, "gcv-prod-")).sort()).toEqual([...prod.selfTests].sort());
+  });
+
+  test("lists every check verify reports, and a table of what only a real account can prove", async () => {
+    const { report } = await rowsOf(["--env", "dev"]);
+    for (const c of report.checks.filter((c) => !c.check.includes(": "))) expect(section).toContain(`| \`${c.check}\``);
+    expect(section).toContain("### What only a real account can prove");
+    for (const path of ["AWS outbound identity federation to Entra", "ABAC list condition", "Azure firewall admits only the NAT IPs", "Genesys permissions of each OAuth client", "Application Auto Scaling permission validation", "SNS subscriptions", "The Genesys provider's first apply"]) {
+      expect(section).toContain(path);
+    }
   });
 });
