@@ -61,6 +61,9 @@ export async function runVerify(argv: readonly string[], opts: RunVerifyOptions)
     }
     const synthDir = opts.synthDir ?? env.GCV_SYNTH_DIR ?? path.resolve(__dirname, "..", "..", "..", "cdktf.out");
     const { inventory: inv, config } = loadEnvironment(args.env, synthDir, env);
+    if (!Array.isArray(inv.selfTests) || !inv.alarmTopicName) {
+      throw new OpsError(`the synthesized ${inv.environment}-aws predates npm run verify (its ops_inventory names no self-tests): run \`GCV_ENVIRONMENTS=${inv.environment} npm run synth\` with this version, then retry`, 2);
+    }
     const clients = opts.clients ?? verifyClientsFor(inv.region);
     await requireCredentials(clients.lambda, inv);
 

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { LambdaClient } from "@aws-sdk/client-lambda";
@@ -336,6 +337,20 @@ describe("input and credentials", () => {
     const { code, err } = await verify(argv);
     expect(code).toBe(2);
     expect(err).toMatch(message);
+    expect(lambda.invocations).toEqual([]);
+  });
+
+  test("a stack synthesized by an older version (no self-tests in its inventory) is refused with how to synthesize, before any call", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "verify-old-synth-"));
+    const stack = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "prod-aws", "cdk.tf.json"), "utf8"));
+    delete stack.output.ops_inventory.value.selfTests;
+    delete stack.output.ops_inventory.value.alarmTopicName;
+    mkdirSync(path.join(dir, "stacks", "prod-aws"), { recursive: true });
+    writeFileSync(path.join(dir, "stacks", "prod-aws", "cdk.tf.json"), JSON.stringify(stack));
+    const { code, err } = await verify(["--env", "prod"], { synthDir: dir });
+    expect(code).toBe(2);
+    expect(err).toContain("predates npm run verify");
+    expect(err).toContain("GCV_ENVIRONMENTS=prod npm run synth");
     expect(lambda.invocations).toEqual([]);
   });
 
