@@ -82,8 +82,21 @@ export async function runCheck(
 
 export const elapsed = (started: number) => Math.round(performance.now() - started);
 
+const NETWORK_CODES = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b/;
+
+/** The endpoint could not be reached at all (DNS, routing, proxy): no answer to judge. */
+export function unreachable(error: unknown): { reason: string; fix: string } | undefined {
+  // The SDK wraps a socket error ("AWS SDK error wrapper for Error: connect ECONNREFUSED ..."): match the code where it appears.
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const text = [e?.code, e?.cause?.code, e?.cause?.message, e?.message].filter(Boolean).join(" ");
+  if (!NETWORK_CODES.test(text)) return undefined;
+  return { reason: `unreachable from this machine: ${(e.cause?.message ?? e.message ?? text).replace(/^AWS SDK error wrapper for Error: /, "")}`, fix: "check DNS and outbound HTTPS from this machine (and the proxy, if this network needs one), then run verify again" };
+}
+
 /** A generic explanation: AWS access denied names the missing permission; anything else its name and message. */
 export function explainError(error: unknown): { reason: string; fix: string } {
+  const network = unreachable(error);
+  if (network) return network;
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const name = e?.name ?? "Error";
   const message = (e?.message ?? String(error)).slice(0, 400);

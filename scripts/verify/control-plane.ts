@@ -7,7 +7,7 @@ import { ListSubscriptionsByTopicCommand, type SNSClient, type Subscription } fr
 import { ALARM_SUBSCRIPTION_REQUIRED } from "../../config/defaults";
 import type { EnvironmentConfig } from "../../config/types";
 import { alarmTopicArnOf, type OpsInventory } from "../../constructs/observability/ops-inventory";
-import { type CheckResult, fail, type Outcome, pass, runCheck, TIMEOUTS, warn } from "./checks";
+import { type CheckResult, fail, type Outcome, pass, runCheck, TIMEOUTS, unreachable, warn } from "./checks";
 
 const POLICY_HINT = "(policy: docs/operations.md, Live verification)";
 
@@ -109,5 +109,7 @@ function awsExplain(error: unknown, action: string, resource: string, notFound: 
     return { reason: `access denied: ${action} on ${resource}: ${e.message ?? name}`, fix: `allow ${action} on ${resource} for the role running verify ${POLICY_HINT}` };
   }
   if (/ResourceNotFound|NotFound/.test(name)) return { reason: `${resource} not found (${name})`, fix: notFound };
+  const network = unreachable(error);
+  if (network) return network;
   return { reason: `${action} on ${resource} failed: ${name}: ${(e?.message ?? String(error)).slice(0, 300)}`, fix: "run verify again; if it persists, check the AWS service health for the region" };
 }

@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
@@ -268,6 +270,22 @@ describe("failures are reported with their reason and fix, and exit 1", () => {
     expect(admitted.row("vault firewall refuses this machine")).toMatchObject({ ok: false, reason: expect.stringMatching(/^answered 409 PublicAccessNotPermitted: the firewall admitted this machine/), fix: expect.stringContaining("nat_public_ips") });
     azure.firewall = "rbac";
     expect((await rowsOf(["--env", "prod"])).row("vault firewall refuses this machine")).toMatchObject({ ok: false, reason: expect.stringContaining("answered 403 AuthorizationPermissionMismatch, not AuthorizationFailure: the request passed the firewall") });
+  });
+
+  test("an endpoint this machine cannot reach fails as unreachable: never a firewall pass", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const nowhere = `http://127.0.0.1:${port}`;
+    const config = { region: "eu-west-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 };
+    const { code, row } = await rowsOf(["--env", "prod"], {
+      clients: { ...clients!, sns: new SNSClient({ ...config, endpoint: nowhere }) },
+      endpoints: { azure: { blob: nowhere, management: azure.managementEndpoint } },
+    });
+    expect(code).toBe(1);
+    expect(row("vault firewall refuses this machine")).toMatchObject({ ok: false, reason: expect.stringContaining("could not be reached from this machine") });
+    expect(row("alarm subscriptions confirmed")).toMatchObject({ ok: false, reason: expect.stringContaining("unreachable from this machine: connect ECONNREFUSED"), fix: expect.stringContaining("outbound HTTPS") });
   });
 
   test("Azure immutability: unlocked where the config locks it, no policy, or a 403 from RBAC each fail", async () => {
