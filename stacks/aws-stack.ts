@@ -195,7 +195,7 @@ export class AwsStack extends TerraformStack {
     this.dashboard = new OperationsDashboard(this, "dashboard", { dashboardName: `${p}-operations`, inventory: this.inventory });
     new TerraformOutput(this, "ops_inventory", {
       value: this.inventory,
-      description: "Names of queues, DLQs, rules, archive, workflow and functions, for `npm run ops`",
+      description: "Names of queues, DLQs, rules, archive, workflow, functions and the alarm topic, for `npm run ops` and `npm run verify`",
     });
 
     new TerraformOutput(this, "nat_public_ips", {

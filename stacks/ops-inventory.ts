@@ -44,6 +44,10 @@ export function opsInventoryOf(stack: AwsStack): OpsInventory {
     pipeline("interaction", stack.interaction.buffer, [stack.interaction.route], [stack.interaction.dispatcher, stack.interaction.processor], bus, [stack.interaction.endedExecutionsRoute]),
     ...(stack.configSync ? [pipeline("config-sync", stack.configSync.buffer, stack.configSync.routes, [stack.configSync.syncFunction])] : []),
   ];
+  const fnName = (f: PipelineFunction) => literal(f.fn.functionNameInput, "function");
+  const selfTests = [stack.transcriptVault.archiver, stack.transcriptVault.reconciler?.fn, stack.interaction.dispatcher, stack.interaction.processor, stack.configSync?.syncFunction, stack.webhook?.receiver].filter(
+    (f): f is PipelineFunction => f !== undefined,
+  );
   const extraFunctions = [stack.transcriptVault.reconciler?.fn, stack.webhook?.receiver, stack.credentialExpiry?.monitor].filter((f): f is PipelineFunction => f !== undefined);
   return {
     environment: env.name,
@@ -58,11 +62,13 @@ export function opsInventoryOf(stack: AwsStack): OpsInventory {
       stateMachineName: literal(stack.interaction.stateMachine.nameInput, "interaction workflow"),
       failureQueue: literal(stack.interaction.failureQueue.nameInput, "failure queue"),
     },
-    functions: [...pipelines.flatMap((p) => p.functions), ...extraFunctions.map((f) => literal(f.fn.functionNameInput, "function"))],
+    functions: [...pipelines.flatMap((p) => p.functions), ...extraFunctions.map(fnName)],
     vaultCredentialMonitor: stack.credentialExpiry
       ? { functionName: literal(stack.credentialExpiry.monitor.fn.functionNameInput, "credential monitor"), warningDays: stack.credentialExpiry.warningDays }
       : undefined,
     vaultReconciler: stack.transcriptVault.reconciler ? literal(stack.transcriptVault.reconciler.fn.fn.functionNameInput, "vault reconciler") : undefined,
     webhookApiName: stack.webhook ? literal(stack.webhook.api.nameInput, "webhook API") : undefined,
+    alarmTopicName: literal(stack.alarmTopic.topic.nameInput, "alarm topic"),
+    selfTests: selfTests.map(fnName),
   };
 }

@@ -45,6 +45,15 @@ export interface OpsInventory {
   readonly vaultReconciler?: string;
   /** The webhook API, when deployed. */
   readonly webhookApiName?: string;
+  /** The SNS topic every alarm notifies (`npm run verify` checks its subscriptions are confirmed). */
+  readonly alarmTopicName: string;
+  /** Functions that answer a self-test invocation (`npm run verify` invokes each). */
+  readonly selfTests: readonly string[];
+}
+
+/** `arn:<partition>:sns:<region>:<account>:<name>`: the alarm topic's ARN. */
+export function alarmTopicArnOf(inv: OpsInventory): string {
+  return `arn:${inv.partition}:sns:${inv.region}:${inv.accountId}:${inv.alarmTopicName}`;
 }
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:<name>`: the documented ARN form. */

@@ -15,7 +15,7 @@ export class OpsError extends Error {
   override readonly name = "OpsError";
   constructor(
     message: string,
-    /** 1: the operation failed; 2: bad input (nothing was done); 3: AWS refused (access denied, or no valid credentials). */
+    /** 1: the operation failed; 2: bad input (nothing was done); 3: no AWS credentials, or AWS refused (access denied). */
     readonly exitCode: 1 | 2 | 3 = 1,
   ) {
     super(message);
@@ -59,24 +59,38 @@ export function clientsFor(region: string): OpsClients {
   };
 }
 
-/** SDK errors that mean "no usable credentials", as opposed to "these credentials may not do this". */
-const NO_CREDENTIALS = /^(CredentialsProviderError|TokenProviderError|ExpiredToken(Exception)?|UnrecognizedClientException|InvalidClientTokenId)$/;
+/** What to do when the SDK found no credentials (exit 3, like access denied: nothing was done). */
+export function noCredentialsHint(account?: { accountId: string; region: string }): string {
+  return [
+    `no AWS credentials found${account ? ` for account ${account.accountId} (${account.region})` : ""}; nothing was done. Provide them the usual way:`,
+    "  - a named profile: AWS_PROFILE=<profile> npm run ... (after `aws sso login --profile <profile>` for IAM Identity Center),",
+    "  - or a role: the CI job's OIDC role (aws-actions/configure-aws-credentials), or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN of an assumed role;",
+    "  the role needs the permissions listed in docs/operations.md.",
+  ].join("\n");
+}
 
-/** How an operator provides credentials for the environment's account. */
-export const CREDENTIALS_HINT =
-  "Sign in for the environment's account first: `aws sso login --profile <profile>` and `export AWS_PROFILE=<profile>`, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN of a role that may run this command (docs/operations.md#operations-cli-npm-run-ops).";
+/**
+ * No usable credentials, as opposed to "these credentials may not do this": none in the chain
+ * (CredentialsProviderError, whichever provider gave up last), an expired SSO session or
+ * session token, or keys AWS does not know.
+ */
+export function isMissingCredentials(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
+  return (
+    /^(CredentialsProviderError|TokenProviderError|ExpiredToken(Exception)?|UnrecognizedClientException|InvalidClientTokenId)$/.test(e?.name ?? "") ||
+    /Could not load credentials from any providers/.test(e?.message ?? "")
+  );
+}
 
 /**
  * Turns an AWS error into an {@link OpsError} naming what was attempted on what:
- * access denied (exit 3) says which permission is missing.
+ * access denied (exit 3) says which permission is missing; missing credentials (exit 3) say how to provide them.
  */
-export function awsFailure(error: unknown, action: string, resource: string): OpsError {
+export function awsFailure(error: unknown, action: string, resource: string, account?: { accountId: string; region: string }): OpsError {
   if (error instanceof OpsError) return error;
   const e = error as { name?: string; message?: string; Code?: string };
   const name = e?.name ?? "Error";
-  if (NO_CREDENTIALS.test(name)) {
-    return new OpsError(`no valid AWS credentials for ${action} on ${resource}: ${e.message ?? name}. ${CREDENTIALS_HINT} Nothing was changed.`, 3);
-  }
+  if (isMissingCredentials(error)) return new OpsError(noCredentialsHint(account), 3);
   if (/AccessDenied/.test(name) || e?.Code === "AccessDenied") {
     return new OpsError(`access denied: ${action} on ${resource}. Your role needs this permission; nothing was changed. (${e.message ?? name})`, 3);
   }

@@ -84,8 +84,9 @@ describe("deploy workflow", () => {
     expect(withoutGenesysClientSecrets(source)).not.toMatch(/AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|ARM_CLIENT_SECRET|secrets\./);
   });
 
-  test("checks out without persisting the token, and pins every action to a commit", () => {
-    for (const job of Object.values(jobs) as Job[]) {
+  test.each([".github/workflows/deploy.yml", ".github/workflows/verify.yml"])("%s checks out without persisting the token, and pins every action to a commit", (file) => {
+    const { source, workflow } = readWorkflow(file);
+    for (const job of Object.values(workflow.jobs) as Job[]) {
       const checkout = job.steps?.find((s) => s.uses?.startsWith("actions/checkout"));
       if (checkout) expect(checkout.with?.["persist-credentials"]).toBe(false);
     }

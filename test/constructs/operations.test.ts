@@ -39,6 +39,16 @@ describe("operations inventory (output ops_inventory)", () => {
     // Its rules are on the account's default bus, not the Genesys bus.
     expect(configSync.eventBusName).toBeUndefined();
   });
+
+  test("names the alarm topic and every function npm run verify self-tests: all but the SAS expiry monitor", () => {
+    expect(inventory.alarmTopicName).toBe(onlyResource(prodAws, "aws_sns_topic").name);
+    expect([...inventory.selfTests].sort()).toEqual(
+      ["transcript-archiver", "vault-reconciler", "interaction-dispatcher", "interaction-processor", "config-sync", "webhook-receiver"].map((f) => `gcv-prod-${f}`).sort(),
+    );
+    const sasInventory = sasProdAws.output!.ops_inventory!.value as any;
+    expect(sasInventory.functions).toContain(sasInventory.vaultCredentialMonitor.functionName);
+    expect(sasInventory.selfTests).not.toContain(sasInventory.vaultCredentialMonitor.functionName);
+  });
 });
 
 describe("business metrics", () => {

@@ -132,15 +132,14 @@ describe("arguments and environments", () => {
     expect(sqs.calls).toEqual([]);
   });
 
-  test("without AWS credentials: exit 3, how to sign in, nothing changed", async () => {
-    const noCredentials = async () => {
-      throw Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" });
+  test("an expired SSO session or session token: exit 3 with how to sign in, nothing changed", async () => {
+    const expired = async () => {
+      throw Object.assign(new Error("The SSO session associated with this profile has expired or is otherwise invalid."), { name: "TokenProviderError" });
     };
-    const config = { region: "eu-west-1", credentials: noCredentials, maxAttempts: 1 };
-    const out: string[] = [];
+    const config = { region: "eu-west-1", credentials: expired, maxAttempts: 1 };
     const err: string[] = [];
     const code = await runOps(["status", "--env", "prod"], {
-      io: { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false, confirm: async () => false },
+      io: { out: () => undefined, err: (l) => err.push(l), interactive: false, confirm: async () => false },
       synthDir: app.outdir,
       env: {},
       pollIntervalMs: 0,
@@ -153,7 +152,7 @@ describe("arguments and environments", () => {
       },
     });
     expect(code).toBe(3);
-    expect(err.join("\n")).toMatch(/^ops: no valid AWS credentials for .*Could not load credentials from any providers\. .*aws sso login --profile <profile>.*AWS_PROFILE=<profile>.*Nothing was changed\.$/);
+    expect(err.join("\n")).toMatch(/^ops: no AWS credentials found.*nothing was done\..*aws sso login --profile <profile>/s);
     expect(sqs.calls).toEqual([]);
   });
 
@@ -412,5 +411,27 @@ describe("failures", () => {
     expect(name).toMatch(/^[A-Za-z0-9_-]+-[0-9a-f]{20}-r[0-9a-f]{8}$/);
     expect(failureRetryName(event, "m-1")).toBe(name);
     expect(failureRetryName(event, "m-2")).not.toBe(name);
+  });
+});
+
+describe("credentials", () => {
+  test("without AWS credentials a command says how to provide them and exits 3, like access denied", async () => {
+    const saved = { ...process.env };
+    for (const key of Object.keys(process.env)) if (key.startsWith("AWS_")) delete process.env[key];
+    Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_ENDPOINT_URL_SQS: sqs.endpoint });
+    const err: string[] = [];
+    try {
+      const code = await runOps(["status", "--env", "prod"], {
+        io: { out: () => {}, err: (l) => err.push(l), interactive: false, confirm: async () => false },
+        synthDir: app.outdir,
+        env: {},
+        now: () => NOW,
+      });
+      expect(code).toBe(3);
+      expect(err.join("\n")).toMatch(/^ops: no AWS credentials found; nothing was done\. Provide them the usual way:\n.*AWS_PROFILE=<profile>.*aws sso login/s);
+      expect(sqs.calls).toEqual([]);
+    } finally {
+      process.env = saved;
+    }
   });
 });

@@ -94,19 +94,28 @@ export async function startJsonFake(opts: JsonFakeOptions, handlers: Record<stri
       res.writeHead(status, { "content-type": contentType, "content-length": String(Buffer.byteLength(text)), "x-amzn-requestid": randomUUID() }).end(text);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: await listenLocal(server),
     calls,
     counts,
     deny: (...operations) => {
       for (const o of operations) denied.add(o);
     },
     allowAll: () => denied.clear(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
+}
+
+/** Listens on 127.0.0.1, port 0; resolves to `http://127.0.0.1:<port>`. */
+export async function listenLocal(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Closes a fake's server, dropping kept-alive connections. */
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * A small Amazon EventBridge fake in the JSON 1.1 protocol (`X-Amz-Target:
- * AWSEvents.<Operation>`): DescribeArchive, DescribeRule, StartReplay and
- * DescribeReplay. Replay names are unique (ResourceAlreadyExistsException), the
+ * AWSEvents.<Operation>`): DescribeArchive, DescribeRule (with the rule's state), StartReplay,
+ * DescribeReplay and DescribeEventSource (the partner event sources shared with the
+ * account: PENDING until a bus is associated, then ACTIVE; DELETED once expired). Replay names are unique (ResourceAlreadyExistsException), the
  * window must be ordered, filter ARNs must be rules of the destination bus, and a
  * replay reports STARTING, then RUNNING, then COMPLETED on successive reads.
  * Point clients at it with `AWS_ENDPOINT_URL_EVENTBRIDGE`.
@@ -20,12 +21,18 @@ export interface EventBridgeFake extends JsonFake {
   addBus(busName: string, archiveName: string, ruleNames: string[]): void;
   /** Replays started, by name. */
   readonly replays: Map<string, Replay>;
+  /** Shares a partner event source with the account, in this state. */
+  setEventSource(name: string, state: "PENDING" | "ACTIVE" | "DELETED"): void;
+  /** Sets a rule's state (rules start ENABLED). */
+  setRuleState(busName: string, ruleName: string, state: "ENABLED" | "DISABLED"): void;
 }
 
 export async function startEventBridgeFake(accountId = "333333333333", region = "eu-west-1"): Promise<EventBridgeFake> {
   const archives = new Map<string, { arn: string; busArn: string }>();
   const rules = new Map<string, string>(); // `${bus}|${rule}` -> ARN
   const replays = new Map<string, Replay>();
+  const ruleStates = new Map<string, string>(); // `${bus}|${rule}` -> state, when not ENABLED
+  const sources = new Map<string, string>(); // partner event source name -> state
   const busArn = (bus: string) => `arn:aws:events:${region}:${accountId}:event-bus/${bus}`;
   const STATES = ["STARTING", "RUNNING", "COMPLETED"] as const;
 
@@ -40,7 +47,12 @@ export async function startEventBridgeFake(accountId = "333333333333", region = 
       DescribeRule: ({ Name, EventBusName }) => {
         const arn = rules.get(`${EventBusName ?? "default"}|${Name}`);
         if (!arn) throw new AwsServiceError(400, "ResourceNotFoundException", `Rule ${Name} does not exist on EventBus ${EventBusName ?? "default"}.`);
-        return { Name, Arn: arn, EventBusName: EventBusName ?? "default", State: "ENABLED" };
+        return { Name, Arn: arn, EventBusName: EventBusName ?? "default", State: ruleStates.get(`${EventBusName ?? "default"}|${Name}`) ?? "ENABLED" };
+      },
+      DescribeEventSource: ({ Name }) => {
+        const state = sources.get(Name);
+        if (!state) throw new AwsServiceError(400, "ResourceNotFoundException", `Event source ${Name} does not exist.`);
+        return { Name, Arn: `arn:aws:events:${region}::event-source/${Name}`, CreatedBy: Name.split("/").slice(0, 3).join("/"), State: state };
       },
       StartReplay: (input) => {
         const { ReplayName, EventSourceArn, EventStartTime, EventEndTime, Destination } = input;
@@ -82,5 +94,7 @@ export async function startEventBridgeFake(accountId = "333333333333", region = 
       for (const rule of ruleNames) rules.set(`${busName}|${rule}`, `arn:aws:events:${region}:${accountId}:rule/${busName}/${rule}`);
     },
     replays,
+    setEventSource: (name: string, state: string) => sources.set(name, state),
+    setRuleState: (busName: string, ruleName: string, state: string) => ruleStates.set(`${busName}|${ruleName}`, state),
   });
 }

@@ -31,6 +31,9 @@
  *                      pageSize, pageNumber, total, pageCount}`. How `name` matches is not documented: the fake
  *                      returns every role whose name contains it, so callers must pick the exact name (as the
  *                      provider's getAuthRoleIdByNameFn does).
+ * - [integrations]     GET  /api/v2/integrations?pageSize&pageNumber -> `{entities, pageSize, pageNumber, total, pageCount}`
+ * - [integration]      GET  /api/v2/integrations/{id} -> `{id, name, integrationType: {id}, intendedState, reportedState: {code, effective, detail}}`
+ *                      (model `Integration` of the platform SDKs); integrations come from `addIntegration`.
  * API routes answer 401 `authentication.required` without a bearer token, 401 `bad.credentials` for an
  * unknown, expired or revoked token, 429 `too.many.requests.retry.after` (Retry-After + inin-ratelimit-*)
  * when the optional per-token rate limit is exceeded, 404 `not.found` for unknown ids.
@@ -61,7 +64,9 @@ export type GenesysRoute =
   | "participantAttributes"
   | "analyticsDetails"
   | "oauthClient"
-  | "authorizationRoles";
+  | "authorizationRoles"
+  | "integrations"
+  | "integration";
 
 /** A scripted fault, consumed by the next matching request. */
 export interface Fault {
@@ -215,6 +220,8 @@ export class GenesysFake {
   tokensIssued = 0;
   /** Conversations the analytics details query searches. */
   readonly analyticsConversations: AnalyticsConversation[] = [];
+  /** Integrations of the org, by id (`addIntegration`). */
+  readonly integrations = new Map<string, FakeIntegration>();
   /** X-Amz-Expires of the pre-signed URLs the fake issues (0: expired on arrival). */
   presignedLifetimeSeconds = 300;
   /** Roles of the org by id (`addRole`). */
@@ -326,6 +333,13 @@ export class GenesysFake {
     this.analyticsConversations.push(...conversations);
   }
 
+  /** Adds (or replaces) an integration; returns its id. */
+  addIntegration(integration: Omit<FakeIntegration, "id"> & { id?: string }): string {
+    const id = integration.id ?? randomUUID();
+    this.integrations.set(id, { ...integration, id });
+    return id;
+  }
+
   /** URL at which the fake serves an attachment. */
   mediaUrl(attachment: Pick<FakeAttachment, "id" | "name">): string {
     return `${this.baseUrl}/media/${encodeURIComponent(attachment.id)}/${encodeURIComponent(attachment.name)}`;
@@ -413,6 +427,16 @@ export class GenesysFake {
         return this.oauthClient(res, route.params[0]!);
       case "authorizationRoles":
         return this.authorizationRoles(res, record.query);
+      case "integrations": {
+        const pageSize = Math.min(Number(url.searchParams.get("pageSize") ?? 25), 100);
+        const pageNumber = Number(url.searchParams.get("pageNumber") ?? 1);
+        const all = [...this.integrations.values()].map(integrationEntity);
+        return this.json(res, 200, { entities: all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize), pageSize, pageNumber, total: all.length, pageCount: Math.max(1, Math.ceil(all.length / pageSize)) });
+      }
+      case "integration": {
+        const integration = this.integrations.get(decodeURIComponent(route.params[0]!));
+        return integration ? this.json(res, 200, integrationEntity(integration)) : this.error(res, 404, "not.found", "integration not found");
+      }
       default:
         this.error(res, 404, "not.found", "not found");
     }
@@ -790,6 +814,29 @@ export async function startGenesysFake(options: GenesysFakeOptions = {}): Promis
   return fake;
 }
 
+/** An integration of the org (platform SDK model `Integration`). */
+export interface FakeIntegration {
+  id: string;
+  name: string;
+  /** e.g. `amazon-eventbridge-source` */
+  type: string;
+  intendedState: "ENABLED" | "DISABLED" | "DELETED";
+  /** `reportedState.code`, e.g. ACTIVE or ERROR. */
+  reportedCode: string;
+  reportedDetail?: string;
+}
+
+function integrationEntity(i: FakeIntegration) {
+  return {
+    id: i.id,
+    name: i.name,
+    integrationType: { id: i.type },
+    intendedState: i.intendedState,
+    reportedState: { code: i.reportedCode, effective: i.reportedCode, ...(i.reportedDetail ? { detail: { message: i.reportedDetail } } : {}) },
+    selfUri: `/api/v2/integrations/${i.id}`,
+  };
+}
+
 function matchRoute(method: string, path: string): { name: GenesysRoute; params: string[] } | undefined {
   const table: Array<[string[], RegExp, GenesysRoute]> = [
     [["POST"], /^\/oauth\/token$/, "token"],
@@ -804,6 +851,8 @@ function matchRoute(method: string, path: string): { name: GenesysRoute; params:
     [["POST"], /^\/api\/v2\/analytics\/conversations\/details\/query$/, "analyticsDetails"],
     [["GET"], /^\/api\/v2\/oauth\/clients\/([^/]+)$/, "oauthClient"],
     [["GET"], /^\/api\/v2\/authorization\/roles$/, "authorizationRoles"],
+    [["GET"], /^\/api\/v2\/integrations$/, "integrations"],
+    [["GET"], /^\/api\/v2\/integrations\/([^/]+)$/, "integration"],
   ];
   for (const [methods, pattern, name] of table) {
     const match = pattern.exec(path);

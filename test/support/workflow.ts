@@ -58,10 +58,11 @@ export const PINNED_ACTIONS: Record<string, string> = {
 export const ROOT_DIR = ROOT;
 
 /**
- * The workflow's text without the Genesys provider's two client-credential secrets: Genesys
+ * The workflow's text without the Genesys client-credential secrets (the provider's
+ * `GENESYSCLOUD_OAUTHCLIENT_*` and verify's read-only `GENESYS_VERIFY_CLIENT_*`): Genesys
  * has no OIDC federation, so those (a GitHub environment secret each) are the only stored
  * credentials a workflow may reference. Every cloud credential must be OIDC.
  */
 export function withoutGenesysClientSecrets(source: string): string {
-  return source.replace(/^ *GENESYSCLOUD_OAUTHCLIENT_(ID|SECRET): \$\{\{ secrets\.GENESYSCLOUD_OAUTHCLIENT_\1 \}\}\n/gm, "");
+  return source.replace(/^ *(GENESYSCLOUD_OAUTHCLIENT|GENESYS_VERIFY_CLIENT)_(ID|SECRET): \$\{\{ secrets\.\1_\2 \}\}\n/gm, "");
 }

@@ -437,6 +437,8 @@ describe("failures retry (npm run ops -- failures retry), end to end", () => {
         metricsNamespace: "GenesysVault/test",
         eventBusName: "genesys",
         archiveName: "genesys-archive",
+        alarmTopicName: "gcv-test-alarms",
+        selfTests: [],
         pipelines: [{ id: "interaction", queue: pipeline.intake.name, deadLetterQueue: pipeline.deadLetters.name, fifo: false, ruleNames: [], deliveryDeadLetterQueues: [], functions: [] }],
         interactionWorkflow: { stateMachineName: "interaction-workflow", failureQueue: pipeline.failureQueue.name },
         functions: [],
