@@ -145,9 +145,9 @@ export async function runSelfTest(functionName: string, request: { runId: string
 async function runOne(check: SelfTestCheck, results: Map<string, Promise<SelfTestCheckResult>>): Promise<SelfTestCheckResult> {
   for (const name of check.after ?? []) {
     const before = await results.get(name);
-    if (!before?.ok || before.skipped) {
-      return { name: check.name, ok: false, skipped: true, durationMs: 0, reason: `not run: "${name}" did not pass` };
-    }
+    if (!before?.ok) return { name: check.name, ok: false, skipped: true, durationMs: 0, reason: `not run: "${name}" did not pass` };
+    // What depends on a check that does not apply here does not apply either.
+    if (before.skipped) return { name: check.name, ok: true, skipped: true, durationMs: 0, reason: `not run: "${name}" does not apply (${before.reason ?? ""})` };
   }
   const timeoutMs = check.timeoutMs ?? SELF_TEST_CHECK_TIMEOUT_MS;
   const controller = new AbortController();
