@@ -3,6 +3,7 @@
  * fields, a fresh Genesys login, a Genesys permission probe that changes nothing.
  */
 import { randomUUID } from "node:crypto";
+import { requireEnv, type EnvironmentVariable } from "./config";
 import { GenesysClientError, type GenesysClient, type HttpMethod } from "./genesys-client";
 import type { LambdaContext } from "./lambda-types";
 import { errorFields, logger } from "./logger";
@@ -33,16 +34,17 @@ export async function answerSelfTest(event: unknown, context: LambdaContext, che
 export const GENESYS_LOGIN_CHECK = "genesys login";
 
 /**
- * The secret is readable and holds non-empty string `fields`; the check names missing
- * fields only, never a value. Reads the current version (not the cache).
+ * The secret named by the variable `secretArn` is readable and holds non-empty string
+ * `fields`; the check names missing fields only, never a value. Reads the current version.
  */
-export function secretFieldsCheck(name: string, secretArn: string, fields: readonly string[]): SelfTestCheck {
+export function secretFieldsCheck(name: string, secretArn: EnvironmentVariable, fields: readonly string[]): SelfTestCheck {
   return {
     name,
     run: async () => {
-      await getSecretFields(secretArn, fields, { forceFetch: true });
+      await getSecretFields(requireEnv(secretArn), fields, { forceFetch: true });
     },
-    fix: (kind) => (kind === "secret" ? `secret ${secretArn} must be a JSON object with the string fields ${fields.join(", ")}; the function's role needs secretsmanager:GetSecretValue on it` : undefined),
+    fix: (kind) =>
+      kind === "secret" ? `the secret that ${secretArn} names must be a JSON object with the string fields ${fields.join(", ")}; the function's role needs secretsmanager:GetSecretValue on it` : undefined,
   };
 }
 

@@ -30,7 +30,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { createHash } from "node:crypto";
-import { intEnv, requireEnv, vaultSettings } from "../shared/config";
+import { intEnv, vaultSettings } from "../shared/config";
 import { InvalidEventError, parseEnvelope, type GenesysEvent } from "../shared/envelope";
 import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
@@ -94,7 +94,6 @@ export async function handler(event: SqsEvent | SelfTestRequest, context: Lambda
         runId,
         functionName: context.functionName,
         vaultSettings: vaultSettings(),
-        genesysSecretArn: requireEnv("GENESYS_SECRET_ARN"),
         genesys: () => (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() })),
         vault: () => vault!,
       }),

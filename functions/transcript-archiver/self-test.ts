@@ -28,7 +28,6 @@ export interface ArchiverSelfTestDeps {
   runId: string;
   functionName: string;
   vaultSettings: VaultSettings;
-  genesysSecretArn: string;
   genesys: () => GenesysClient;
   vault: () => Vault;
   now?: () => Date;
@@ -42,11 +41,11 @@ export function archiverChecks(deps: ArchiverSelfTestDeps): SelfTestCheck[] {
     if (settings.auth !== mode) throw new CheckNotApplicable(`applies in ${mode} mode; AZURE_VAULT_AUTH is ${settings.auth}`);
   };
   const checks: SelfTestCheck[] = [
-    secretFieldsCheck("genesys secret", deps.genesysSecretArn, ["clientId", "clientSecret"]),
-    secretFieldsCheck("vault secret", settings.secretArn, VAULT_FIELDS[settings.auth]),
+    secretFieldsCheck("genesys secret", "GENESYS_SECRET_ARN", ["clientId", "clientSecret"]),
+    secretFieldsCheck("vault secret", "AZURE_VAULT_SECRET_ARN", VAULT_FIELDS[settings.auth]),
   ];
   if (settings.listerSecretArn && settings.listerSecretArn !== settings.secretArn) {
-    checks.push(secretFieldsCheck("vault lister secret", settings.listerSecretArn, VAULT_FIELDS[settings.auth]));
+    checks.push(secretFieldsCheck("vault lister secret", "AZURE_VAULT_LISTER_SECRET_ARN", VAULT_FIELDS[settings.auth]));
   }
   checks.push(
     genesysLoginCheck(deps.genesys, ["genesys secret"]),
