@@ -277,5 +277,5 @@ function entraFix(message: string): string {
 }
 
 function oneLine(text: string): string {
-  return text.split(/\r?\n/)[0]!.slice(0, 500);
+  return text.replace(/\s*\r?\n\s*/g, " ").slice(0, 500);
 }
