@@ -137,3 +137,25 @@ export class TableCapacity {
     }
   }
 }
+
+/**
+ * Self-test probe of the capacity path: makes the change the receiver makes, as a no-op,
+ * so the service runs its permission check (IAM, the receiver's tag condition, the
+ * target's existence) without moving capacity. For each dimension the action manages,
+ * RegisterScalableTarget names the target and nothing else: "any parameters that you
+ * don't specify are not changed by this update request"
+ * (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
+ * The same page says an update brings a capacity that is outside the target's range back
+ * into it: only a table someone moved outside its pinned range changes, to where the
+ * receiver had put it. The only function to adapt if the capacity path changes.
+ * @throws the service's error (AccessDeniedException, ValidationException, ...) as the SDK raises it
+ */
+export async function probeCapacityChange(action: AdjustTableCapacityAction, scaling: ApplicationAutoScalingClient, signal?: AbortSignal): Promise<void> {
+  const dimensions = (["readCapacityUnits", "writeCapacityUnits"] as const).filter((d) => (d === "readCapacityUnits" ? action.readCapacity : action.writeCapacity));
+  for (const dimension of dimensions) {
+    await scaling.send(
+      new RegisterScalableTargetCommand({ ServiceNamespace: "dynamodb", ResourceId: `table/${action.tableName}`, ScalableDimension: SCALABLE_DIMENSIONS[dimension] }),
+      { abortSignal: signal },
+    );
+  }
+}

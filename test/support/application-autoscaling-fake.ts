@@ -15,7 +15,7 @@
  *   id, MinCapacity above MaxCapacity, a new target without both capacities, or a table
  *   that does not exist.
  * - Scripted faults: ConcurrentUpdateException (400), LimitExceededException (400),
- *   InternalServiceException (500).
+ *   InternalServiceException (500), ValidationException (400).
  * - The deployed receiver may only update targets the stack registered and tagged for it
  *   (an ABAC condition on `aws:ResourceTag`); `registerTarget` is that deployment step,
  *   and registering any other target is answered like IAM would: 400 AccessDeniedException.
@@ -44,7 +44,9 @@ export type ScalingFault =
   /** 400 LimitExceededException. */
   | "limitExceeded"
   /** 500 InternalServiceException. */
-  | "internal";
+  | "internal"
+  /** 400 ValidationException (e.g. the service-linked role cannot be used for the table). */
+  | "validation";
 
 /** A registered scalable target. */
 export interface ScalableTarget {
@@ -121,6 +123,7 @@ export async function startApplicationAutoScalingFake(dynamodb: DynamoDBClient, 
       if (fault === "concurrentUpdate") return refuse(400, "ConcurrentUpdateException", "Concurrent update on the scalable target, please retry");
       if (fault === "limitExceeded") return refuse(400, "LimitExceededException", "Rate exceeded");
       if (fault === "internal") return refuse(500, "InternalServiceException", "Internal service error");
+      if (fault === "validation") return refuse(400, "ValidationException", "Unable to assume IAM role: arn:aws:iam::123456789012:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable");
 
       const key = keyOf(input.ResourceId, input.ScalableDimension);
       const existing = targets.get(key);

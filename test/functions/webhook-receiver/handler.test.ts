@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { bundleFunction } from "../../../lib/bundling";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import type { HttpApiResponse } from "../../../functions/webhook-receiver/handler";
 import { tableStateKey } from "../../../functions/webhook-receiver/handler";
 import { scalableTargetsOf, type WebhookAction } from "../../../functions/shared/webhook-actions";
@@ -18,6 +19,7 @@ import { startDynalite, type Dynalite } from "../../support/dynalite";
 import { startCloudWatchFake, type CloudWatchFake } from "../../support/cloudwatch-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 
 const STATE_TABLE = "webhook-state";
 const SECRET = "s3cr3t-0123456789abcdef0123456789abcdef";
@@ -548,5 +550,88 @@ describe("the capacity action", () => {
     const retry = await post(payload({ resourceId, action: "lease", eventId: crashed.eventId, timestamp: "2024-05-05T10:00:00Z", signal: 11 }));
     expect(retry.body.status).toMatch(/^(applied|unchanged)$/);
     expect(await stateOf("orders-lease")).toMatchObject({ lastEventId: crashed.eventId, status: "done" });
+  });
+});
+
+describe("self-test", () => {
+  const HEALTHY_ACTIONS = ACTIONS.filter((a) => ["general", "pinned", "on-demand"].includes(a.name));
+  const selfTest = (fn: BundleProcess) => fn.invoke<SelfTestResponse>(selfTestRequest(), { functionName: "gcv-test-webhook-receiver" });
+  let healthy: BundleProcess;
+  beforeAll(async () => {
+    healthy = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_ACTIONS: JSON.stringify(HEALTHY_ACTIONS) });
+  });
+  afterAll(() => healthy.close());
+
+  test("healthy: the tables are described and each managed dimension gets a no-op RegisterScalableTarget (no capacity given); nothing changes", async () => {
+    const before = await Promise.all(["orders-general", "orders-pinned"].map(capacityOf));
+    const targetsBefore = scaling.target("orders-general", "dynamodb:table:ReadCapacityUnits");
+    const callsBefore = scaling.calls.length;
+    const response = await selfTest(healthy);
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(response.gcvSelfTest.checks.map((c) => c.name)).toEqual(["webhook secret", "state table", "action tables", "capacity change permission"]);
+    // Provisioned tables only (sessions is on demand), each managed dimension once, no capacity in the request.
+    expect(scaling.calls.slice(callsBefore)).toEqual([
+      { resourceId: "table/orders-general", scalableDimension: "dynamodb:table:ReadCapacityUnits" },
+      { resourceId: "table/orders-general", scalableDimension: "dynamodb:table:WriteCapacityUnits" },
+      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:ReadCapacityUnits" },
+      { resourceId: "table/orders-pinned", scalableDimension: "dynamodb:table:WriteCapacityUnits" },
+    ]);
+    expect(scaling.target("orders-general", "dynamodb:table:ReadCapacityUnits")).toEqual(targetsBefore);
+    expect(await Promise.all(["orders-general", "orders-pinned"].map(capacityOf))).toEqual(before);
+    expect(await stateOf("gcv-self-test")).toBeUndefined();
+  });
+
+  test("a table without the receiver's scalable target fails the capacity check with the service's AccessDeniedException and the fix", async () => {
+    // orders-unregistered: the stack registered no scalable target for it.
+    const fn = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_ACTIONS: JSON.stringify(ACTIONS.filter((a) => ["general", "unregistered"].includes(a.name))) });
+    try {
+      const response = await selfTest(fn);
+
+      expect(failedChecks(response)).toEqual(["capacity change permission"]);
+      expect(checkOf(response, "capacity change permission")).toMatchObject({
+        reason: expect.stringMatching(/^AccessDeniedException \(HTTP 400\): not authorized to perform: application-autoscaling:RegisterScalableTarget .*table\/orders-unregistered/),
+        fix: expect.stringMatching(/^the receiver may only update the scalable targets the stack registered and tagged for it/),
+      });
+    } finally {
+      await fn.close();
+    }
+  });
+
+  test("a configured table that does not exist fails the table check (ResourceNotFoundException) and skips the capacity check", async () => {
+    const fn = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_ACTIONS: JSON.stringify([capacityAction("missing", "orders-never-created")]) });
+    try {
+      const response = await selfTest(fn);
+
+      expect(checkOf(response, "action tables")).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^ResourceNotFoundException \(HTTP 400\): .*orders-never-created/),
+        fix: expect.stringMatching(/names a table that does not exist/),
+      });
+      expect(checkOf(response, "capacity change permission")).toMatchObject({ ok: false, skipped: true });
+    } finally {
+      await fn.close();
+    }
+  });
+
+  test("an Application Auto Scaling ValidationException fails the capacity check, naming the table and the service's message", async () => {
+    scaling.failNext("validation");
+    const response = await selfTest(healthy);
+
+    expect(failedChecks(response)).toEqual(["capacity change permission"]);
+    expect(checkOf(response, "capacity change permission")).toMatchObject({
+      reason: expect.stringMatching(/^Application Auto Scaling refused the no-op change of table orders-general: ValidationException: Unable to assume IAM role/),
+      fix: expect.stringMatching(/re-apply <env>-aws/),
+    });
+  });
+
+  test("a self-test request posted to the HTTP API is a 400 with the reason (401 without the secret), and runs nothing", async () => {
+    const callsBefore = scaling.calls.length;
+    const withSecret = await post(selfTestRequest());
+    expect(withSecret.status).toBe(400);
+    expect(withSecret.body).toMatchObject({ status: "invalid" });
+    expect(withSecret.body.reason).toMatch(/^a self-test request \(gcvSelfTest\) arrived through a trigger/);
+    expect((await post(selfTestRequest(), { secret: null })).status).toBe(401);
+    expect(scaling.calls.length).toBe(callsBefore);
   });
 });
