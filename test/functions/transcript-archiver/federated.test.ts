@@ -512,6 +512,18 @@ describe("self-test (federated mode)", () => {
     expect(checkOf(response, "entra token exchange")).toMatchObject({ ok: false, skipped: true });
   });
 
+  test("an account without outbound identity federation fails the STS check with the one-time step", async () => {
+    const archiver = await startArchiver("AKIDARCHIVER", writer, genesysEnv);
+    sts.federationEnabled = false;
+    const response = await selfTest(archiver);
+
+    expect(failedChecks(response)).toEqual(["sts web identity token"]);
+    expect(checkOf(response, "sts web identity token")).toMatchObject({
+      reason: expect.stringMatching(/^OutboundWebIdentityFederationDisabledException/),
+      fix: expect.stringMatching(/aws iam enable-outbound-web-identity-federation/),
+    });
+  });
+
   test("an Azure RBAC refusal (the identity has no create permission) fails the canary with 403 AuthorizationPermissionMismatch", async () => {
     const archiver = await startArchiver("AKIDREADER", reader, genesysEnv);
     const response = await selfTest(archiver);

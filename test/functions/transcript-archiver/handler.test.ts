@@ -591,7 +591,7 @@ describe("self-test (sas mode)", () => {
     const canaries = (await listBlobs("canary/")).filter((b) => b.name.includes(runId));
     expect(canaries.map((b) => b.name)).toEqual([`canary/${today}/${runId}.json`]);
     const content = await readBlob(canaries[0]!.name);
-    expect(content.length).toBeLessThan(512);
+    expect(content.length).toBeLessThan(300);
     expect(JSON.parse(content.toString("utf8"))).toMatchObject({ kind: "self-test canary", runId });
     expect(canaries[0]!.metadata).toMatchObject({ canary: "true", runid: runId, sha256: sha256(content) });
   });
