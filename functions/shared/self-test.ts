@@ -153,16 +153,19 @@ async function runOne(check: SelfTestCheck, results: Map<string, Promise<SelfTes
   const controller = new AbortController();
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  const timeout = new CheckTimeout(`no answer within ${timeoutMs} ms`);
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-      reject(new CheckTimeout(`no answer within ${timeoutMs} ms`));
+      // Whichever settles first (the check's own abort error or this), the reason is the deadline.
+      controller.abort(timeout);
+      reject(timeout);
     }, timeoutMs);
   });
   try {
     await Promise.race([check.run(controller.signal), deadline]);
     return { name: check.name, ok: true, durationMs: elapsed(started) };
-  } catch (error) {
+  } catch (thrown) {
+    const error = controller.signal.aborted ? timeout : thrown;
     if (error instanceof CheckNotApplicable) return { name: check.name, ok: true, skipped: true, durationMs: elapsed(started), reason: error.message };
     const { reason, fix, kind } = explainFailure(error);
     return { name: check.name, ok: false, durationMs: elapsed(started), reason, fix: check.fix?.(kind) ?? fix };
