@@ -20,7 +20,7 @@
  */
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { RestError } from "@azure/storage-blob";
-import { booleanEnv, intEnv, requireEnv, vaultListerSettings } from "../shared/config";
+import { booleanEnv, intEnv, optionalEnv, requireEnv, vaultListerSettings } from "../shared/config";
 import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext } from "../shared/lambda-types";
@@ -75,7 +75,7 @@ export async function handler(event: ReconcileEvent | SelfTestRequest = {}, cont
     return answerSelfTest(event, context, (runId) =>
       reconcilerChecks({
         runId,
-        auth: vaultListerSettings().auth,
+        auth: optionalEnv("AZURE_VAULT_AUTH") === "federated" ? "federated" : "sas",
         genesys: () => (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() })),
         lister: () => (lister ??= containerAccess(vaultListerSettings())),
       }),

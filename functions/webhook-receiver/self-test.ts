@@ -4,7 +4,6 @@
  * and the capacity path's permission (a no-op change: table-capacity.ts
  * {@link probeCapacityChange}). No item and no capacity is changed.
  */
-import { ApplicationAutoScalingClient } from "@aws-sdk/client-application-auto-scaling";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { requireEnv } from "../shared/config";
@@ -17,12 +16,11 @@ import { probeCapacityChange } from "./table-capacity";
 /** Key of the state-table probe: no resource has it. */
 export const SELF_TEST_STATE_KEY = "gcv-self-test";
 
-let clients: { dynamodb: DynamoDBClient; scaling: ApplicationAutoScalingClient } | undefined;
+let dynamodb: DynamoDBClient | undefined;
 
 /** The receiver's checks for its configured `actions`. */
 export function webhookReceiverChecks(actions: () => WebhookAction[]): SelfTestCheck[] {
-  clients ??= { dynamodb: new DynamoDBClient({}), scaling: new ApplicationAutoScalingClient({}) };
-  const { dynamodb, scaling } = clients;
+  const tables = (dynamodb ??= new DynamoDBClient({}));
   const onDemand = new Set<string>();
   return [
     secretFieldsCheck("webhook secret", "WEBHOOK_SECRET_ARN", ["sharedSecret"]),
@@ -37,7 +35,7 @@ export function webhookReceiverChecks(actions: () => WebhookAction[]): SelfTestC
       name: "action tables",
       run: async (signal) => {
         for (const tableName of new Set(actions().map((a) => a.tableName))) {
-          const { Table: table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal: signal });
+          const { Table: table } = await tables.send(new DescribeTableCommand({ TableName: tableName }), { abortSignal: signal });
           if (table?.BillingModeSummary?.BillingMode === "PAY_PER_REQUEST") onDemand.add(tableName);
         }
       },
@@ -56,7 +54,7 @@ export function webhookReceiverChecks(actions: () => WebhookAction[]): SelfTestC
         if (!provisioned.length) throw new CheckNotApplicable("every configured table is on demand: the receiver changes no capacity");
         for (const action of provisioned) {
           try {
-            await probeCapacityChange(action, scaling, signal);
+            await probeCapacityChange(action, signal);
           } catch (error) {
             if (error instanceof Error && error.name === "ValidationException") {
               throw new CheckFailure(

@@ -138,6 +138,8 @@ export class TableCapacity {
   }
 }
 
+let probeClient: ApplicationAutoScalingClient | undefined;
+
 /**
  * Self-test probe of the capacity path: makes the change the receiver makes, as a no-op,
  * so the service runs its permission check (IAM, the receiver's tag condition, the
@@ -147,10 +149,13 @@ export class TableCapacity {
  * (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html).
  * The same page says an update brings a capacity that is outside the target's range back
  * into it: only a table someone moved outside its pinned range changes, to where the
- * receiver had put it. The only function to adapt if the capacity path changes.
+ * receiver had put it. The only function to adapt if the capacity path changes
+ * (webhook-receiver/self-test.ts calls nothing else of this module).
  * @throws the service's error (AccessDeniedException, ValidationException, ...) as the SDK raises it
  */
-export async function probeCapacityChange(action: AdjustTableCapacityAction, scaling: ApplicationAutoScalingClient, signal?: AbortSignal): Promise<void> {
+export async function probeCapacityChange(action: AdjustTableCapacityAction, signal?: AbortSignal): Promise<void> {
+  probeClient ??= new ApplicationAutoScalingClient({});
+  const scaling = probeClient;
   const dimensions = (["readCapacityUnits", "writeCapacityUnits"] as const).filter((d) => (d === "readCapacityUnits" ? action.readCapacity : action.writeCapacity));
   for (const dimension of dimensions) {
     await scaling.send(
