@@ -251,6 +251,12 @@ export function explainFailure(error: unknown): { reason: string; fix: string; k
   if (error.name === "GenesysClientError" && e.status === 403) {
     return { reason: message, fix: "add the permission named in the reason to the role of this function's Genesys OAuth client", kind: "genesys-forbidden" };
   }
+  if (error.name === "GenesysRateLimitedError") {
+    return { reason: message, fix: "the Genesys client is rate limited (other work shares its budget): run the self-test again later", kind: "other" };
+  }
+  if (error.name === "GenesysTransientError") {
+    return { reason: message, fix: "Genesys did not answer properly (network, 5xx): check the NAT route and Genesys status, then run again", kind: "other" };
+  }
   if (error.name === "GenesysAuthError") {
     return { reason: message, fix: "Genesys refused the client credentials: check clientId and clientSecret in the function's Genesys secret and that the OAuth client is active", kind: "genesys-login" };
   }

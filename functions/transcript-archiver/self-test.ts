@@ -67,6 +67,14 @@ export function archiverChecks(deps: ArchiverSelfTestDeps): SelfTestCheck[] {
             { abortSignal: signal },
           );
           if (!out.WebIdentityToken) throw new CheckFailure("STS GetWebIdentityToken returned no token", "see AWS STS's status");
+        } catch (error) {
+          if (error instanceof Error && error.name === "OutboundWebIdentityFederationDisabledException") {
+            throw new CheckFailure(
+              `${error.name}: ${error.message}`,
+              "outbound identity federation must be enabled once per AWS account: aws iam enable-outbound-web-identity-federation (docs/security.md)",
+            );
+          }
+          throw error;
         } finally {
           sts.destroy();
         }
@@ -74,9 +82,7 @@ export function archiverChecks(deps: ArchiverSelfTestDeps): SelfTestCheck[] {
       fix: (kind) =>
         kind === "aws-access-denied"
           ? `grant the function's role sts:GetWebIdentityToken with sts:IdentityTokenAudience ${AZURE_TOKEN_EXCHANGE_AUDIENCE} and sts:DurationSeconds <= ${WEB_IDENTITY_TOKEN_SECONDS} (re-apply <env>-aws)`
-          : kind === "other"
-            ? "outbound identity federation must be enabled once per AWS account: aws iam enable-outbound-web-identity-federation (docs/security.md)"
-            : undefined,
+          : undefined,
     },
     {
       name: "entra token exchange",
