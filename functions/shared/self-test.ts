@@ -42,7 +42,10 @@ export interface SelfTestCheckResult {
   reason?: string;
   /** What to change so it passes. */
   fix?: string;
-  /** Not run: it does not apply here (e.g. sas-only in federated mode) or a check it needs failed. */
+  /**
+   * Not run. With `ok: true` it does not apply here (e.g. a sas-only check in federated
+   * mode); with `ok: false` a check it needs did not pass (`reason` names it).
+   */
   skipped?: boolean;
 }
 
