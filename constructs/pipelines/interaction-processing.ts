@@ -261,6 +261,8 @@ export class InteractionProcessingPipeline extends Construct {
       },
       statements: [
         { Sid: "StartThisWorkflowOnly", Effect: "Allow", Action: "states:StartExecution", Resource: this.stateMachine.arn },
+        // Self-test: the workflow is reachable (read-only, this machine only).
+        { Sid: "DescribeThisWorkflow", Effect: "Allow", Action: "states:DescribeStateMachine", Resource: this.stateMachine.arn },
         { Sid: "AcquireAndReleaseSlots", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:UpdateItem"], Resource: this.slotsTable.arn },
         {
           Sid: "DeadLetterAndKeepFailures",

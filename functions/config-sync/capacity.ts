@@ -28,4 +28,15 @@ export class ServingCapacity {
     if (!group) throw new AutoScalingGroupNotFoundError(`Auto Scaling group "${groupName}" not found`);
     return (group.Instances ?? []).filter((instance) => instance.LifecycleState === "InService" && instance.HealthStatus === "Healthy").length;
   }
+
+  /** Which of `groupNames` exist (readable by this role); the API leaves unknown names out. */
+  async existingGroups(groupNames: string[], signal?: AbortSignal): Promise<Set<string>> {
+    const found = new Set<string>();
+    // DescribeAutoScalingGroups takes at most 100 names per call.
+    for (let i = 0; i < groupNames.length; i += 100) {
+      const result = await this.client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: groupNames.slice(i, i + 100), MaxRecords: 100 }), { abortSignal: signal });
+      for (const group of result.AutoScalingGroups ?? []) if (group.AutoScalingGroupName) found.add(group.AutoScalingGroupName);
+    }
+    return found;
+  }
 }

@@ -23,13 +23,17 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from "@aws-lambda-powertools/batch";
 import { booleanEnv, requireEnv } from "../shared/config";
 import { dynamoDocumentClient } from "../shared/dynamodb";
+import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
 import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
+import { isSelfTestInvocation, type SelfTestRequest, type SelfTestResponse } from "../shared/self-test";
+import { answerSelfTest } from "../shared/self-test-checks";
 import { messageGroupIdOf, parseSyncRules, type SyncRule } from "../shared/sync-rules";
 import { ChangeAudit } from "./audit";
 import { ServingCapacity } from "./capacity";
+import { configSyncChecks } from "./self-test";
 import { syncRule, type SyncOutcome } from "./sync";
 import { parseSyncTrigger, type SyncTrigger } from "./triggers";
 
@@ -37,9 +41,25 @@ const processor = new SqsFifoPartialProcessorAsync();
 let settings: { rules: SyncRule[]; audit: ChangeAudit; dryRun: boolean } | undefined;
 let capacity: ServingCapacity | undefined;
 
-/** Lambda entry point (SQS FIFO event source with ReportBatchItemFailures). */
-export async function handler(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> {
+/** Lambda entry point (SQS FIFO event source with ReportBatchItemFailures; or a direct self-test invocation). */
+export async function handler(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse>;
+export async function handler(event: SelfTestRequest, context: LambdaContext): Promise<SelfTestResponse>;
+export async function handler(event: SqsEvent | SelfTestRequest, context: LambdaContext): Promise<SqsBatchResponse | SelfTestResponse> {
   logger.addContext(context as never);
+  if (isSelfTestInvocation(event)) {
+    let genesys: GenesysClient | undefined;
+    return answerSelfTest(event, context, () =>
+      configSyncChecks(
+        () => parseSyncRules(requireEnv("SYNC_RULES")),
+        () => (capacity ??= new ServingCapacity()),
+        () => (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() })),
+      ),
+    );
+  }
+  return syncBatch(event as SqsEvent, context);
+}
+
+async function syncBatch(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> {
   // Parsed once per container: a bad SYNC_RULES fails every invocation loudly (ConfigError in the logs).
   settings ??= {
     rules: parseSyncRules(requireEnv("SYNC_RULES")),

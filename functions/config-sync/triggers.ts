@@ -7,6 +7,8 @@
  * Both are delivered as the EventBridge event itself (no input transformer).
  */
 
+import { carriesSelfTestRequest, SELF_TEST_VIA_TRIGGER_REASON } from "../shared/self-test";
+
 /** Auto Scaling events that change the number of serving instances. */
 export const SCALING_DETAIL_TYPES = ["EC2 Instance Launch Successful", "EC2 Instance Terminate Successful"] as const;
 /** Detail type of schedule-rule and EventBridge Scheduler events. */
@@ -49,6 +51,7 @@ export function parseSyncTrigger(body: string): SyncTrigger {
     throw new InvalidSyncMessageError("message body is not JSON");
   }
   if (!isRecord(event)) throw new InvalidSyncMessageError("message body must be a JSON object (an EventBridge event)");
+  if (carriesSelfTestRequest(event)) throw new InvalidSyncMessageError(SELF_TEST_VIA_TRIGGER_REASON);
   const eventId = event.id;
   if (typeof eventId !== "string" || !EVENT_ID_PATTERN.test(eventId)) throw new InvalidSyncMessageError("event id is missing or malformed");
   const time = event.time;

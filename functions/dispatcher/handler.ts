@@ -42,7 +42,10 @@ import { parseRetryMessage, retryExecutionName } from "../shared/interaction-ret
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
 import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
+import { isSelfTestInvocation, type SelfTestRequest, type SelfTestResponse } from "../shared/self-test";
+import { answerSelfTest } from "../shared/self-test-checks";
 import { approximateBacklog, deferMessages, sendWithReason } from "./queue-actions";
+import { dispatcherChecks } from "./self-test";
 import { SlotPool } from "./slots";
 import { isExecutionStatusChange, releaseEndedExecution } from "./status-change";
 
@@ -239,8 +242,15 @@ async function deferWaiting(s: Settings, waiting: Candidate[], outcomes: Map<str
 }
 
 /** Lambda entry point (SQS event source mapping with ReportBatchItemFailures). */
-export const handler = async (event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> => {
+export async function handler(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse>;
+export async function handler(event: SelfTestRequest, context: LambdaContext): Promise<SelfTestResponse>;
+export async function handler(event: SqsEvent | SelfTestRequest, context: LambdaContext): Promise<SqsBatchResponse | SelfTestResponse> {
   logger.addContext(context as never);
+  if (isSelfTestInvocation(event)) return answerSelfTest(event, context, () => dispatcherChecks(stepFunctions));
+  return dispatch(event as SqsEvent, context);
+}
+
+async function dispatch(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> {
   const outcomes = await dispatchBatch(event.Records, context);
   flushMetrics();
   // Waiting and failed records are handed back: SQS delivers them again (waiting ones after their wait).
@@ -249,4 +259,4 @@ export const handler = async (event: SqsEvent, context: LambdaContext): Promise<
       .filter(([, outcome]) => outcome === "waiting" || outcome === "failed")
       .map(([itemIdentifier]) => ({ itemIdentifier })),
   };
-};
+}

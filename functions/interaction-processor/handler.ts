@@ -18,11 +18,14 @@ import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { ConfigError, intEnv, requireEnv } from "../shared/config";
 import { InvalidEventError, parseEnvelope } from "../shared/envelope";
+import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import { interactionEventIdentity } from "../shared/interaction-event";
 import type { LambdaContext } from "../shared/lambda-types";
 import { correlatedLogger, logger } from "../shared/logger";
 import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
+import { isSelfTestInvocation, type SelfTestCheck, type SelfTestResponse } from "../shared/self-test";
+import { answerSelfTest, genesysLoginCheck, genesysPermissionProbe, secretFieldsCheck, unknownConversationId } from "../shared/self-test-checks";
 
 /** What is applied for one event (the idempotent unit). */
 export interface AttributeUpdate {
@@ -86,9 +89,31 @@ function getRuntime(): Runtime {
   return runtime;
 }
 
-/** Lambda entry point: input is the Genesys event exactly as the workflow received it. */
-export const handler = async (event: unknown, context: LambdaContext): Promise<ProcessorResult> => {
+/**
+ * The processor's self-test: its Genesys secret, a fresh login, and the attributes PATCH
+ * on an unknown conversation and participant with no attribute (`{"attributes": {}}`):
+ * 404 (or a 2xx, which changes nothing) proves the permission, 403 disproves it.
+ */
+export function processorChecks(genesys: () => GenesysClient): SelfTestCheck[] {
+  return [
+    secretFieldsCheck("genesys secret", "GENESYS_SECRET_ARN", ["clientId", "clientSecret"]),
+    genesysLoginCheck(genesys, ["genesys secret"]),
+    genesysPermissionProbe(
+      "genesys participant attributes permission",
+      genesys,
+      { method: "PATCH", path: `/api/v2/conversations/${unknownConversationId()}/participants/${unknownConversationId()}/attributes`, body: { attributes: {} } },
+      "the permission Genesys names in the 403 message (the one that lets the client update participant attributes)",
+    ),
+  ];
+}
+
+/** Lambda entry point: input is the Genesys event exactly as the workflow received it (or a direct self-test invocation). */
+export const handler = async (event: unknown, context: LambdaContext): Promise<ProcessorResult | SelfTestResponse> => {
   logger.addContext(context as never);
+  if (isSelfTestInvocation(event)) {
+    let genesys: GenesysClient | undefined;
+    return answerSelfTest(event, context, () => processorChecks(() => (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() }))));
+  }
   const parsed = parseEnvelope(event);
   const identity = interactionEventIdentity(parsed);
   const log = correlatedLogger({

@@ -4,6 +4,8 @@
  * Anything malformed throws {@link InvalidEventError} with a reason a person can act on.
  */
 
+import { carriesSelfTestRequest, SELF_TEST_VIA_TRIGGER_REASON } from "./self-test";
+
 /** The event is malformed; retrying will not fix it (quarantine or DLQ it with `message`). */
 export class InvalidEventError extends Error {
   override readonly name = "InvalidEventError";
@@ -65,6 +67,7 @@ export function parseEnvelope(input: unknown, opts: ParseOptions = {}): GenesysE
     }
   }
   if (!isObject(value)) throw new InvalidEventError("event is not a JSON object");
+  if (carriesSelfTestRequest(value)) throw new InvalidEventError(SELF_TEST_VIA_TRIGGER_REASON);
   const id = requireString(value, "id", "id");
   if (!SAFE_ID.test(id)) throw new InvalidEventError(`id "${truncate(id)}" has characters outside [A-Za-z0-9._-] or is too long`);
   const detailType = requireString(value, "detail-type", "detail-type");

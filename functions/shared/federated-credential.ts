@@ -32,7 +32,7 @@ const MIN_WEB_IDENTITY_TOKEN_SECONDS = 60;
 /** Entra ID public cloud authority. */
 export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
 /** Scope of Azure Storage data-plane tokens. */
-const STORAGE_SCOPE = "https://storage.azure.com/.default";
+export const STORAGE_SCOPE = "https://storage.azure.com/.default";
 /** Refresh a storage token this long before it expires. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 

@@ -311,6 +311,16 @@ export class GenesysClient {
     }
   }
 
+  /**
+   * Logs in afresh (never from the token cache) and caches the new token: proves that
+   * the client credentials work now (self-tests).
+   * @throws GenesysAuthError | GenesysRateLimitedError | GenesysTransientError
+   */
+  async loginNow(): Promise<void> {
+    const credentials = await this.options.credentials();
+    tokenCache.set(this.cacheKey(credentials.clientId), await this.login(credentials));
+  }
+
   private cacheKey(clientId: string): string {
     return `${this.loginBase.origin}|${clientId}`;
   }

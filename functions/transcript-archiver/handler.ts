@@ -38,7 +38,10 @@ import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "../sh
 import { errorFields, lazyCorrelatedLogger, logger, type CorrelatedLog } from "../shared/logger";
 import type { BusinessMetricName } from "../shared/metric-names";
 import { BUSINESS_METRICS, countMetric, flushMetrics } from "../shared/metrics";
+import { isSelfTestInvocation, type SelfTestRequest, type SelfTestResponse } from "../shared/self-test";
+import { answerSelfTest } from "../shared/self-test-checks";
 import { TimeGuard } from "../shared/time-guard";
+import { archiverChecks } from "./self-test";
 import { safeFileName, Vault, VaultIntegrityError, type ListedBlob, type WriteOutcome } from "./vault";
 
 /** Topic whose MESSAGE conversations get their transcript archived. */
@@ -78,10 +81,28 @@ const archivedTranscripts = new Set<string>();
 const transcriptsInFlight = new Map<string, Promise<number>>();
 const MAX_REMEMBERED = 10_000;
 
-/** Lambda entry point (SQS event source with ReportBatchItemFailures). */
-export async function handler(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse> {
+/** Lambda entry point (SQS event source with ReportBatchItemFailures; or a direct self-test invocation). */
+export async function handler(event: SqsEvent, context: LambdaContext): Promise<SqsBatchResponse>;
+export async function handler(event: SelfTestRequest, context: LambdaContext): Promise<SelfTestResponse>;
+export async function handler(event: SqsEvent | SelfTestRequest, context: LambdaContext): Promise<SqsBatchResponse | SelfTestResponse> {
   logger.addContext(context as never);
   vault ??= new Vault(vaultSettings());
+  if (isSelfTestInvocation(event)) {
+    let genesys: GenesysClient | undefined;
+    return answerSelfTest(event, context, (runId) =>
+      archiverChecks({
+        runId,
+        functionName: context.functionName,
+        vaultSettings: vaultSettings(),
+        genesys: () => (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() })),
+        vault: () => vault!,
+      }),
+    );
+  }
+  return archiveBatch(event as SqsEvent, context, vault);
+}
+
+async function archiveBatch(event: SqsEvent, context: LambdaContext, vault: Vault): Promise<SqsBatchResponse> {
   const maxEventBytes = intEnv("MAX_EVENT_BYTES");
   const guard = new TimeGuard(() => context.getRemainingTimeInMillis(), intEnv("TIME_GUARD_MS"));
   let genesys: GenesysClient | undefined;
@@ -89,7 +110,7 @@ export async function handler(event: SqsEvent, context: LambdaContext): Promise<
   try {
     const response = await processPartialResponse(
       event,
-      (record: SqsRecord) => guard.race(archiveRecord(record, vault!, maxEventBytes, genesysClient, guard), `record ${record.messageId}`),
+      (record: SqsRecord) => guard.race(archiveRecord(record, vault, maxEventBytes, genesysClient, guard), `record ${record.messageId}`),
       processor,
       { context: context as never, throwOnFullBatchFailure: false },
     );

@@ -20,14 +20,18 @@
  */
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { RestError } from "@azure/storage-blob";
-import { booleanEnv, intEnv, requireEnv, vaultListerSettings } from "../shared/config";
+import { booleanEnv, intEnv, optionalEnv, requireEnv, vaultListerSettings } from "../shared/config";
+import type { GenesysClient } from "../shared/genesys-client";
 import { genesysClientFromEnv } from "../shared/genesys-runtime";
 import type { LambdaContext } from "../shared/lambda-types";
 import { errorFields, logger } from "../shared/logger";
 import { BUSINESS_METRICS, flushMetrics, tallyMetric } from "../shared/metrics";
+import { carriesSelfTestRequest, isSelfTestInvocation, SELF_TEST_VIA_TRIGGER_REASON, type SelfTestRequest, type SelfTestResponse } from "../shared/self-test";
+import { answerSelfTest } from "../shared/self-test-checks";
 import { TimeGuard } from "../shared/time-guard";
 import { containerAccess, type ContainerAccess } from "../shared/vault-credential";
 import { findEndedConversations, Pacer } from "./analytics";
+import { reconcilerChecks } from "./self-test";
 
 /** What the schedule (EventBridge) or an operator sends. */
 export interface ReconcileEvent {
@@ -61,9 +65,30 @@ const CHECK_CONCURRENCY = 16;
 let lister: ContainerAccess | undefined;
 let sqs: SQSClient | undefined;
 
-/** Lambda entry point (EventBridge schedule or manual invocation). */
-export async function handler(event: ReconcileEvent = {}, context: LambdaContext): Promise<ReconcileReport> {
+/** Lambda entry point (EventBridge schedule or manual invocation; or a direct self-test invocation). */
+export async function handler(event: ReconcileEvent | undefined, context: LambdaContext): Promise<ReconcileReport>;
+export async function handler(event: SelfTestRequest, context: LambdaContext): Promise<SelfTestResponse>;
+export async function handler(event: ReconcileEvent | SelfTestRequest = {}, context: LambdaContext): Promise<ReconcileReport | SelfTestResponse> {
   logger.addContext(context as never);
+  if (isSelfTestInvocation(event)) {
+    let genesys: GenesysClient | undefined;
+    return answerSelfTest(event, context, (runId) =>
+      reconcilerChecks({
+        runId,
+        auth: optionalEnv("AZURE_VAULT_AUTH") === "federated" ? "federated" : "sas",
+        genesys: () => (genesys ??= genesysClientFromEnv({ remainingTimeMs: () => context.getRemainingTimeInMillis() })),
+        lister: () => (lister ??= containerAccess(vaultListerSettings())),
+      }),
+    );
+  }
+  if (carriesSelfTestRequest(event)) {
+    logger.error("event refused", { reason: SELF_TEST_VIA_TRIGGER_REASON });
+    throw new Error(SELF_TEST_VIA_TRIGGER_REASON);
+  }
+  return run(event as ReconcileEvent, context);
+}
+
+async function run(event: ReconcileEvent, context: LambdaContext): Promise<ReconcileReport> {
   const guard = new TimeGuard(() => context.getRemainingTimeInMillis(), intEnv("TIME_GUARD_MS"));
   try {
     const report = await reconcile(event, guard);

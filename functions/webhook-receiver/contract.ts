@@ -15,6 +15,8 @@
  * loudly (400 with the reason) instead of being ignored.
  */
 
+import { carriesSelfTestRequest, SELF_TEST_VIA_TRIGGER_REASON } from "../shared/self-test";
+
 /** A validated webhook event. */
 export interface WebhookEvent {
   eventId: string;
@@ -61,6 +63,7 @@ export function parseWebhookEvent(body: unknown, nowMs: number, maxSkewMs: numbe
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new InvalidWebhookError(`body must be a JSON object with ${FIELDS.join(", ")}`);
   }
+  if (carriesSelfTestRequest(body)) throw new InvalidWebhookError(SELF_TEST_VIA_TRIGGER_REASON);
   const b = body as Record<string, unknown>;
   const problems: string[] = [];
   const unknown = Object.keys(b).filter((key) => !FIELDS.includes(key));

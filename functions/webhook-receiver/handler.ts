@@ -26,9 +26,12 @@ import type { LambdaContext } from "../shared/lambda-types";
 import { correlatedLogger, errorFields, logger } from "../shared/logger";
 import { WEBHOOK_DECISIONS } from "../shared/metric-names";
 import { BUSINESS_METRICS, countDimensioned } from "../shared/metrics";
+import { isSelfTestInvocation, type SelfTestRequest, type SelfTestResponse } from "../shared/self-test";
+import { answerSelfTest } from "../shared/self-test-checks";
 import { parseWebhookActions, DEFAULT_CAPACITY_COOLDOWN_SECONDS, type WebhookAction } from "../shared/webhook-actions";
 import { echo, InvalidWebhookError, parseWebhookEvent } from "./contract";
 import { EventOrder } from "./event-order";
+import { webhookReceiverChecks } from "./self-test";
 import { acceptedSecrets, matchesSharedSecret } from "./shared-secret";
 import { TableBusyError, TableCapacity } from "./table-capacity";
 import { ConsumptionUnavailableError, TableConsumptionReader } from "./table-consumption";
@@ -79,9 +82,16 @@ function loadSettings(): Settings {
   };
 }
 
-/** Lambda entry point. */
-export async function handler(request: HttpApiRequest, context: LambdaContext): Promise<HttpApiResponse> {
+/** Lambda entry point (HTTP API; or a direct self-test invocation). */
+export async function handler(request: HttpApiRequest, context: LambdaContext): Promise<HttpApiResponse>;
+export async function handler(request: SelfTestRequest, context: LambdaContext): Promise<SelfTestResponse>;
+export async function handler(request: HttpApiRequest | SelfTestRequest, context: LambdaContext): Promise<HttpApiResponse | SelfTestResponse> {
   logger.addContext(context as never);
+  if (isSelfTestInvocation(request)) return answerSelfTest(request, context, () => webhookReceiverChecks(() => parseWebhookActions(requireEnv("WEBHOOK_ACTIONS"))));
+  return handleRequest(request as HttpApiRequest);
+}
+
+async function handleRequest(request: HttpApiRequest): Promise<HttpApiResponse> {
   const log = correlatedLogger({ apiRequestId: request.requestContext?.requestId });
   try {
     settings ??= loadSettings();

@@ -1,44 +1,12 @@
 /**
- * The self-test contract (version 1) between `npm run verify` and the functions, as the
- * verify CLI needs it: the request it sends and the response it reads. The functions'
- * side lives in functions/shared/self-test.ts under the same names.
+ * The self-test contract (version 1) between `npm run verify` and the functions: one
+ * declaration, in functions/shared/self-test.ts (no runtime imports there); verify adds
+ * the check of an answer's shape.
  */
 
-/** Top-level key of a self-test request and response. */
-export const SELF_TEST_KEY = "gcvSelfTest";
-/** Contract version this code speaks. */
-export const SELF_TEST_VERSION = 1;
-/** What a run id may be: it names the archiver's canary blob. */
-export const SELF_TEST_RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+import { SELF_TEST_KEY, SELF_TEST_VERSION } from "../../functions/shared/self-test";
 
-/** The request (invocation payload of a direct `lambda:InvokeFunction`). */
-export interface SelfTestRequest {
-  gcvSelfTest: { version: typeof SELF_TEST_VERSION; runId: string };
-}
-
-/** The result of one check. */
-export interface SelfTestCheckResult {
-  name: string;
-  ok: boolean;
-  durationMs: number;
-  /** Why it failed (or was skipped): status, error code, host/path; never a secret. */
-  reason?: string;
-  /** What to change so it passes. */
-  fix?: string;
-  /** Not run: it does not apply here, or a check it needs failed. */
-  skipped?: boolean;
-}
-
-/** The response (invocation result). */
-export interface SelfTestResponse {
-  gcvSelfTest: {
-    version: typeof SELF_TEST_VERSION;
-    function: string;
-    runId: string;
-    ok: boolean;
-    checks: SelfTestCheckResult[];
-  };
-}
+export { SELF_TEST_KEY, SELF_TEST_RUN_ID_PATTERN, SELF_TEST_VERSION, type SelfTestCheckResult, type SelfTestRequest, type SelfTestResponse } from "../../functions/shared/self-test";
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 

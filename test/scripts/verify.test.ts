@@ -191,17 +191,17 @@ describe("failures are reported with their reason and fix, and exit 1", () => {
     expect(row("alarm subscriptions confirmed")).toMatchObject({ ok: false, fix: `allow sns:ListSubscriptionsByTopic on ${alarmTopicArnOf(prod)} for the role running verify (policy: docs/operations.md, Live verification)` });
   });
 
-  test("an Application Auto Scaling ValidationException reported by the webhook receiver's self-test fails its row with the function's reason and fix", async () => {
+  test("a refused capacity change reported by the webhook receiver's self-test fails its row with the function's reason and fix", async () => {
     const fn = prod.selfTests.find((f) => f.endsWith("webhook-receiver"))!;
     const reason =
-      "application-autoscaling:RegisterScalableTarget (no-op) answered ValidationException: User: arn:aws:sts::333333333333:assumed-role/gcv-prod-webhook-receiver/x is not authorized to perform: dynamodb:UpdateTable on resource: arn:aws:dynamodb:eu-west-1:333333333333:table/orders";
-    const fix = "allow dynamodb:DescribeTable and dynamodb:UpdateTable on the table for the function's role (Application Auto Scaling checks them as the caller)";
-    lambda.setFunction(fn, selfTest(fn, [{ name: "tables describable" }, { name: "capacity change permitted", ok: false, reason, fix }]));
+      "DynamoDB refused the capacity change of table orders: AccessDeniedException: User: arn:aws:sts::333333333333:assumed-role/gcv-prod-webhook-receiver/x is not authorized to perform: dynamodb:UpdateTable on resource: arn:aws:dynamodb:eu-west-1:333333333333:table/orders";
+    const fix = "grant the receiver's role dynamodb:DescribeTable and dynamodb:UpdateTable on the tables its actions name (re-apply <env>-aws)";
+    lambda.setFunction(fn, selfTest(fn, [{ name: "action tables" }, { name: "capacity change permission", ok: false, reason, fix }]));
     const { code, out } = await verify(["--env", "prod"]);
     expect(code).toBe(1);
-    expect(out).toMatch(new RegExp(`^${fn}: capacity change permitted\\s+FAIL\\s+25 ms\\s+application-autoscaling:RegisterScalableTarget`, "m"));
-    expect(out).toContain(`  - ${fn}: capacity change permitted [FAIL]: ${fix}`);
-    expect(out).toMatch(new RegExp(`^${fn}: tables describable\\s+ok`, "m"));
+    expect(out).toMatch(new RegExp(`^${fn}: capacity change permission\\s+FAIL\\s+25 ms\\s+DynamoDB refused the capacity change`, "m"));
+    expect(out).toContain(`  - ${fn}: capacity change permission [FAIL]: ${fix}`);
+    expect(out).toMatch(new RegExp(`^${fn}: action tables\\s+ok`, "m"));
   });
 
   test("an Entra refusal (subject mismatch) reported by the archiver's self-test fails its row", async () => {
@@ -396,7 +396,7 @@ describe("docs/operations.md, Live verification", () => {
     const { report } = await rowsOf(["--env", "dev"]);
     for (const c of report.checks.filter((c) => !c.check.includes(": "))) expect(section).toContain(`| \`${c.check}\``);
     expect(section).toContain("### What only a real account can prove");
-    for (const path of ["AWS outbound identity federation to Entra", "ABAC list condition", "Azure firewall admits only the NAT IPs", "Genesys permissions of each OAuth client", "Application Auto Scaling permission validation", "SNS subscriptions", "The Genesys provider's first apply"]) {
+    for (const path of ["AWS outbound identity federation to Entra", "ABAC list condition", "Azure firewall admits only the NAT IPs", "Genesys permissions of each OAuth client", "The webhook receiver's capacity permission", "SNS subscriptions", "The Genesys provider's first apply"]) {
       expect(section).toContain(path);
     }
   });

@@ -3,7 +3,8 @@
  * query protocol the SDK speaks (form-encoded POST, XML response), on 127.0.0.1
  * port 0. Point functions at it with `AWS_ENDPOINT_URL_AUTO_SCALING=fake.endpoint`.
  *
- * Like the real API, unknown group names are left out of the answer (no error).
+ * Like the real API, unknown group names are left out of the answer (no error);
+ * `deny(true)` answers 403 `AccessDenied` as IAM does for a role without the permission.
  * A group can be given a script of states, consumed one per Describe call, to model
  * a group that changes between two events.
  *
@@ -33,6 +34,8 @@ export interface AutoScalingFake {
   setGroup(name: string, states: GroupState[]): void;
   /** Group names asked for, one entry per Describe call. */
   calls: string[][];
+  /** Answer every call 403 AccessDenied, as IAM does for a role without the permission (false: allow again). */
+  deny(denied: boolean): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export interface AutoScalingFake {
 export async function startAutoScalingFake(region = "us-east-1"): Promise<AutoScalingFake> {
   const groups = new Map<string, GroupState[]>();
   const calls: string[][] = [];
+  let denied = false;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -49,6 +53,12 @@ export async function startAutoScalingFake(region = "us-east-1"): Promise<AutoSc
       const action = params.get("Action");
       if (action !== "DescribeAutoScalingGroups") {
         return send(400, errorXml("InvalidAction", `The action ${action} is not valid for this endpoint.`));
+      }
+      if (denied) {
+        return send(
+          403,
+          errorXml("AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/config-sync/fn is not authorized to perform: autoscaling:DescribeAutoScalingGroups because no identity-based policy allows the autoscaling:DescribeAutoScalingGroups action"),
+        );
       }
       const names = [...params.entries()].filter(([key]) => /^AutoScalingGroupNames\.member\.\d+$/.test(key)).map(([, value]) => value);
       calls.push(names);
@@ -76,6 +86,9 @@ export async function startAutoScalingFake(region = "us-east-1"): Promise<AutoSc
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     setGroup: (name, states) => groups.set(name, [...states]),
     calls,
+    deny: (value) => {
+      denied = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

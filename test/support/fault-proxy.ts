@@ -19,6 +19,11 @@ export interface FaultRule {
   match: (request: { method: string; url: string }) => boolean;
   /** Status to answer. @default 503 */
   status?: number;
+  /**
+   * Azure error code (`x-ms-error-code` and the body's Code), e.g. `AuthorizationFailure`: what the
+   * storage firewall answers a source outside its rules. @default ServerBusy for 503, else InternalError
+   */
+  code?: string;
   /** Do not answer at all. */
   hang?: boolean;
   /** Apply to this many matching requests, then stop. @default unlimited */
@@ -60,7 +65,7 @@ export async function startFaultProxy(targetOrigin: string): Promise<FaultProxy>
       }
       injected.push({ ...request, fault: "status" });
       const status = rule.status ?? 503;
-      const code = status === 503 ? "ServerBusy" : "InternalError";
+      const code = rule.code ?? (status === 503 ? "ServerBusy" : "InternalError");
       const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>injected fault</Message></Error>`;
       res.writeHead(status, { "content-type": "application/xml", "x-ms-error-code": code, "content-length": Buffer.byteLength(body) }).end(body);
       return;

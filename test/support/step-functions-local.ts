@@ -10,6 +10,8 @@
  *   the same name after it closed, or with a different input, is 400 `ExecutionAlreadyExists`;
  * - inputs over 256 KiB are 400 `InvalidExecutionInput`;
  * - `throttleNext(n)` makes the next n calls answer 400 `ThrottlingException` (the SDK retries those).
+ * Also `DescribeStateMachine` of the one machine (another ARN: 400 `StateMachineDoesNotExist`), and
+ * `deny(operation)` answers 400 `AccessDeniedException` as IAM does for a role without the permission.
  *
  * Also here: {@link lambdaInvokeTask} (runs a handler the way `arn:aws:states:::lambda:invoke`
  * reports results and errors), {@link dynamoDbUpdateItemTask} (`dynamodb:updateItem` against
@@ -91,6 +93,8 @@ export interface StepFunctionsLocal {
   peakRunning(): number;
   /** The next `count` StartExecution calls answer ThrottlingException. */
   throttleNext(count: number): void;
+  /** Operations answered with AccessDeniedException from now on (none: allow all again). */
+  deny(...operations: string[]): void;
   /** Resolves when every execution started so far has closed. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -108,6 +112,7 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
   const executions = new Map<string, LocalExecution>();
   const calls: StepFunctionsLocal["calls"] = [];
   let throttled = 0;
+  let denied = new Set<string>();
   let running = 0;
   let peakRunning = 0;
 
@@ -188,6 +193,11 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
     return { status: 200, body: { executionArn: arn, startDate: Date.now() / 1000 } };
   };
 
+  const describeStateMachine = (request: Record<string, unknown>): { status: number; body: Record<string, unknown> } =>
+    request.stateMachineArn === stateMachineArn
+      ? { status: 200, body: { stateMachineArn, name: machineName, status: "ACTIVE", type: "STANDARD", definition: JSON.stringify(options.definition ?? DEFAULT_DEFINITION), roleArn: "arn:aws:iam::123456789012:role/workflow", creationDate: 1_700_000_000 } }
+      : { status: 400, body: { __type: "com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist", message: `State Machine Does Not Exist: '${String(request.stateMachineArn)}'` } };
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -196,10 +206,19 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
       let answer: { status: number; body: Record<string, unknown> };
       try {
         const request = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-        answer =
-          operation === "StartExecution"
+        answer = denied.has(operation)
+          ? {
+              status: 400,
+              body: {
+                __type: "com.amazon.coral.service#AccessDeniedException",
+                message: `User: arn:aws:sts::123456789012:assumed-role/test-role/fn is not authorized to perform: states:${operation} on resource: ${String(request.stateMachineArn ?? stateMachineArn)} because no identity-based policy allows the states:${operation} action`,
+              },
+            }
+          : operation === "StartExecution"
             ? startExecution(request)
-            : { status: 400, body: { __type: "UnknownOperationException", message: `${operation} is not supported by the stand-in` } };
+            : operation === "DescribeStateMachine"
+              ? describeStateMachine(request)
+              : { status: 400, body: { __type: "UnknownOperationException", message: `${operation} is not supported by the stand-in` } };
       } catch (error) {
         answer = { status: 400, body: { __type: "SerializationException", message: (error as Error).message } };
       }
@@ -224,6 +243,9 @@ export async function startStepFunctionsLocal(options: StepFunctionsLocalOptions
     peakRunning: () => peakRunning,
     throttleNext: (count) => {
       throttled = count;
+    },
+    deny: (...operations) => {
+      denied = new Set(operations);
     },
     async idle() {
       // Executions may start while we wait (a task can trigger more); loop until none is running.

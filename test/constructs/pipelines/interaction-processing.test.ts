@@ -89,7 +89,7 @@ describe("interaction processing pipeline", () => {
     );
   });
 
-  test("the dispatcher may only start executions of this state machine", () => {
+  test("the dispatcher may only start executions of this state machine (and describe it, for its self-test)", () => {
     expect(grants(statementsOfRole(aws, "gcv-dev-interaction-dispatcher"))).toEqual(
       [
         `Allow logs:CreateLogStream on ${logArn("gcv-dev-interaction-dispatcher")}:*`,
@@ -98,6 +98,7 @@ describe("interaction processing pipeline", () => {
         `Allow kms:Decrypt on ${key}`,
         `Allow kms:GenerateDataKey on ${key}`,
         `Allow states:StartExecution on ${stateMachineArn}`,
+        `Allow states:DescribeStateMachine on ${stateMachineArn}`,
         `Allow dynamodb:Query on ${slotsArn}`,
         `Allow dynamodb:UpdateItem on ${slotsArn}`,
         `Allow sqs:SendMessage on ${failureQueueArn}`,

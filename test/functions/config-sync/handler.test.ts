@@ -8,6 +8,7 @@ import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { bundleFunction } from "../../../lib/bundling";
 import type { SqsBatchResponse, SqsRecord } from "../../../functions/shared/lambda-types";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import type { SyncRule } from "../../../functions/shared/sync-rules";
 import { startAutoScalingFake, type AutoScalingFake } from "../../support/autoscaling-fake";
 import { startDynalite, type Dynalite } from "../../support/dynalite";
@@ -15,6 +16,7 @@ import { sqsBatch } from "../../support/events";
 import { DEFAULT_UTILIZATION, startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 import { autoScalingEvent, fifoRecord, scheduledEvent } from "../../support/sync-events";
 
 const AUDIT_TABLE = "config-sync-audit";
@@ -78,6 +80,7 @@ let autoScaling: AutoScalingFake;
 let sync: BundleProcess;
 let dryRunSync: BundleProcess;
 let documents: DynamoDBDocumentClient;
+let syncEnv: Record<string, string>;
 
 beforeAll(async () => {
   const { entry } = bundleFunction("config-sync");
@@ -110,7 +113,8 @@ beforeAll(async () => {
     AUDIT_TABLE_NAME: AUDIT_TABLE,
     POWERTOOLS_SERVICE_NAME: "config-sync",
   };
-  [sync, dryRunSync] = await Promise.all([startBundle(entry, { ...env, DRY_RUN: "false" }), startBundle(entry, { ...env, DRY_RUN: "true" })]);
+  syncEnv = { ...env, DRY_RUN: "false" };
+  [sync, dryRunSync] = await Promise.all([startBundle(entry, syncEnv), startBundle(entry, { ...env, DRY_RUN: "true" })]);
 });
 
 afterAll(async () => {
@@ -406,5 +410,73 @@ describe("config-sync", () => {
     expect((await auditItems("queue-q-acw/acwSettings.timeoutMs")).filter((item) => item.cause?.eventId === event.id)).toEqual([]);
     const logged = dryRunSync.takeLogs().find((line) => line.outcome === "dryRun");
     expect(logged).toMatchObject({ rule: "acw-timeout", currentValue: 20000, desiredValue: 30000, eventId: event.id });
+  });
+});
+
+describe("self-test", () => {
+  const GROUPS = ["asg-messaging", "asg-acw", "asg-chat", "asg-fifo", "asg-cool"];
+  const QUEUES = ["q-acw", "q-fifo-a", "q-fifo-b", "q-cool"];
+  beforeEach(() => {
+    for (const group of GROUPS) autoScaling.setGroup(group, [{ inService: 2 }]);
+    for (const id of QUEUES) genesys.queues.set(id, queue(id));
+  });
+
+  const selfTest = () => sync.invoke<SelfTestResponse>(selfTestRequest(), { functionName: "gcv-test-config-sync" });
+
+  test("healthy: every configured group is described and every Genesys target read (GET only); nothing is written or audited", async () => {
+    const auditBefore = (await documents.send(new ScanCommand({ TableName: AUDIT_TABLE, ConsistentRead: true }))).Items?.length;
+    const response = await selfTest();
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(response.gcvSelfTest.checks.map((c) => c.name)).toEqual(["genesys secret", "auto scaling groups", "genesys login", "genesys targets readable"]);
+    expect(autoScaling.calls.at(-1)!.sort()).toEqual([...GROUPS].sort());
+    const api = genesys.requests.filter((r) => r.route !== "token");
+    expect(api.every((r) => r.method === "GET")).toBe(true);
+    expect(api.map((r) => r.path).sort()).toEqual(
+      ["/api/v2/routing/utilization", "/api/v2/routing/users/u-1/utilization", ...QUEUES.map((id) => `/api/v2/routing/queues/${id}`)].sort(),
+    );
+    expect((await documents.send(new ScanCommand({ TableName: AUDIT_TABLE, ConsistentRead: true }))).Items?.length).toBe(auditBefore);
+  });
+
+  test("AccessDenied on DescribeAutoScalingGroups, and a group that does not exist, fail the groups check clearly", async () => {
+    autoScaling.deny(true);
+    try {
+      const denied = await selfTest();
+      expect(failedChecks(denied)).toEqual(["auto scaling groups"]);
+      expect(checkOf(denied, "auto scaling groups")).toMatchObject({
+        reason: expect.stringMatching(/^AccessDenied \(HTTP 403\): .*autoscaling:DescribeAutoScalingGroups/),
+        fix: "grant config sync's role autoscaling:DescribeAutoScalingGroups (re-apply <env>-aws)",
+      });
+    } finally {
+      autoScaling.deny(false);
+    }
+    const fresh = await startBundle(bundleFunction("config-sync").entry, { ...syncEnv, SYNC_RULES: JSON.stringify([...RULES, { ...RULES[0]!, name: "gone", source: { autoScalingGroupName: "asg-gone" }, target: { kind: "queueField", queueId: "q-acw", field: "mediaSettings.email.alertingTimeoutSeconds" } }]) });
+    try {
+      const missing = await fresh.invoke<SelfTestResponse>(selfTestRequest());
+      expect(checkOf(missing, "auto scaling groups")).toMatchObject({ ok: false, reason: "DescribeAutoScalingGroups does not return asg-gone (of 6 group(s) in SYNC_RULES)" });
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("a Genesys 403 on reading utilization fails the targets check, naming the request", async () => {
+    genesys.failNext("utilization", [{ status: 403, code: "missing.permissions" }]);
+    const response = await selfTest();
+
+    expect(failedChecks(response)).toEqual(["genesys targets readable"]);
+    expect(checkOf(response, "genesys targets readable")).toMatchObject({
+      reason: expect.stringMatching(/^Genesys refused GET \/api\/v2\/routing\/utilization: .*HTTP 403 missing\.permissions/),
+      fix: expect.stringMatching(/config sync's Genesys OAuth client/),
+    });
+  });
+
+  test("a self-test request delivered through the FIFO queue (or in an event's detail) fails as a malformed message and runs nothing", async () => {
+    const records = [fifoRecord(selfTestRequest(), "utilization-org"), fifoRecord({ ...scheduledEvent(), detail: selfTestRequest() }, "queue-q-acw")];
+    const response = await invoke(records);
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(records.map((r) => r.messageId).sort());
+    expect(genesys.requests).toEqual([]);
+    const errors = sync.stderr().split("\n").filter((line) => line.includes(records[0]!.messageId));
+    expect(errors.join("\n")).toMatch(/"errorName":"InvalidSyncMessageError","errorMessage":"a self-test request \(gcvSelfTest\) arrived through a trigger/);
   });
 });

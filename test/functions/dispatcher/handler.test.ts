@@ -5,6 +5,7 @@
  * from an empty slot table). test/constructs/interaction runs the real workflow.
  */
 import { DeleteItemCommand, PutItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import { bundleFunction } from "../../../lib/bundling";
 import { EVENT_IN_FAILURE_QUEUE_ERROR, FAILURE_QUEUE_UNAVAILABLE_ERROR, SLOT_NOT_RELEASED_ERROR } from "../../../constructs/interaction/state-machine-definition";
 import { parseEnvelope } from "../../../functions/shared/envelope";
@@ -15,6 +16,7 @@ import { emfTotals } from "../../support/emf";
 import { slotsTable, startDynalite, type Dynalite } from "../../support/dynalite";
 import { sqsBatch, sqsRecord } from "../../support/events";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
+import { checkOf, selfTestRequest } from "../../support/self-test";
 import { startSqsLocal, type LocalQueue, type SqsLocal } from "../../support/sqs-local";
 import { startStepFunctionsLocal, type StepFunctionsLocal } from "../../support/step-functions-local";
 
@@ -341,4 +343,53 @@ test("counts executions started and duplicate deliveries as business metrics", a
   const metrics = emfTotals(dispatcher.takeLogs());
   expect(metrics.namespaces).toEqual(["GenesysVault/test"]);
   expect(metrics.totals).toEqual({ ExecutionsStarted: 2, DuplicateDeliveries: 1 });
+});
+
+describe("self-test", () => {
+  test("on a healthy setup both checks pass, under a few seconds, and nothing is started or written", async () => {
+    const runId = "dispatcher-healthy";
+    const callsBefore = sfn.calls.length;
+    const response = await dispatcher.invoke<SelfTestResponse>(selfTestRequest(runId), { functionName: "gcv-test-interaction-dispatcher" });
+
+    expect(response.gcvSelfTest).toMatchObject({ version: 1, function: "gcv-test-interaction-dispatcher", runId, ok: true });
+    expect(response.gcvSelfTest.checks.map((c) => [c.name, c.ok])).toEqual([
+      ["slots table", true],
+      ["state machine", true],
+    ]);
+    expect(Math.max(...response.gcvSelfTest.checks.map((c) => c.durationMs))).toBeLessThan(3000);
+    expect(sfn.calls.length).toBe(callsBefore);
+    expect(await slotItems()).toEqual([]);
+  });
+
+  test("AccessDenied on DescribeStateMachine fails that check with the action and the fix; the table check still passes", async () => {
+    sfn.deny("DescribeStateMachine");
+    try {
+      const response = await dispatcher.invoke<SelfTestResponse>(selfTestRequest());
+      expect(response.gcvSelfTest.ok).toBe(false);
+      expect(checkOf(response, "slots table").ok).toBe(true);
+      const check = checkOf(response, "state machine");
+      expect(check).toMatchObject({ ok: false, reason: expect.stringMatching(/^AccessDeniedException \(HTTP 400\): .*states:DescribeStateMachine/) });
+      expect(check.fix).toMatch(/grant the dispatcher's role states:DescribeStateMachine/);
+    } finally {
+      sfn.deny();
+    }
+  });
+
+  test("a malformed self-test request is answered with a clear error, not run", async () => {
+    await expect(dispatcher.invoke({ gcvSelfTest: { version: 2, runId: "x" } })).rejects.toMatchObject({ name: "SelfTestRequestError", message: expect.stringMatching(/version 2 is not supported/) });
+    await expect(dispatcher.invoke({ gcvSelfTest: { version: 1, runId: "../etc" } })).rejects.toMatchObject({ name: "SelfTestRequestError", message: expect.stringMatching(/runId/) });
+  });
+
+  test("a self-test request arriving through SQS (as the body, or as an EventBridge event's detail) goes to the DLQ with the reason and runs nothing", async () => {
+    const before = dlq.sent.length;
+    const callsBefore = sfn.calls.length;
+    const asDetail = { ...conversationEvent(), detail: selfTestRequest() };
+    const response = await dispatcher.invoke<BatchResponse>(sqsBatch([sqsRecord(selfTestRequest(), { messageId: "bare" }), sqsRecord(asDetail, { messageId: "in-detail" })]));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(sfn.calls.length).toBe(callsBefore);
+    const deadLettered = dlq.sent.slice(before);
+    expect(deadLettered.map((m) => m.attributes.sourceMessageId).sort()).toEqual(["bare", "in-detail"]);
+    for (const message of deadLettered) expect(message.attributes.reason).toMatch(/^malformed: a self-test request \(gcvSelfTest\) arrived through a trigger/);
+  });
 });

@@ -2,12 +2,15 @@
  * The bundled interaction processor invoked directly (as the workflow's lambda:invoke
  * does), against the Genesys fake, dynalite (idempotency table) and the Secrets Manager fake.
  */
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import { bundleFunction } from "../../../lib/bundling";
 import { conversationEvent } from "../../support/conversation-events";
 import { idempotencyTable, startDynalite, type Dynalite } from "../../support/dynalite";
 import { startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
 import { type BundleInvocationError, startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 
 let genesys: GenesysFake;
 let dynalite: Dynalite;
@@ -133,4 +136,47 @@ test("attribute names follow INTERACTION_ATTRIBUTE_PREFIX; an unusable prefix is
 
   const broken = await startProcessor({ INTERACTION_ATTRIBUTE_PREFIX: "no spaces/please" });
   expect((await invocationError(broken.invoke(conversationEvent()))).name).toBe("ConfigError");
+});
+
+describe("self-test", () => {
+  const attributePatches = () => genesys.requestsOf("participantAttributes");
+  const idempotencyRecords = async () => (await dynalite.client.send(new ScanCommand({ TableName: "idempotency", Select: "COUNT" }))).Count;
+
+  test("healthy: a fresh login and the attributes PATCH on an unknown conversation with no attribute; nothing is written to the idempotency table", async () => {
+    const processor = await startProcessor();
+    const [tokensBefore, patchesBefore, recordsBefore] = [genesys.tokensIssued, attributePatches().length, await idempotencyRecords()];
+    const response = await processor.invoke<SelfTestResponse>(selfTestRequest("processor-healthy"), { functionName: "gcv-test-interaction-processor" });
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(response.gcvSelfTest).toMatchObject({ function: "gcv-test-interaction-processor", runId: "processor-healthy", ok: true });
+    expect(response.gcvSelfTest.checks.map((c) => c.name)).toEqual(["genesys secret", "genesys login", "genesys participant attributes permission"]);
+    expect(genesys.tokensIssued).toBe(tokensBefore + 1); // a fresh login, not the cached token
+    const [probe] = attributePatches().slice(patchesBefore);
+    expect(probe!.path).toMatch(/^\/api\/v2\/conversations\/[0-9a-f-]{36}\/participants\/[0-9a-f-]{36}\/attributes$/);
+    expect(probe!.body).toEqual({ attributes: {} });
+    expect(await idempotencyRecords()).toBe(recordsBefore);
+  });
+
+  test("Genesys answering 404 for the unknown conversation is the expected pass; 403 fails with the permission hint", async () => {
+    const processor = await startProcessor();
+    genesys.failNext("participantAttributes", [{ status: 404, code: "not.found" }]);
+    expect((await processor.invoke<SelfTestResponse>(selfTestRequest())).gcvSelfTest.ok).toBe(true);
+
+    genesys.failNext("participantAttributes", [{ status: 403, code: "missing.permissions" }]);
+    const refused = await processor.invoke<SelfTestResponse>(selfTestRequest());
+    expect(failedChecks(refused)).toEqual(["genesys participant attributes permission"]);
+    expect(checkOf(refused, "genesys participant attributes permission")).toMatchObject({
+      reason: expect.stringMatching(/^Genesys refused PATCH \/api\/v2\/conversations\/<unknown id>\/participants\/<unknown id>\/attributes: .*HTTP 403 missing\.permissions/),
+      fix: expect.stringMatching(/^add the permission Genesys names in the 403 message/),
+    });
+  });
+
+  test("a self-test request inside the workflow's event (its detail) is a malformed event, not run", async () => {
+    const processor = await startProcessor();
+    const before = attributePatches().length;
+    const error = await invocationError(processor.invoke({ ...conversationEvent(), detail: selfTestRequest() }));
+
+    expect(error).toMatchObject({ name: "InvalidEventError", message: expect.stringMatching(/^a self-test request \(gcvSelfTest\) arrived through a trigger/) });
+    expect(attributePatches().length).toBe(before);
+  });
 });

@@ -20,14 +20,16 @@ import type { ContainerAccess } from "../../../functions/shared/vault-credential
 import { Vault } from "../../../functions/transcript-archiver/vault";
 import { bundleFunction } from "../../../lib/bundling";
 import type { SqsBatchResponse } from "../../../functions/shared/lambda-types";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import type { ReconcileReport } from "../../../functions/vault-reconciler/handler";
 import { startAzurite, type Azurite } from "../../support/azurite";
 import { startEntraFake, type EntraFake } from "../../support/entra-fake";
-import { startGenesysFake } from "../../support/genesys-fake";
+import { startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
 import { sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
 import { startBundle, type BundleProcess, type LogLine } from "../../support/invoke-bundle";
 import { startRbacProxy, type RbacProxy } from "../../support/rbac-proxy";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 import { startSqsLocal } from "../../support/sqs-local";
 import { startStsFake, type StsFake } from "../../support/sts-fake";
 import { makeTlsCertificate, trustInThisProcess, type TlsCertificate } from "../../support/tls-cert";
@@ -107,7 +109,7 @@ afterEach(async () => {
 });
 
 /** A warm archiver running as `accessKeyId`'s role with the coordinates of `app`. */
-async function startArchiver(accessKeyId: string, app: { clientId: string }): Promise<BundleProcess> {
+async function startArchiver(accessKeyId: string, app: { clientId: string }, env: Record<string, string> = {}): Promise<BundleProcess> {
   const secretArn = secrets.put(`vault-coordinates-${randomUUID()}`, {
     blobEndpoint: `${proxy.origin}/devstoreaccount1`,
     containerName: CONTAINER,
@@ -129,6 +131,7 @@ async function startArchiver(accessKeyId: string, app: { clientId: string }): Pr
     GENESYS_REGION_DOMAIN: "mypurecloud.com",
     POWERTOOLS_SERVICE_NAME: "transcript-archiver",
     LOG_LEVEL: "INFO",
+    ...env,
   });
   running.push(archiver);
   return archiver;
@@ -439,6 +442,133 @@ describe("the bundled reconciler with its own list-only identity", () => {
     } finally {
       await Promise.all([genesys.close(), sqs.close()]);
     }
+  });
+});
+
+describe("self-test (federated mode)", () => {
+  let genesys: GenesysFake;
+  let genesysEnv: Record<string, string>;
+  beforeAll(async () => {
+    genesys = await startGenesysFake();
+    genesysEnv = {
+      GENESYS_API_BASE_URL: genesys.baseUrl,
+      GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
+      GENESYS_SECRET_ARN: secrets.put(`genesys-${randomUUID()}`, genesys.credentials),
+    };
+  });
+  afterAll(() => genesys.close());
+
+  const selfTest = (archiver: BundleProcess, runId?: string) => archiver.invoke<SelfTestResponse>(selfTestRequest(runId), { functionName: "gcv-dev-transcript-archiver" });
+
+  test("healthy: STS issues the role's token, Entra exchanges it, the canary is created under the writer's role assignment", async () => {
+    const archiver = await startArchiver("AKIDARCHIVER", writer, genesysEnv);
+    const runId = `federated-${randomUUID()}`;
+    const [stsBefore, entraBefore] = [sts.calls.length, entra.exchanges.length];
+    const response = await selfTest(archiver, runId);
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(response.gcvSelfTest.ok).toBe(true);
+    expect(checkOf(response, "vault SAS days left")).toMatchObject({ ok: true, skipped: true, reason: expect.stringMatching(/applies in sas mode/) });
+    expect(checkOf(response, "sts web identity token").skipped).toBeUndefined();
+    expect(checkOf(response, "entra token exchange").skipped).toBeUndefined();
+    expect(sts.calls.slice(stsBefore).every((c) => c.roleArn === ARCHIVER_ROLE && c.outcome === "issued")).toBe(true);
+    expect(entra.exchanges.slice(entraBefore).map((e) => e.outcome)).toContain("issued");
+    const canaries: string[] = [];
+    for await (const blob of vault.listBlobsFlat({ prefix: "canary/" })) if (blob.name.endsWith(`/${runId}.json`)) canaries.push(blob.name);
+    expect(canaries).toHaveLength(1);
+  });
+
+  test("Entra refusing the subject (the function runs under another role) fails the exchange with AADSTS700213 and the fix; the canary is not tried", async () => {
+    const archiver = await startArchiver("AKIDOTHER", writer, genesysEnv);
+    const response = await selfTest(archiver);
+
+    expect(failedChecks(response)).toEqual(["entra token exchange"]);
+    expect(checkOf(response, "entra token exchange")).toMatchObject({
+      reason: expect.stringMatching(/^Entra ID refused the token request for application [\w-]+ \(HTTP 400 invalid_client\): AADSTS700213/),
+      fix: expect.stringMatching(/^Entra refused: subject mismatch \(AADSTS700213\).*function role's ARN as subject/),
+    });
+    expect(checkOf(response, "vault canary write")).toMatchObject({ ok: false, skipped: true });
+  });
+
+  test("Entra refusing the issuer (the credential names another AWS account's issuer) fails with AADSTS700211", async () => {
+    const wrongIssuer = { clientId: randomUUID(), objectId: randomUUID() };
+    entra.register({ ...wrongIssuer, federatedCredential: { issuer: "https://00000000-0000-0000-0000-000000000000.tokens.sts.global.api.aws", subject: ARCHIVER_ROLE, audiences: ["api://AzureADTokenExchange"] } });
+    const archiver = await startArchiver("AKIDARCHIVER", wrongIssuer, genesysEnv);
+    const response = await selfTest(archiver);
+
+    expect(failedChecks(response)).toEqual(["entra token exchange"]);
+    expect(checkOf(response, "entra token exchange")).toMatchObject({ reason: expect.stringMatching(/AADSTS700211/), fix: expect.stringMatching(/^Entra refused: issuer mismatch \(AADSTS700211\)/) });
+  });
+
+  test("STS AccessDenied (the role's statement does not allow the request) fails the STS check with the statement to grant", async () => {
+    const archiver = await startArchiver("AKIDTIGHT", writer, genesysEnv);
+    const response = await selfTest(archiver);
+
+    expect(failedChecks(response)).toEqual(["sts web identity token"]);
+    expect(checkOf(response, "sts web identity token")).toMatchObject({
+      reason: expect.stringMatching(/^AccessDenied \(HTTP 403\): User: .* is not authorized to perform: sts:GetWebIdentityToken/),
+      fix: expect.stringMatching(/^grant the function's role sts:GetWebIdentityToken with sts:IdentityTokenAudience api:\/\/AzureADTokenExchange/),
+    });
+    expect(checkOf(response, "entra token exchange")).toMatchObject({ ok: false, skipped: true });
+  });
+
+  test("an account without outbound identity federation fails the STS check with the one-time step", async () => {
+    const archiver = await startArchiver("AKIDARCHIVER", writer, genesysEnv);
+    sts.federationEnabled = false;
+    const response = await selfTest(archiver);
+
+    expect(failedChecks(response)).toEqual(["sts web identity token"]);
+    expect(checkOf(response, "sts web identity token")).toMatchObject({
+      reason: expect.stringMatching(/^OutboundWebIdentityFederationDisabledException/),
+      fix: expect.stringMatching(/aws iam enable-outbound-web-identity-federation/),
+    });
+  });
+
+  test("an Azure RBAC refusal (the identity has no create permission) fails the canary with 403 AuthorizationPermissionMismatch", async () => {
+    const archiver = await startArchiver("AKIDREADER", reader, genesysEnv);
+    const response = await selfTest(archiver);
+
+    expect(failedChecks(response)).toEqual(["vault canary write"]);
+    expect(checkOf(response, "vault canary write")).toMatchObject({
+      reason: expect.stringMatching(/refused: 403 AuthorizationPermissionMismatch/),
+      fix: expect.stringMatching(/check the identity's role assignment on the vault container/),
+    });
+  });
+
+  test("the reconciler's list-only identity passes its vault checks: it lists the canary and is refused its content", async () => {
+    const runId = `lister-${randomUUID()}`;
+    await selfTest(await startArchiver("AKIDARCHIVER", writer, genesysEnv), runId);
+    const reconcilerFn = await startBundle(bundleFunction("vault-reconciler").entry, {
+      ...genesysEnv,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_STS: sts.endpoint,
+      AWS_ACCESS_KEY_ID: "AKIDRECONCILER",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: "eu-west-1",
+      AZURE_VAULT_AUTH: "federated",
+      AZURE_AUTHORITY_HOST: entra.authorityHost,
+      AZURE_VAULT_LISTER_SECRET_ARN: secrets.put(`reconciler-coordinates-${randomUUID()}`, {
+        blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+        containerName: CONTAINER,
+        tenantId: entra.tenantId,
+        clientId: reconciler.clientId,
+      }),
+      NODE_EXTRA_CA_CERTS: tls.certPath,
+      GENESYS_REGION_DOMAIN: "mypurecloud.com",
+      ARCHIVER_QUEUE_URL: "http://127.0.0.1:1/unused",
+      POWERTOOLS_SERVICE_NAME: "vault-reconciler",
+      LOG_LEVEL: "INFO",
+    });
+    running.push(reconcilerFn);
+    const proxyBefore = proxy.requests.length;
+    const response = await reconcilerFn.invoke<SelfTestResponse>(selfTestRequest(runId));
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    const decisions = proxy.requests.slice(proxyBefore).map((r) => [new URL(r.url, proxy.origin).searchParams.get("comp") ?? "read", r.decision]);
+    expect(decisions).toEqual([
+      ["list", "allowed"],
+      ["read", "denied"],
+    ]);
   });
 });
 

@@ -9,6 +9,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { AnonymousCredential, ContainerClient as SasContainerClient, newPipeline } from "@azure/storage-blob";
 import { bundleFunction } from "../../../lib/bundling";
 import type { SqsBatchResponse } from "../../../functions/shared/lambda-types";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import { startAzurite, type Azurite } from "../../support/azurite";
 import { customerEndEvent, sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy";
@@ -16,6 +17,7 @@ import { attachmentContent, startGenesysFake, type GenesysFake } from "../../sup
 import { emfTotals } from "../../support/emf";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 
 const CONTAINER = "vault";
 const MAX_EVENT_BYTES = 64 * 1024;
@@ -534,5 +536,139 @@ describe("credentials and logs", () => {
     const text = JSON.stringify(logs);
     expect(text).not.toContain(genesys.credentials.clientSecret);
     expect(text).not.toContain(new URLSearchParams(sasToken).get("sig") as string);
+  });
+});
+
+describe("self-test (sas mode)", () => {
+  let selfTested: BundleProcess;
+  const started: BundleProcess[] = [];
+
+  /** An archiver whose vault secret says the SAS expires in `daysLeft` days. */
+  async function archiverWithSas(daysLeft: number): Promise<BundleProcess> {
+    const vaultSecretArn = secrets.put(`vault-sas-${randomUUID()}`, {
+      blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+      containerName: CONTAINER,
+      sasToken,
+      expiresOn: new Date(Date.now() + daysLeft * 86_400_000 + 3_600_000).toISOString(),
+    });
+    const fn = await startBundle(bundleFunction("transcript-archiver").entry, { ...baseEnv, AZURE_VAULT_SECRET_ARN: vaultSecretArn });
+    started.push(fn);
+    return fn;
+  }
+
+  beforeAll(async () => {
+    selfTested = await archiverWithSas(30);
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((fn) => fn.close()));
+  });
+
+  const selfTest = (fn: BundleProcess, runId?: string) => fn.invoke<SelfTestResponse>(selfTestRequest(runId), { functionName: "gcv-test-transcript-archiver" });
+
+  test("healthy: every check passes (federated-only ones skipped), the only write is one small canary blob named for the run", async () => {
+    const runId = `healthy-${randomUUID()}`;
+    const genesysCalls = genesys.requests.length;
+    const response = await selfTest(selfTested, runId);
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(response.gcvSelfTest).toMatchObject({ version: 1, function: "gcv-test-transcript-archiver", runId, ok: true });
+    expect(response.gcvSelfTest.checks.map((c) => [c.name, c.ok, c.skipped ?? false])).toEqual([
+      ["genesys secret", true, false],
+      ["vault secret", true, false],
+      ["vault lister secret", true, false],
+      ["genesys login", true, false],
+      ["genesys recordings permission", true, false],
+      ["sts web identity token", true, true],
+      ["entra token exchange", true, true],
+      ["vault canary write", true, false],
+      ["vault SAS days left", true, false],
+    ]);
+    expect(checkOf(response, "sts web identity token").reason).toMatch(/applies in federated mode/);
+    // The probe asked Genesys for an unknown conversation's recordings and got 404.
+    const probes = genesys.requests.slice(genesysCalls).filter((r) => r.route === "recordings");
+    expect(probes.map((r) => r.status)).toEqual([404]);
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, "/");
+    const canaries = (await listBlobs("canary/")).filter((b) => b.name.includes(runId));
+    expect(canaries.map((b) => b.name)).toEqual([`canary/${today}/${runId}.json`]);
+    const content = await readBlob(canaries[0]!.name);
+    expect(content.length).toBeLessThan(300);
+    expect(JSON.parse(content.toString("utf8"))).toMatchObject({ kind: "self-test canary", runId });
+    expect(canaries[0]!.metadata).toMatchObject({ canary: "true", runid: runId, sha256: sha256(content) });
+  });
+
+  test("the Azure firewall refusing the NAT IP (403 AuthorizationFailure) fails the canary check with the firewall fix", async () => {
+    proxy.addFault({ match: (r) => r.url.includes("/canary/"), status: 403, code: "AuthorizationFailure" });
+    const response = await selfTest(selfTested);
+
+    expect(response.gcvSelfTest.ok).toBe(false);
+    expect(failedChecks(response)).toEqual(["vault canary write"]);
+    const check = checkOf(response, "vault canary write");
+    expect(check.reason).toMatch(/^Azure Blob upload of 127\.0\.0\.1:\d+\/devstoreaccount1\/vault\/canary\/.+ refused: 403 AuthorizationFailure/);
+    expect(check.fix).toMatch(/storage firewall refused .*NAT IPs must be in the account's ip_rules/);
+  });
+
+  test("a SAS without create permission (403 AuthorizationPermissionMismatch) fails the canary check with the permission fix", async () => {
+    const readOnly = secrets.put(`vault-sas-${randomUUID()}`, {
+      blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+      containerName: CONTAINER,
+      sasToken: azurite.containerSas(CONTAINER, "l"),
+      expiresOn: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    });
+    const fn = await startBundle(bundleFunction("transcript-archiver").entry, { ...baseEnv, AZURE_VAULT_SECRET_ARN: readOnly });
+    started.push(fn);
+    const response = await selfTest(fn);
+
+    expect(failedChecks(response)).toEqual(["vault canary write"]);
+    expect(checkOf(response, "vault canary write")).toMatchObject({
+      reason: expect.stringMatching(/403 AuthorizationPermissionMismatch/),
+      fix: expect.stringMatching(/lacks this permission/),
+    });
+  });
+
+  test("a Genesys 403 on the recordings probe fails that check, naming the permission to add", async () => {
+    genesys.failNext("recordings", [{ status: 403, code: "missing.permissions" }]);
+    const response = await selfTest(selfTested);
+
+    expect(failedChecks(response)).toEqual(["genesys recordings permission"]);
+    expect(checkOf(response, "genesys recordings permission")).toMatchObject({
+      reason: expect.stringMatching(/^Genesys refused GET .*\/recordings: .*HTTP 403 missing\.permissions/),
+      fix: "add the permission recording:recording:view to the role of this function's Genesys OAuth client",
+    });
+  });
+
+  test("a SAS with fewer than 7 days left fails the days-left check; a refused Genesys login skips the probe after it", async () => {
+    const fn = await archiverWithSas(2);
+    genesys.failNext("token", [{ status: 401, code: "invalid_client" }]);
+    const response = await selfTest(fn);
+
+    expect(checkOf(response, "vault SAS days left")).toMatchObject({ ok: false, reason: expect.stringMatching(/^the vault SAS expires in 2 day\(s\)/), fix: expect.stringMatching(/re-apply <env>-azure/) });
+    expect(checkOf(response, "genesys login")).toMatchObject({ ok: false, reason: expect.stringMatching(/Genesys login refused: HTTP 401/), fix: expect.stringMatching(/client credentials/) });
+    expect(checkOf(response, "genesys recordings permission")).toMatchObject({ ok: false, skipped: true, reason: 'not run: "genesys login" did not pass' });
+  });
+
+  test("a secret missing a field fails its check by field name, never printing a value; logs hold no secret", async () => {
+    const partial = secrets.put(`genesys-${randomUUID()}`, { clientId: genesys.credentials.clientId });
+    const fn = await startBundle(bundleFunction("transcript-archiver").entry, { ...baseEnv, GENESYS_SECRET_ARN: partial });
+    started.push(fn);
+    const response = await selfTest(fn);
+
+    expect(checkOf(response, "genesys secret")).toMatchObject({ ok: false, reason: expect.stringMatching(/lacks string field\(s\): clientSecret$/) });
+    const everything = JSON.stringify(response) + JSON.stringify(fn.takeLogs()) + fn.stderr() + JSON.stringify(selfTested.takeLogs()) + selfTested.stderr();
+    expect(everything).not.toContain(genesys.credentials.clientSecret);
+    expect(everything).not.toContain(new URLSearchParams(sasToken).get("sig") as string);
+  });
+
+  test("a self-test request delivered through SQS is quarantined as malformed, with the reason, and runs nothing", async () => {
+    const record = sqsRecord(JSON.stringify(selfTestRequest("via-sqs")));
+    const asDetail = sqsRecord(JSON.stringify({ ...transcriptionEvent({ conversationId: randomUUID() }), detail: selfTestRequest("via-sqs-detail") }));
+    const response = await invoke([record, asDetail]);
+
+    expect(response.batchItemFailures).toEqual([]);
+    for (const r of [record, asDetail]) {
+      const [blob] = (await listBlobs("quarantine/")).filter((b) => b.name.endsWith(`/${r.messageId}.json`));
+      const document = JSON.parse((await readBlob(blob!.name)).toString("utf8"));
+      expect(document.reason).toMatch(/^a self-test request \(gcvSelfTest\) arrived through a trigger/);
+    }
+    expect((await listBlobs("canary/")).filter((b) => b.name.includes("via-sqs"))).toEqual([]);
   });
 });

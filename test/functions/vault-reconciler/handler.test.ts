@@ -9,12 +9,14 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { AnonymousCredential, ContainerClient as SasContainerClient, newPipeline } from "@azure/storage-blob";
 import { bundleFunction } from "../../../lib/bundling";
 import type { SqsBatchResponse } from "../../../functions/shared/lambda-types";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import type { ReconcileReport } from "../../../functions/vault-reconciler/handler";
 import { startAzurite, type Azurite } from "../../support/azurite";
 import { sqsBatch, sqsRecord } from "../../support/events";
 import { startGenesysFake, type AnalyticsConversation, type GenesysFake } from "../../support/genesys-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 import { startSqsLocal, type LocalQueue, type SqsLocal } from "../../support/sqs-local";
 
 const CONTAINER = "vault";
@@ -232,5 +234,66 @@ describe("vault reconciler", () => {
     } finally {
       await paced.close();
     }
+  });
+});
+
+describe("self-test", () => {
+  const selfTest = (fn: BundleProcess, runId?: string) => fn.invoke<SelfTestResponse>(selfTestRequest(runId), { functionName: "gcv-test-vault-reconciler" });
+
+  test("healthy: one minimal analytics query, the list-only identity lists the archiver's canary and is refused its content", async () => {
+    const runId = `healthy-${randomUUID()}`;
+    expect((await archiver.invoke<SelfTestResponse>(selfTestRequest(runId))).gcvSelfTest.checks.find((c) => c.name === "vault canary write")?.ok).toBe(true);
+    const before = genesys.requests.length;
+    const queuedBefore = queued().length;
+    const response = await selfTest(reconciler, runId);
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(response.gcvSelfTest).toMatchObject({ function: "gcv-test-vault-reconciler", runId, ok: true });
+    expect(response.gcvSelfTest.checks.map((c) => c.name)).toEqual(["genesys secret", "vault lister secret", "genesys login", "genesys analytics query", "vault list", "vault lister cannot read"]);
+    const queries = genesys.requests.slice(before).filter((r) => r.route === "analyticsDetails");
+    expect(queries).toHaveLength(1);
+    const body = queries[0]!.body as { interval: string; paging: unknown };
+    expect(body.paging).toEqual({ pageSize: 1, pageNumber: 1 });
+    const [from, to] = body.interval.split("/").map((t) => Date.parse(t));
+    expect(to! - from!).toBe(5 * 60_000);
+    expect(queued().length).toBe(queuedBefore);
+  });
+
+  test("a lister credential that can read content fails the check with the reason and the fix", async () => {
+    const readable = secrets.put(`vault-reader-${randomUUID()}`, {
+      blobEndpoint: azurite.blobEndpoint,
+      containerName: CONTAINER,
+      sasToken: azurite.containerSas(CONTAINER, "rl"),
+      expiresOn: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const runId = `reader-${randomUUID()}`;
+    await archiver.invoke(selfTestRequest(runId));
+    const fn = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, AZURE_VAULT_LISTER_SECRET_ARN: readable });
+    try {
+      const response = await selfTest(fn, runId);
+      expect(failedChecks(response)).toEqual(["vault lister cannot read"]);
+      expect(checkOf(response, "vault lister cannot read")).toMatchObject({
+        reason: expect.stringMatching(/^the list-only credential read 127\.0\.0\.1:\d+\/devstoreaccount1\/vault\/canary\/.*: it can read blob content$/),
+        fix: expect.stringMatching(/^restrict the lister to List Blobs/),
+      });
+    } finally {
+      await fn.close();
+    }
+  });
+
+  test("a Genesys 403 on the analytics query fails that check, naming the permission", async () => {
+    genesys.failNext("analyticsDetails", [{ status: 403, code: "missing.permissions" }]);
+    const response = await selfTest(reconciler);
+
+    expect(failedChecks(response)).toEqual(["genesys analytics query"]);
+    expect(checkOf(response, "genesys analytics query").fix).toBe("add the permission analytics:conversationDetail:view to the role of this function's Genesys OAuth client");
+  });
+
+  test("a self-test request in an EventBridge event's detail is refused with the reason and runs nothing", async () => {
+    const before = genesys.requests.length;
+    await expect(reconciler.invoke({ time: SCHEDULED, "detail-type": "Scheduled Event", detail: selfTestRequest() })).rejects.toMatchObject({
+      message: expect.stringMatching(/^a self-test request \(gcvSelfTest\) arrived through a trigger/),
+    });
+    expect(genesys.requests.length).toBe(before);
   });
 });

@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { bundleFunction } from "../../../lib/bundling";
+import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import type { HttpApiResponse } from "../../../functions/webhook-receiver/handler";
 import { tableStateKey } from "../../../functions/webhook-receiver/handler";
 import type { WebhookAction } from "../../../functions/shared/webhook-actions";
@@ -28,6 +29,7 @@ import { resolveTableArns, statementsOfRole, type IamScope, type Statement } fro
 import { sampleEnv, synthEnvironments } from "../../support/synth-app";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
+import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 
 /** The state table and role names the stack gives the dev environment's receiver. */
 const STATE_TABLE = "gcv-dev-webhook-state";
@@ -611,6 +613,74 @@ describe("the permission probe (for a live self-test)", () => {
     const before = gate.decisions.length;
     expect(await tables.probe("sessions")).toEqual({ outcome: "onDemand" });
     expect(gate.decisions.slice(before).map((d) => d.action)).toEqual(["dynamodb:DescribeTable"]);
+  });
+});
+
+describe("self-test", () => {
+  const HEALTHY_ACTIONS = ACTIONS.filter((a) => ["general", "pinned", "on-demand"].includes(a.name));
+  const selfTest = (fn: BundleProcess) => fn.invoke<SelfTestResponse>(selfTestRequest(), { functionName: "gcv-test-webhook-receiver" });
+  const withActions = (names: string[]) => startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_ACTIONS: JSON.stringify(ACTIONS.filter((a) => names.includes(a.name))) });
+  let healthy: BundleProcess;
+  beforeAll(async () => {
+    healthy = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_ACTIONS: JSON.stringify(HEALTHY_ACTIONS) });
+  });
+  afterAll(() => healthy.close());
+
+  test("healthy: the tables are described and each provisioned one gets a no-op UpdateTable that IAM allowed; nothing changes", async () => {
+    const before = await Promise.all(["orders-general", "orders-pinned"].map(capacityOf));
+    const decisionsBefore = gate.decisions.length;
+    const response = await selfTest(healthy);
+
+    expect(response.gcvSelfTest.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(response.gcvSelfTest.checks.map((c) => c.name)).toEqual(["webhook secret", "state table", "action tables", "capacity change permission"]);
+    const updates = gate.decisions.slice(decisionsBefore).filter((d) => d.action === "dynamodb:UpdateTable");
+    expect(updates.map((d) => `${d.resource.split("/").pop()} ${d.decision}`).sort()).toEqual(["orders-general allowed", "orders-pinned allowed"]);
+    expect(await Promise.all(["orders-general", "orders-pinned"].map(capacityOf))).toEqual(before);
+    expect(await stateOf("gcv-self-test")).toBeUndefined();
+  });
+
+  test("a table the role was not made for fails with DynamoDB's AccessDeniedException and the fix; the capacity check is skipped", async () => {
+    const fn = await withActions(["general", "unregistered"]);
+    try {
+      const response = await selfTest(fn);
+
+      expect(checkOf(response, "action tables")).toMatchObject({ ok: false, reason: expect.stringMatching(/^AccessDeniedException \(HTTP 400\): .*dynamodb:DescribeTable.*orders-unregistered/) });
+      expect(checkOf(response, "capacity change permission")).toMatchObject({ ok: false, skipped: true });
+    } finally {
+      await fn.close();
+    }
+  });
+
+  test("an UpdateTable the role may not make fails the capacity check, naming the table and the permission to grant", async () => {
+    gate.failNext("dynamodb:UpdateTable", { type: "AccessDeniedException", message: "User is not authorized to perform: dynamodb:UpdateTable on resource: orders-general" });
+    const response = await selfTest(healthy);
+
+    expect(failedChecks(response)).toEqual(["capacity change permission"]);
+    expect(checkOf(response, "capacity change permission")).toMatchObject({
+      reason: expect.stringMatching(/^DynamoDB refused the capacity change of table orders-general: AccessDeniedException/),
+      fix: expect.stringMatching(/dynamodb:UpdateTable on the tables its actions name/),
+    });
+  });
+
+  test("a configured table that does not exist fails the table check (ResourceNotFoundException) and skips the capacity check", async () => {
+    const fn = await startBundle(bundleFunction("webhook-receiver").entry, { ...receiverEnv, WEBHOOK_ACTIONS: JSON.stringify([capacityAction("missing", "orders-never-created")]) });
+    try {
+      const response = await selfTest(fn);
+      expect(checkOf(response, "action tables")).toMatchObject({ ok: false });
+      expect(checkOf(response, "capacity change permission")).toMatchObject({ ok: false, skipped: true });
+    } finally {
+      await fn.close();
+    }
+  });
+
+  test("a self-test request posted to the HTTP API is a 400 with the reason (401 without the secret), and runs nothing", async () => {
+    const decisionsBefore = gate.decisions.length;
+    const withSecret = await post(selfTestRequest());
+    expect(withSecret.status).toBe(400);
+    expect(withSecret.body).toMatchObject({ status: "invalid" });
+    expect(withSecret.body.reason).toMatch(/^a self-test request \(gcvSelfTest\) arrived through a trigger/);
+    expect((await post(selfTestRequest(), { secret: null })).status).toBe(401);
+    expect(gate.decisions.slice(decisionsBefore).filter((d) => d.action !== "dynamodb:GetItem" && d.action !== "dynamodb:UpdateItem")).toEqual([]);
   });
 });
 
