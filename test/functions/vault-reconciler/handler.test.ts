@@ -197,7 +197,7 @@ describe("vault reconciler", () => {
     expect(emittedMetrics()).toMatchObject({ ConversationsMissing: 0, ConversationsBackfilled: 0 });
   });
 
-  test("an empty window makes one query, enqueues nothing and still reports zeros", async () => {
+  test("an empty window makes one query per day searched, enqueues nothing and still reports zeros", async () => {
     genesys.clearRequests();
     const sent = queued().length;
     const report = await reconcile({ window: { start: "2023-01-01T00:00:00Z", end: "2023-01-02T00:00:00Z" } });
