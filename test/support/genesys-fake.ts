@@ -210,6 +210,7 @@ export class GenesysFake {
   tokensIssued = 0;
   /** Conversations the analytics details query searches. */
   readonly analyticsConversations: AnalyticsConversation[] = [];
+  private sortedAnalytics: Array<{ c: AnalyticsConversation; start: number; end: number }> | undefined;
   /** X-Amz-Expires of the pre-signed URLs the fake issues (0: expired on arrival). */
   presignedLifetimeSeconds = 300;
 
@@ -711,14 +712,10 @@ export class GenesysFake {
       return this.error(res, 400, "bad.request", (error as Error).message);
     }
     const dayStart = new Date(from!).setUTCHours(0, 0, 0, 0);
-    const matches = this.analyticsConversations
-      .filter((c) => {
-        const start = Date.parse(c.conversationStart);
-        const end = c.conversationEnd ? Date.parse(c.conversationEnd) : Number.POSITIVE_INFINITY;
-        return start >= dayStart && start < to! && end >= from!;
-      })
-      .filter(filter)
-      .sort((a, b) => a.conversationStart.localeCompare(b.conversationStart) || a.conversationId.localeCompare(b.conversationId));
+    const matches = this.analyticsByStart()
+      .filter(({ start, end }) => start >= dayStart && start < to! && end >= from!)
+      .map(({ c }) => c)
+      .filter(filter);
     if (body.order === "desc") matches.reverse();
     const page = matches.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((c) => ({
       conversationId: c.conversationId,
@@ -732,6 +729,16 @@ export class GenesysFake {
     }));
     // Like the service: an empty page has no `conversations` key at all.
     this.json(res, 200, page.length ? { conversations: page, totalHits: matches.length } : { totalHits: matches.length });
+  }
+
+  /** The analytics conversations ordered by conversationStart (then id), times parsed once; rebuilt when some were added. */
+  private analyticsByStart(): Array<{ c: AnalyticsConversation; start: number; end: number }> {
+    if (this.sortedAnalytics?.length !== this.analyticsConversations.length) {
+      this.sortedAnalytics = this.analyticsConversations
+        .map((c) => ({ c, start: Date.parse(c.conversationStart), end: c.conversationEnd ? Date.parse(c.conversationEnd) : Number.POSITIVE_INFINITY }))
+        .sort((a, b) => a.start - b.start || (a.c.conversationId < b.c.conversationId ? -1 : a.c.conversationId > b.c.conversationId ? 1 : 0));
+    }
+    return this.sortedAnalytics;
   }
 
   private json(res: http.ServerResponse, status: number, body: unknown): void {
