@@ -286,7 +286,7 @@ describe("vault reconciler", () => {
       genesys.failNext("analyticsDetails", [{ delayMs: 0 }, { status: 429, retryAfter: 1 }]);
       await paced.invoke({ window: { start: iso(start), end: iso(start + 3 * 3_600_000) }, dryRun: true }, { timeoutMs: 60_000 });
       const at = genesys.requestsOf("analyticsDetails").map((r) => r.at);
-      expect(at.length).toBeGreaterThan(30);
+      expect(at.length).toBeGreaterThan(10);
       // 600 per minute is 10 per second: starts 100 ms apart (less arrival jitter on a busy machine), the 429 and
       // its retry counted like any request, so the request after the retry does not follow it at once.
       const gaps = at.slice(1).map((t, i) => t - at[i]!);
@@ -305,16 +305,16 @@ describe("vault reconciler", () => {
     const impatient = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, GENESYS_REQUEST_TIMEOUT_MS: "1000" });
     try {
       genesys.clearRequests();
-      genesys.failNext("analyticsDetails", [{ delayMs: 0 }, { status: 503 }, { hang: true }]);
+      genesys.failNext("analyticsDetails", [{ status: 503 }, { hang: true }]);
       const report = await impatient.invoke<ReconcileReport>({ window: { start: iso(start), end: iso(start + 3_600_000) }, dryRun: true }, { timeoutMs: 60_000 });
       expect(report).toMatchObject({ status: "complete", expected: 20, missing: 20 });
       const calls = genesys.requestsOf("analyticsDetails");
-      // The second request: 503, then no answer within the timeout, then answered; each retry waited for its backoff.
-      expect(calls[1]!.status).toBe(503);
-      expect(calls[2]!.body).toEqual(calls[1]!.body);
-      expect(calls[3]!.body).toEqual(calls[1]!.body);
-      expect(calls[3]!.status).toBe(200);
-      expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(500);
+      // The first request: 503, then no answer within the timeout, then answered; each retry waited for its backoff.
+      expect(calls[0]!.status).toBe(503);
+      expect(calls[1]!.body).toEqual(calls[0]!.body);
+      expect(calls[2]!.body).toEqual(calls[0]!.body);
+      expect(calls[2]!.status).toBe(200);
+      expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(500);
       expect(report.analyticsRequests).toBe(calls.length);
     } finally {
       await impatient.close();
@@ -345,8 +345,8 @@ describe("vault reconciler", () => {
     genesys.addAnalyticsConversations(conversations);
     const missing = conversations.filter((_, i) => i % 15 === 0);
     await archived(conversations.filter((c) => !missing.includes(c)).map((c) => c.conversationId));
-    // Little time per invocation: about 15 paced requests (100 ms apart) before TIME_GUARD_MS is reached.
-    const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "25", TIME_GUARD_MS: "2000" });
+    // Little time per invocation: about 15 paced requests (100 ms apart) before TIME_GUARD_MS is reached; the day takes 15 pages.
+    const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "10", TIME_GUARD_MS: "2000" });
     const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 3_500, functionName: "gcv-test-vault-reconciler" });
     try {
       genesys.clearRequests();
