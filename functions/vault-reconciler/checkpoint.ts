@@ -15,6 +15,8 @@ import type { SearchCursor } from "./analytics";
 
 /** How long a run's record is kept (TTL): long after any continuation could still arrive. */
 const RECORD_TTL_SECONDS = 14 * 86_400;
+/** Record of the latest scheduled run's id. */
+const LATEST_SCHEDULED = "latest-scheduled";
 /** The `handoff` of a run that no continuation has taken over yet. */
 export const INITIAL_HANDOFF = "initial";
 
@@ -45,6 +47,8 @@ export interface RunState {
   /** Up to 100 missing conversation ids, for the operator. */
   missingIds: string[];
   done: boolean;
+  /** When the record was last written (epoch ms). */
+  savedAt?: number;
 }
 
 /** Reads and writes run records in one table. */
@@ -69,12 +73,22 @@ export class CheckpointStore {
     return this.put(state, { ConditionExpression: "handoff = :held", ExpressionAttributeValues: { ":held": heldHandoff } });
   }
 
+  /** The id of the latest scheduled run, if any (a new scheduled run checks that it finished). */
+  async latestScheduled(): Promise<string | undefined> {
+    const { Item } = await dynamoDocumentClient().send(new GetCommand({ TableName: this.tableName, Key: { id: key(LATEST_SCHEDULED) }, ConsistentRead: true }));
+    return typeof Item?.runId === "string" ? Item.runId : undefined;
+  }
+
+  async setLatestScheduled(runId: string): Promise<void> {
+    await dynamoDocumentClient().send(new PutCommand({ TableName: this.tableName, Item: { id: key(LATEST_SCHEDULED), runId, expiration: Math.floor(Date.now() / 1000) + RECORD_TTL_SECONDS } }));
+  }
+
   private async put(state: RunState, condition: { ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown> }): Promise<boolean> {
     try {
       await dynamoDocumentClient().send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { id: key(state.runId), handoff: state.handoff, state: JSON.stringify(state), expiration: Math.floor(Date.now() / 1000) + RECORD_TTL_SECONDS },
+          Item: { id: key(state.runId), handoff: state.handoff, state: JSON.stringify({ ...state, savedAt: Date.now() }), expiration: Math.floor(Date.now() / 1000) + RECORD_TTL_SECONDS },
           ...condition,
         }),
       );

@@ -96,6 +96,7 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard, context: Lambd
   const store = new CheckpointStore(requireEnv("IDEMPOTENCY_TABLE_NAME"));
   const state = await claimRun(event, store, context);
   if (!state.claimed) return reportOf(state.state, "skipped");
+  const stalled = state.stalledPrevious;
   const run = state.state;
   const held = run.handoff;
   run.invocations++;
@@ -143,18 +144,32 @@ async function reconcile(event: ReconcileEvent, guard: TimeGuard, context: Lambd
     invocation.analyticsRequests = pacer.taken;
     emitMetrics(invocation);
   }
+  const problems: string[] = [];
   if (failedBackfills.length) {
-    throw new Error(
+    problems.push(
       `could not enqueue ${failedBackfills.length} backfill(s) into ${queueUrl} (all others were sent): ${failedBackfills
         .slice(0, 20)
         .map((f) => `${f.conversationId} (${f.reason})`)
         .join(", ")}${failedBackfills.length > 20 ? ", ..." : ""}`,
     );
   }
+  if (stalled) {
+    const at = stalled.cursor?.slices[0];
+    problems.push(
+      `the previous scheduled run ${stalled.runId} did not finish: its continuation was lost after invocation ${stalled.invocations}, at ${at ? `${iso(at.from)}/${iso(at.to)} page ${stalled.cursor!.pageNumber}` : "its end"}; run its window again by hand: {"window":{"start":"${iso(stalled.window.start)}","end":"${iso(stalled.window.end)}"}}`,
+    );
+  }
+  if (problems.length) throw new Error(problems.join("; "));
   return reportOf(run, outOfTime ? "continued" : "complete");
 }
-/** The run this invocation works on, or why it does nothing (claimed: false). */
-async function claimRun(event: ReconcileEvent, store: CheckpointStore, context: LambdaContext): Promise<{ claimed: boolean; state: RunState }> {
+/**
+ * A run record not written for this long is not waiting for a continuation any more: Lambda keeps
+ * an asynchronous event for up to 6 hours (docs/pipelines.md).
+ */
+const CONTINUATION_LOST_AFTER_MS = 6.5 * 3_600_000;
+
+/** The run this invocation works on, or why it does nothing (claimed: false); for a new scheduled run, the previous one if it stalled. */
+async function claimRun(event: ReconcileEvent, store: CheckpointStore, context: LambdaContext): Promise<{ claimed: boolean; state: RunState; stalledPrevious?: RunState }> {
   if (event.continuation) {
     const { runId, handoff } = event.continuation;
     const state = await store.load(runId);
@@ -191,7 +206,14 @@ async function claimRun(event: ReconcileEvent, store: CheckpointStore, context: 
     logger.warn("another invocation started this run at the same time: nothing to do", { runId });
     return { claimed: false, state: fresh };
   }
-  return { claimed: true, state: fresh };
+  if (!runId.startsWith("scheduled/")) return { claimed: true, state: fresh };
+  // A lost continuation leaves a run unfinished and nothing running: the next scheduled run reports it.
+  const previousId = await store.latestScheduled();
+  await store.setLatestScheduled(runId);
+  const previous = previousId && previousId !== runId ? await store.load(previousId) : undefined;
+  const stalled = previous && !previous.done && Date.now() - (previous.savedAt ?? 0) > CONTINUATION_LOST_AFTER_MS ? previous : undefined;
+  if (stalled) logger.error("the previous scheduled run did not finish", { runId: stalled.runId, invocations: stalled.invocations, totals: stalled.totals, window: reportOf(stalled, "continued").window });
+  return { claimed: true, state: fresh, stalledPrevious: stalled };
 }
 
 /** Checks one page's conversations in the vault and backfills the missing ones. */

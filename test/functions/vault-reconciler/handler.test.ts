@@ -6,6 +6,7 @@
  * archiver, so "missing -> backfilled -> archived -> not missing" is proven end to end.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { ContainerClient } from "@azure/storage-blob";
 import { AnonymousCredential, ContainerClient as SasContainerClient, newPipeline } from "@azure/storage-blob";
 import { bundleFunction } from "../../../lib/bundling";
@@ -379,6 +380,30 @@ describe("vault reconciler", () => {
       expect(genesys.requestsOf("analyticsDetails")).toEqual([]);
       expect(queued().length - sent).toBe(10);
       expect(lambda.invocations.length - handed).toBe(reports.length - 1);
+    } finally {
+      await short.close();
+    }
+  });
+
+  test("a scheduled run whose continuation was lost is reported by the next scheduled run, which fails naming it", async () => {
+    const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", TIME_GUARD_MS: "2000" });
+    const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 3_500, functionName: "gcv-test-vault-reconciler" });
+    try {
+      // More intervals than one short invocation allows: it hands over, and the continuation is never delivered.
+      const first = await invoke({ time: "2026-06-01T07:00:00Z" });
+      expect(first).toMatchObject({ status: "continued", runId: "scheduled/2026-06-01T07:00:00Z" });
+      // Seven hours pass without a write (Lambda keeps an asynchronous event for at most six).
+      const key = { id: { S: "vault-reconciler#scheduled/2026-06-01T07:00:00Z" } };
+      const { Item } = await dynalite.client.send(new GetItemCommand({ TableName: "idempotency", Key: key }));
+      const state = JSON.parse(Item!.state!.S!);
+      await dynalite.client.send(new PutItemCommand({ TableName: "idempotency", Item: { ...Item!, state: { S: JSON.stringify({ ...state, savedAt: Date.now() - 7 * 3_600_000 }) } } }));
+
+      await expect(invoke({ time: "2026-06-02T07:00:00Z" })).rejects.toThrow(
+        /previous scheduled run scheduled\/2026-06-01T07:00:00Z did not finish.*"window":\{"start":"2026-05-31T06:00:00.000Z","end":"2026-06-01T06:00:00.000Z"\}/,
+      );
+      // Its own run went on all the same.
+      const next = lambda.invocations[lambda.invocations.length - 1]!.payload as { continuation: { runId: string } };
+      expect(next.continuation.runId).toBe("scheduled/2026-06-02T07:00:00Z");
     } finally {
       await short.close();
     }
