@@ -19,7 +19,8 @@
  *    and fail the invocation after every other backfill was sent and the metrics were emitted.
  * 5. Progress: the run's cursor and totals are checkpointed after every page (checkpoint.ts); an
  *    invocation that reaches TIME_GUARD_MS hands the run over to an asynchronous invocation of
- *    itself, which continues at the cursor; a duplicate continuation does nothing.
+ *    itself, which continues at the cursor; a duplicate continuation does nothing. A scheduled run
+ *    whose continuation was lost is reported (by failing) by the next scheduled run.
  * 6. Metrics (EMF, the environment's namespace, shared/metric-names.ts), per invocation (their sums
  *    are the run's): ConversationsExpected, ConversationsArchived, ConversationsMissing,
  *    ConversationsBackfilled, MissingAfterBackfill (missing although an earlier backfill of it was
