@@ -19,7 +19,7 @@ export const PIPELINE_DEFAULTS: PipelinesConfig = {
       windowHours: 48,
       settleMinutes: 60,
       sliceMinutes: 60,
-      lookbackHours: 24,
+      maxConversationDays: 30,
       requestsPerMinute: 60,
       pageSize: 100,
       dryRun: false,

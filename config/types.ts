@@ -350,14 +350,15 @@ export interface VaultReconcilerConfig {
   readonly windowHours: number;
   /** Leave out conversations that ended this recently, in minutes (0-1440): the archiver may still be on them. */
   readonly settleMinutes: number;
-  /** Length of each analytics query interval the window is cut into, in minutes (1-1440). */
+  /** Length of the analytics query intervals in the day before the window, in minutes (1-1440); the window itself is searched by UTC day. */
   readonly sliceMinutes: number;
   /**
-   * How long a messaging conversation may stay open before it ends in the window, in hours (1-336):
-   * the details query finds only conversations that started on a day its interval touches, so the
-   * first interval reaches this far back. Longer-open conversations are not found.
+   * The longest a messaging conversation may have lasted and still be found when it ends in the
+   * window, in days (1-90): the details query finds only conversations that started on a day its
+   * interval touches, so the search reaches this far back. Conversations open longer are counted
+   * (`ConversationsOutlastingSearch`) and logged when they pass this age.
    */
-  readonly lookbackHours: number;
+  readonly maxConversationDays: number;
   /** The reconciler's share of the Genesys rate budget, in requests per minute (1-300). */
   readonly requestsPerMinute: number;
   /** Analytics page size (1-100). */

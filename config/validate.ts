@@ -459,7 +459,7 @@ function validatePipelines(env: EnvironmentConfig, label: string): string[] {
   check(intIn(rc.windowHours, 1, 168), `${rcPath}.windowHours`, `must be an integer from 1 to 168${got(rc.windowHours)}`);
   check(intIn(rc.settleMinutes, 0, 1440), `${rcPath}.settleMinutes`, `must be an integer from 0 to 1440${got(rc.settleMinutes)}`);
   check(intIn(rc.sliceMinutes, 1, 1440), `${rcPath}.sliceMinutes`, `must be an integer from 1 to 1440${got(rc.sliceMinutes)}`);
-  check(intIn(rc.lookbackHours, 1, 336), `${rcPath}.lookbackHours`, `must be an integer from 1 to 336${got(rc.lookbackHours)}`);
+  check(intIn(rc.maxConversationDays, 1, 90), `${rcPath}.maxConversationDays`, `must be an integer from 1 to 90${got(rc.maxConversationDays)}`);
   check(intIn(rc.requestsPerMinute, 1, 300), `${rcPath}.requestsPerMinute`, `must be an integer from 1 to 300 (the budget is about 300 per minute per token, shared with the other pipelines)${got(rc.requestsPerMinute)}`);
   check(intIn(rc.pageSize, 1, 100), `${rcPath}.pageSize`, `must be an integer from 1 to 100${got(rc.pageSize)}`);
   check(typeof rc.dryRun === "boolean", `${rcPath}.dryRun`, `must be true or false${got(rc.dryRun)}`);

@@ -132,9 +132,11 @@ export function operationsGraphs(inv: OpsInventory): Graph[] {
       BUSINESS_METRICS.conversationsMissing,
       BUSINESS_METRICS.conversationsBackfilled,
       BUSINESS_METRICS.missingAfterBackfill,
+      BUSINESS_METRICS.conversationsOutlastingSearch,
+      BUSINESS_METRICS.backfillsFailed,
     ];
     graphs.push({
-      title: "Vault completeness (reconciler runs): ended conversations expected, archived, missing, backfilled, missing after backfill",
+      title: "Vault completeness (reconciler runs): ended conversations expected, archived, missing, backfilled, missing after backfill, open longer than the search, backfills refused",
       period: 3_600,
       metrics: completeness.map((m) => business(m, inv.vaultReconciler!, m)),
     });

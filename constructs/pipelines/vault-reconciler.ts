@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import type { VaultReconcilerConfig, VaultWriterAuth } from "../../config/types";
 import { BUSINESS_METRICS, metricsNamespace } from "../../functions/shared/metric-names";
 import { bundleFunction } from "../../lib/bundling";
+import { keyUseVia } from "../../lib/iam";
 import { PipelineFunction } from "../compute/pipeline-function";
 import { scheduledInvocation } from "../compute/scheduled-invocation";
 import type { BufferedQueue } from "../messaging/buffered-queue";
@@ -28,8 +29,10 @@ export interface VaultReconcilerProps {
 /**
  * The scheduled completeness check of the vault: a Lambda in the private subnets
  * (the Azure firewall admits only the NAT EIPs) run by an EventBridge schedule. It
- * may read the Genesys and lister secrets and send to the archiver's queue, nothing
- * else. An alarm fires when a conversation is still missing after its backfill.
+ * may read the Genesys and lister secrets, send to the archiver's queue, keep its run
+ * checkpoints in the idempotency table and invoke itself (a run too long for one
+ * invocation continues in the next), nothing else. An alarm fires when a conversation
+ * is still missing after its backfill.
  */
 export class VaultReconciler extends Construct {
   public readonly fn: PipelineFunction;
@@ -58,10 +61,11 @@ export class VaultReconciler extends Construct {
         RECONCILE_WINDOW_HOURS: String(config.windowHours),
         RECONCILE_SETTLE_MINUTES: String(config.settleMinutes),
         RECONCILE_SLICE_MINUTES: String(config.sliceMinutes),
-        RECONCILE_LOOKBACK_HOURS: String(config.lookbackHours),
+        RECONCILE_MAX_CONVERSATION_DAYS: String(config.maxConversationDays),
         RECONCILE_REQUESTS_PER_MINUTE: String(config.requestsPerMinute),
         RECONCILE_PAGE_SIZE: String(config.pageSize),
         TIME_GUARD_MS: "30000",
+        IDEMPOTENCY_TABLE_NAME: ctx.idempotencyTableName,
       },
       statements: [
         readSecret(props.genesysSecretArn, "ReadGenesysClientSecret"),
@@ -76,6 +80,11 @@ export class VaultReconciler extends Construct {
           Resource: ctx.kmsKeyArn,
           Condition: { StringEquals: { "kms:ViaService": [`sqs.${ctx.region}.amazonaws.com`] } },
         },
+        // Run checkpoints (items `vault-reconciler#<run>`): read, create, replace; never scan or delete.
+        { Sid: "KeepRunCheckpoints", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: ctx.idempotencyTableArn },
+        keyUseVia("EncryptRunCheckpoints", ctx.kmsKeyArn, ["kms:GenerateDataKey", "kms:Decrypt"], ctx.region, ["dynamodb"]),
+        // A run that does not fit in one invocation hands over to an asynchronous invocation of this function only.
+        { Sid: "ContinueRun", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}` },
       ],
       vpc: ctx.vpc,
     });

@@ -18,8 +18,8 @@
  * | TIME_GUARD_MS               | Start no new record, attachment or page when less than this remains of the invocation | 10000 |
  * | RECONCILE_WINDOW_HOURS      | Reconciler: conversations that ended in the last this-many hours (before the settle time) | 24 |
  * | RECONCILE_SETTLE_MINUTES    | Reconciler: leave out conversations that ended this recently (the archiver may still be on them) | 60 |
- * | RECONCILE_LOOKBACK_HOURS    | Reconciler: how long before the window a conversation ending in it may have started | 24 |
- * | RECONCILE_SLICE_MINUTES     | Reconciler: length of each analytics query interval the window is cut into | 60 |
+ * | RECONCILE_MAX_CONVERSATION_DAYS | Reconciler: the longest a conversation ending in the window may have lasted and still be found | 30 |
+ * | RECONCILE_SLICE_MINUTES     | Reconciler: length of the analytics query intervals in the day before the window | 60 |
  * | RECONCILE_REQUESTS_PER_MINUTE | Reconciler: its share of the Genesys rate budget (analytics requests per minute) | 60 |
  * | RECONCILE_PAGE_SIZE         | Reconciler: analytics page size | 100 |
  * | ARCHIVER_QUEUE_URL          | Reconciler: the archiver's queue, where missing conversations are re-enqueued | required by the reconciler |
@@ -27,7 +27,7 @@
  * | AZURE_MAX_TRIES             | Attempts per Azure Blob request (SDK retry policy)                       | 3                          |
  * | MAX_EVENT_BYTES             | Larger SQS bodies are quarantined, not processed                         | 1048576                    |
  * | SECRETS_CACHE_TTL_SECONDS   | How long a fetched secret is reused                                      | 300                        |
- * | IDEMPOTENCY_TABLE_NAME      | DynamoDB table of the Powertools idempotency utility                     | required where used        |
+ * | IDEMPOTENCY_TABLE_NAME      | DynamoDB table of the Powertools idempotency utility (and the reconciler's run checkpoints) | required where used |
  * | STATE_MACHINE_ARN           | Interaction workflow the dispatcher starts executions of                 | required by the dispatcher |
  * | INTERACTION_ATTRIBUTE_PREFIX | Prefix of the participant attributes the processor writes (`<p>processedAt`, `<p>eventType`, `<p>eventTime`) | aws_ |
  * | INTERACTION_IDEMPOTENCY_TTL_SECONDS | How long the processor remembers an applied event                | 345600 (4 days: Genesys' redelivery horizon) |
@@ -68,7 +68,7 @@ export const ENVIRONMENT_VARIABLES = {
   RECONCILE_WINDOW_HOURS: { default: "24" },
   RECONCILE_SETTLE_MINUTES: { default: "60" },
   RECONCILE_SLICE_MINUTES: { default: "60" },
-  RECONCILE_LOOKBACK_HOURS: { default: "24" },
+  RECONCILE_MAX_CONVERSATION_DAYS: { default: "30" },
   RECONCILE_REQUESTS_PER_MINUTE: { default: "60" },
   RECONCILE_PAGE_SIZE: { default: "100" },
   ARCHIVER_QUEUE_URL: { default: undefined },

@@ -45,6 +45,11 @@ export interface GenesysClientOptions {
   now?: () => number;
   /** How many 429s one call waits out before giving up. @default 3 */
   maxRateLimitRetries?: number;
+  /**
+   * Awaited before every API request is sent, retries included (e.g. a pacer's slot, so a rate
+   * budget counts every request that reaches Genesys). Not called for the login.
+   */
+  beforeRequest?: () => Promise<void>;
 }
 
 /** 429 that cannot be waited out within the invocation (or too many in a row). */
@@ -261,6 +266,7 @@ export class GenesysClient {
     let rateLimited = 0;
     for (;;) {
       const token = await this.token();
+      await this.options.beforeRequest?.();
       const response = await send(token);
       if (response.status === 401 && !reloggedIn) {
         await response.body?.cancel();

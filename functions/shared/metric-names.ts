@@ -39,6 +39,13 @@ export const BUSINESS_METRICS = {
   conversationsBackfilled: "ConversationsBackfilled",
   /** Missing although an earlier backfill of them was archived: the archiver cannot complete them (alarmed). */
   missingAfterBackfill: "MissingAfterBackfill",
+  /**
+   * Conversations that started on the oldest day the reconciler searches and had not ended by the
+   * window's end: when they end they will have lasted longer than it searches back (logged by id).
+   */
+  conversationsOutlastingSearch: "ConversationsOutlastingSearch",
+  /** Backfills SQS kept refusing (the run names them and fails after sending the rest). */
+  backfillsFailed: "BackfillsFailed",
 } as const;
 
 export type BusinessMetricName = (typeof BUSINESS_METRICS)[keyof typeof BUSINESS_METRICS];

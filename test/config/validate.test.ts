@@ -49,6 +49,7 @@ describe("invalid configuration names the environment and the field", () => {
     ["reconciler schedule that is not an EventBridge expression", { pipelines: { transcriptVault: { reconciler: { schedule: "0 3 * * *" } } } }, /pipelines\.transcriptVault\.reconciler\.schedule must be an EventBridge schedule expression/],
     ["reconciler budget above the Genesys rate limit", { pipelines: { transcriptVault: { reconciler: { requestsPerMinute: 500 } } } }, /reconciler\.requestsPerMinute must be an integer from 1 to 300/],
     ["reconciler page size above 100", { pipelines: { transcriptVault: { reconciler: { pageSize: 250 } } } }, /reconciler\.pageSize must be an integer from 1 to 100/],
+    ["reconciler search shorter than a day", { pipelines: { transcriptVault: { reconciler: { maxConversationDays: 0 } } } }, /reconciler\.maxConversationDays must be an integer from 1 to 90/],
     ["time guard as long as the archiver timeout", { pipelines: { transcriptVault: { timeGuardSeconds: 120 } } }, /pipelines\.transcriptVault\.timeGuardSeconds must be an integer from 1 to 899 and below timeoutSeconds \(120\)/],
     ["no deployer role (each secret would lock its deployer out)", { aws: { deployerRoleArns: [] } }, /environment "dev": aws\.deployerRoleArns must list 1 to 10 IAM role ARNs/],
     ["a deployer that is not a role ARN", { aws: { deployerRoleArns: ["arn:aws:iam::111111111111:user/alice"] } }, /aws\.deployerRoleArns must hold IAM role ARNs .*user\/alice/],

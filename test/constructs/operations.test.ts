@@ -103,6 +103,8 @@ describe("operations dashboard", () => {
         BUSINESS_METRICS.conversationsMissing,
         BUSINESS_METRICS.conversationsBackfilled,
         BUSINESS_METRICS.missingAfterBackfill,
+        BUSINESS_METRICS.conversationsOutlastingSearch,
+        BUSINESS_METRICS.backfillsFailed,
         BUSINESS_METRICS.genesysRateLimited,
         BUSINESS_METRICS.genesysRetries,
       ].sort(),

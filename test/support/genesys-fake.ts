@@ -17,9 +17,13 @@
  * - [userUtilization]  GET/PUT /api/v2/routing/users/{userId}/utilization (same; GET falls back to the org level)
  * - [participantAttributes] PATCH /api/v2/conversations/{cid}/participants/{pid}/attributes -> 202
  * - [analyticsDetails] POST /api/v2/analytics/conversations/details/query: body `ConversationQuery`
- *                      (`interval` "start/end" required, `paging {pageSize, pageNumber}` default 25/1,
- *                      `order`, `orderBy`, `segmentFilters`/`conversationFilters` with `mediaType` and
- *                      `conversationEnd exists` predicates) -> `AnalyticsConversationQueryResponse`
+ *                      (`interval` "start/end" required: it selects conversations that started on a UTC day
+ *                      the interval touches and were active in it; `paging {pageSize, pageNumber}` default
+ *                      25/1, `order`, `orderBy`, `segmentFilters`/`conversationFilters`: and/or filters of
+ *                      dimension predicates (`mediaType`, `conversationId`, `conversationStart`,
+ *                      `conversationEnd`; operators matches/exists/notExists) and metric predicates
+ *                      (`tConversationDuration` in ms, with a `range`); anything else answers 400) ->
+ *                      `AnalyticsConversationQueryResponse`
  *                      `{conversations: [{conversationId, conversationStart, conversationEnd, originatingDirection,
  *                      participants: [{purpose, sessions: [{mediaType}]}]}], totalHits}` (no `conversations` key when the
  *                      page is empty); 400 "Pagination may not exceed 100000 results." past the result cap.
@@ -222,6 +226,7 @@ export class GenesysFake {
   readonly analyticsConversations: AnalyticsConversation[] = [];
   /** Integrations of the org, by id (`addIntegration`). */
   readonly integrations = new Map<string, FakeIntegration>();
+  private sortedAnalytics: Array<{ c: AnalyticsConversation; start: number; end: number }> | undefined;
   /** X-Amz-Expires of the pre-signed URLs the fake issues (0: expired on arrival). */
   presignedLifetimeSeconds = 300;
   /** Roles of the org by id (`addRole`). */
@@ -767,21 +772,17 @@ export class GenesysFake {
       return this.error(res, 400, "bad.request", "paging.pageSize and paging.pageNumber must be positive integers");
     }
     if (pageSize * pageNumber > ANALYTICS_RESULT_CAP) return this.error(res, 400, "bad.request", "Pagination may not exceed 100000 results.");
-    const predicates = [...(Array.isArray(body.segmentFilters) ? body.segmentFilters : []), ...(Array.isArray(body.conversationFilters) ? body.conversationFilters : [])].flatMap(
-      (filter: any) => (Array.isArray(filter?.predicates) ? filter.predicates : []),
-    );
-    const mediaTypes = predicates.filter((p: any) => p.dimension === "mediaType").map((p: any) => String(p.value).toLowerCase());
-    const mustHaveEnded = predicates.some((p: any) => p.dimension === "conversationEnd" && p.operator === "exists");
+    let filter: (c: AnalyticsConversation) => boolean;
+    try {
+      filter = compileFilters([body.segmentFilters, body.conversationFilters]);
+    } catch (error) {
+      return this.error(res, 400, "bad.request", (error as Error).message);
+    }
     const dayStart = new Date(from!).setUTCHours(0, 0, 0, 0);
-    const matches = this.analyticsConversations
-      .filter((c) => {
-        const start = Date.parse(c.conversationStart);
-        const end = c.conversationEnd ? Date.parse(c.conversationEnd) : Number.POSITIVE_INFINITY;
-        return start >= dayStart && start < to! && end >= from!;
-      })
-      .filter((c) => !mediaTypes.length || mediaTypes.includes(c.mediaType))
-      .filter((c) => !mustHaveEnded || c.conversationEnd !== undefined)
-      .sort((a, b) => a.conversationStart.localeCompare(b.conversationStart) || a.conversationId.localeCompare(b.conversationId));
+    const matches = this.analyticsByStart()
+      .filter(({ start, end }) => start >= dayStart && start < to! && end >= from!)
+      .map(({ c }) => c)
+      .filter(filter);
     if (body.order === "desc") matches.reverse();
     const page = matches.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((c) => ({
       conversationId: c.conversationId,
@@ -797,6 +798,16 @@ export class GenesysFake {
     this.json(res, 200, page.length ? { conversations: page, totalHits: matches.length } : { totalHits: matches.length });
   }
 
+  /** The analytics conversations ordered by conversationStart (then id), times parsed once; rebuilt when some were added. */
+  private analyticsByStart(): Array<{ c: AnalyticsConversation; start: number; end: number }> {
+    if (this.sortedAnalytics?.length !== this.analyticsConversations.length) {
+      this.sortedAnalytics = this.analyticsConversations
+        .map((c) => ({ c, start: Date.parse(c.conversationStart), end: c.conversationEnd ? Date.parse(c.conversationEnd) : Number.POSITIVE_INFINITY }))
+        .sort((a, b) => a.start - b.start || (a.c.conversationId < b.c.conversationId ? -1 : a.c.conversationId > b.c.conversationId ? 1 : 0));
+    }
+    return this.sortedAnalytics;
+  }
+
   private json(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
     res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) }).end(text);
@@ -805,6 +816,65 @@ export class GenesysFake {
   private error(res: http.ServerResponse, status: number, code: string, message: string): void {
     this.json(res, status, { message, code, status, messageParams: {}, contextId: randomUUID(), details: [], errors: [] });
   }
+}
+
+/** The dimensions and metrics the fake's details query can filter on (others answer 400). */
+const DETAIL_DIMENSIONS: Record<string, (c: AnalyticsConversation) => string | undefined> = {
+  mediaType: (c) => c.mediaType,
+  conversationId: (c) => c.conversationId,
+  conversationStart: (c) => c.conversationStart,
+  conversationEnd: (c) => c.conversationEnd,
+};
+const DETAIL_METRICS: Record<string, (c: AnalyticsConversation) => number | undefined> = {
+  // Milliseconds from start to end; a live conversation has no duration yet.
+  tConversationDuration: (c) => (c.conversationEnd ? Date.parse(c.conversationEnd) - Date.parse(c.conversationStart) : undefined),
+};
+
+/**
+ * `segmentFilters` / `conversationFilters` as one predicate (all filters must hold): each filter is
+ * `{type: "and"|"or", predicates?, clauses?}`; a predicate `{type, dimension|metric, operator
+ * (matches, the default | exists | notExists), value | range {gt, gte, lt, lte}}`.
+ */
+function compileFilters(lists: unknown[]): (c: AnalyticsConversation) => boolean {
+  const filters = lists.flatMap((list) => (Array.isArray(list) ? list : []));
+  const compiled = filters.map(compileClause);
+  return (c) => compiled.every((f) => f(c));
+}
+
+function compileClause(clause: any): (c: AnalyticsConversation) => boolean {
+  if (!isObject(clause) || (clause.type !== "and" && clause.type !== "or")) throw new Error('a filter needs type "and" or "or"');
+  const parts = [...(Array.isArray(clause.predicates) ? clause.predicates.map(compilePredicate) : []), ...(Array.isArray(clause.clauses) ? clause.clauses.map(compileClause) : [])];
+  return clause.type === "or" ? (c) => parts.some((p) => p(c)) : (c) => parts.every((p) => p(c));
+}
+
+function compilePredicate(predicate: any): (c: AnalyticsConversation) => boolean {
+  const operator = predicate?.operator ?? "matches";
+  if (!["matches", "exists", "notExists"].includes(operator)) throw new Error(`unknown operator ${operator}`);
+  let read: (c: AnalyticsConversation) => string | number | undefined;
+  if (typeof predicate?.dimension === "string") {
+    const dimension = DETAIL_DIMENSIONS[predicate.dimension];
+    if (!dimension) throw new Error(`the fake cannot filter on dimension ${predicate.dimension}`);
+    if (predicate.range !== undefined) throw new Error(`the fake has no range on dimension ${predicate.dimension}`);
+    read = dimension;
+  } else if (typeof predicate?.metric === "string") {
+    const metric = DETAIL_METRICS[predicate.metric];
+    if (!metric) throw new Error(`the fake cannot filter on metric ${predicate.metric}`);
+    read = metric;
+  } else {
+    throw new Error("a predicate needs a dimension or a metric");
+  }
+  if (operator === "exists") return (c) => read(c) !== undefined;
+  if (operator === "notExists") return (c) => read(c) === undefined;
+  if (isObject(predicate.range)) {
+    const { gt, gte, lt, lte } = predicate.range as Record<string, number | undefined>;
+    return (c) => {
+      const value = read(c);
+      return typeof value === "number" && (gt === undefined || value > gt) && (gte === undefined || value >= gte) && (lt === undefined || value < lt) && (lte === undefined || value <= lte);
+    };
+  }
+  if (predicate.value === undefined) throw new Error("a matches predicate needs a value or a range");
+  const wanted = String(predicate.value).toLowerCase();
+  return (c) => String(read(c) ?? "").toLowerCase() === wanted;
 }
 
 /** Starts a fake on 127.0.0.1 (port 0). Close it in afterAll. */

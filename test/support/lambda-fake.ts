@@ -6,6 +6,10 @@
  * `{errorType, errorMessage}`, as Lambda reports a handler that threw). Unknown
  * functions answer 404 `ResourceNotFoundException`; `deny(name)` answers 403
  * `AccessDeniedException`, as IAM does for a caller without `lambda:InvokeFunction`.
+ * Asynchronous invocations (`X-Amz-Invocation-Type: Event`, e.g. a function continuing
+ * itself) are recorded and answered 202 with an empty body, as Lambda does, for the test
+ * to deliver; they need no handler. `failNext(n)` answers the next n invocations 500
+ * `ServiceException`.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
@@ -24,6 +28,8 @@ export interface LambdaFake {
   /** Callers may not invoke these functions (AccessDeniedException). */
   deny(...names: string[]): void;
   allowAll(): void;
+  /** The next `n` invocations answer 500 ServiceException. */
+  failNext(n: number): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +37,7 @@ export async function startLambdaFake(accountId = "333333333333", region = "eu-w
   const functions = new Map<string, (payload: any) => InvokeResult | Promise<InvokeResult>>();
   const denied = new Set<string>();
   const invocations: LambdaFake["invocations"] = [];
+  let failures = 0;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -55,6 +62,15 @@ export async function startLambdaFake(accountId = "333333333333", region = "eu-w
       if (denied.has(name)) {
         return error(403, "AccessDeniedException", `User: arn:aws:sts::${accountId}:assumed-role/verify/cli is not authorized to perform: lambda:InvokeFunction on resource: ${arn} because no identity-based policy allows the lambda:InvokeFunction action`);
       }
+      if (failures > 0) {
+        failures--;
+        invocations.pop();
+        return error(500, "ServiceException", "scripted failure");
+      }
+      if (req.headers["x-amz-invocation-type"] === "Event") {
+        res.writeHead(202, { "x-amzn-requestid": randomUUID() }).end();
+        return;
+      }
       const handler = functions.get(name);
       if (!handler) return error(404, "ResourceNotFoundException", `Function not found: ${arn}`);
       const result = await handler(payload);
@@ -70,6 +86,9 @@ export async function startLambdaFake(accountId = "333333333333", region = "eu-w
       for (const n of names) denied.add(n);
     },
     allowAll: () => denied.clear(),
+    failNext: (n) => {
+      failures += n;
+    },
     close: () => closeServer(server),
   };
 }

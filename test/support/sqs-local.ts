@@ -62,6 +62,7 @@ export class LocalQueue {
   /** Messages moved to the dead-letter queue by the redrive policy. */
   redriven = 0;
   private failures = 0;
+  private refused: ((body: string) => boolean) | undefined;
   private failureName = "SQS.AmazonSQSException";
   /**
    * Min-heap of (visibleAt, push order, messageId): messages visible at the same time come out
@@ -84,6 +85,20 @@ export class LocalQueue {
   /** The next `count` sends fail (as `SQS.AmazonSQSException` through Step Functions, a 500 through the API). */
   failNextSends(count: number): void {
     this.failures = count;
+  }
+
+  /**
+   * From now on, SendMessageBatch fails every entry whose body matches (as the service reports a
+   * per-entry server error: `InternalError`, SenderFault false) while the other entries are stored.
+   * `undefined` stops refusing.
+   */
+  refuseEntries(match: ((body: string) => boolean) | undefined): void {
+    this.refused = match;
+  }
+
+  /** Whether SendMessageBatch refuses this entry (see {@link refuseEntries}). */
+  refuses(body: string): boolean {
+    return this.refused?.(body) ?? false;
   }
 
   /** Bodies of every message sent, parsed as JSON. */
@@ -347,6 +362,10 @@ export async function startSqsLocal(options: SqsLocalOptions = {}): Promise<SqsL
           const body = entry.MessageBody ?? "";
           if (!body || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
             Failed.push({ Id: entry.Id, Code: "InvalidParameterValue", SenderFault: true, Message: "message body empty or over 256 KiB" });
+            continue;
+          }
+          if (queue.refuses(body)) {
+            Failed.push({ Id: entry.Id, Code: "InternalError", SenderFault: false, Message: "We encountered an internal error. Please try again." });
             continue;
           }
           Successful.push({ Id: entry.Id, MessageId: queue.send(body), MD5OfMessageBody: md5(body) });

@@ -182,15 +182,17 @@ describe("vault reconciler", () => {
       RECONCILE_WINDOW_HOURS: "48",
       RECONCILE_SETTLE_MINUTES: "60",
       RECONCILE_SLICE_MINUTES: "60",
-      RECONCILE_LOOKBACK_HOURS: "24",
+      RECONCILE_MAX_CONVERSATION_DAYS: "30",
       RECONCILE_REQUESTS_PER_MINUTE: "60",
       RECONCILE_PAGE_SIZE: "100",
       TIME_GUARD_MS: "30000",
+      IDEMPOTENCY_TABLE_NAME: refTo(aws, "aws_dynamodb_table", (t) => t.name === "gcv-dev-idempotency", "name"),
     });
   });
 
-  test("may read its two secrets and only send to the archiver's queue; it cannot touch the writer credential", () => {
+  test("may read its two secrets, only send to the archiver's queue, keep its checkpoints and invoke itself; it cannot touch the writer credential", () => {
     const queueArn = refTo(aws, "aws_sqs_queue", (q) => q.name === "gcv-dev-transcript-vault", "arn");
+    const tableArn = refTo(aws, "aws_dynamodb_table", (t) => t.name === "gcv-dev-idempotency", "arn");
     expect(grants(statementsOfRole(aws, "gcv-dev-vault-reconciler"))).toEqual(
       [
         ...vpcFunctionBasics("gcv-dev-vault-reconciler"),
@@ -199,6 +201,12 @@ describe("vault reconciler", () => {
         `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/genesys-transcript-vault", "arn")}`,
         `Allow secretsmanager:GetSecretValue on ${refTo(aws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn")}`,
         `Allow sqs:SendMessage on ${queueArn}`,
+        `Allow dynamodb:GetItem on ${tableArn}`,
+        `Allow dynamodb:PutItem on ${tableArn}`,
+        `Allow kms:Decrypt on ${key}`,
+        `Allow kms:GenerateDataKey on ${key}`,
+        // Its own ARN, built from the configured account and region (no reference cycle through the function).
+        `Allow lambda:InvokeFunction on arn:aws:lambda:${sampleEnv("dev").aws.region}:${sampleEnv("dev").aws.accountId}:function:gcv-dev-vault-reconciler`,
         // Scoped by conditions (audience, lifetime): asserted in azure-vault.test.ts.
         "Allow sts:GetWebIdentityToken on *",
       ].sort(),

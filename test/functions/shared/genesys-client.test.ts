@@ -126,6 +126,16 @@ describe("rate limits", () => {
     expect(fake.requestsOf("recordings").map((r) => r.status)).toEqual([429, 200]);
   });
 
+  test("beforeRequest is awaited before every API request sent, the retries after a 429 and a 401 included, never before the login", async () => {
+    const order: string[] = [];
+    const c = client({ beforeRequest: async () => void order.push(`slot ${fake.requests.length}`) });
+    fake.failNext("recordings", [{ status: 429, retryAfter: 1 }, { status: 401 }]);
+    await c.request("GET", recordings);
+    // The login (request 0) takes no slot; the 429, the 401 and the answered attempt each take one first.
+    expect(fake.requests.map((r) => r.route)).toEqual(["token", "recordings", "recordings", "token", "recordings"]);
+    expect(order).toEqual(["slot 1", "slot 2", "slot 4"]);
+  });
+
   test("429 beyond the remaining time throws GenesysRateLimitedError with retryAfterSeconds, without waiting", async () => {
     fake.failNext("recordings", [{ status: 429, retryAfter: 45 }]);
     const error = await client({ remainingTimeMs: () => 30_000 }).request("GET", recordings).catch((e: any) => e);

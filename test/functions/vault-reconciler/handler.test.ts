@@ -1,10 +1,12 @@
 /**
  * The bundled vault reconciler against the Genesys fake's analytics details query
- * (real request and response shapes, paging, 429), Azurite (list-only SAS) and an
- * SQS fake for the archiver's queue; backfills are then run through the bundled
+ * (real request and response shapes, start-day selection, filters, paging, 429), Azurite
+ * (list-only SAS), sqs-local for the archiver's queue, dynalite for the run checkpoints and a
+ * Lambda Invoke stand-in for its continuations; backfills are then run through the bundled
  * archiver, so "missing -> backfilled -> archived -> not missing" is proven end to end.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { ContainerClient } from "@azure/storage-blob";
 import { AnonymousCredential, ContainerClient as SasContainerClient, newPipeline } from "@azure/storage-blob";
 import { bundleFunction } from "../../../lib/bundling";
@@ -12,9 +14,11 @@ import type { SqsBatchResponse } from "../../../functions/shared/lambda-types";
 import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import type { ReconcileReport } from "../../../functions/vault-reconciler/handler";
 import { startAzurite, type Azurite } from "../../support/azurite";
+import { idempotencyTable, startDynalite, type Dynalite } from "../../support/dynalite";
 import { sqsBatch, sqsRecord } from "../../support/events";
 import { startGenesysFake, type AnalyticsConversation, type GenesysFake } from "../../support/genesys-fake";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
+import { startLambdaFake, type LambdaFake } from "../../support/lambda-fake";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
 import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
 import { startSqsLocal, type LocalQueue, type SqsLocal } from "../../support/sqs-local";
@@ -26,6 +30,8 @@ const WINDOW_START = Date.parse("2024-06-01T01:00:00Z");
 const WINDOW_END = Date.parse("2024-06-02T01:00:00Z");
 
 let azurite: Azurite;
+let dynalite: Dynalite;
+let lambda: LambdaFake;
 let genesys: GenesysFake;
 let secrets: SecretsFake;
 let sqs: SqsLocal;
@@ -38,7 +44,8 @@ let archiver: BundleProcess;
 beforeAll(async () => {
   const reconcilerBundle = bundleFunction("vault-reconciler");
   const archiverBundle = bundleFunction("transcript-archiver");
-  [azurite, genesys, secrets, sqs] = await Promise.all([startAzurite(), startGenesysFake(), startSecretsFake(), startSqsLocal()]);
+  [azurite, genesys, secrets, sqs, dynalite, lambda] = await Promise.all([startAzurite(), startGenesysFake(), startSecretsFake(), startSqsLocal(), startDynalite(), startLambdaFake()]);
+  await dynalite.createTable(idempotencyTable("idempotency"));
   archiverQueue = sqs.createQueue("transcript-vault");
   vault = azurite.serviceClient().getContainerClient(CONTAINER);
   await vault.create();
@@ -47,6 +54,9 @@ beforeAll(async () => {
   env = {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+    IDEMPOTENCY_TABLE_NAME: "idempotency",
     AZURE_VAULT_SECRET_ARN: sasSecret("vault-writer", "cw"),
     AZURE_VAULT_LISTER_SECRET_ARN: sasSecret("vault-lister", "l"),
     GENESYS_REGION_DOMAIN: "mypurecloud.com",
@@ -65,11 +75,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([reconciler?.close(), archiver?.close()]);
-  await Promise.all([genesys?.close(), secrets?.close(), sqs?.close()]);
+  await Promise.all([genesys?.close(), secrets?.close(), sqs?.close(), lambda?.close(), dynalite?.stop()]);
   await azurite?.stop();
 });
 
-afterEach(() => genesys.clearFaults());
+afterEach(() => {
+  genesys.clearFaults();
+  archiverQueue.refuseEntries(undefined);
+});
 
 const reconcile = (event: Record<string, unknown> = { time: SCHEDULED }) => reconciler.invoke<ReconcileReport>(event, { timeoutMs: 120_000 });
 const queued = () => archiverQueue.sent;
@@ -116,30 +129,49 @@ describe("vault reconciler", () => {
     await archived(conversations.filter((c) => c !== missing).map((c) => c.conversationId));
     genesys.addConversation(missing.conversationId, [{ messageText: "the one that got away", attachments: [{ id: "lost-att", name: "lost.png", size: 3_000 }] }]);
     genesys.clearRequests();
-    genesys.failNext("analyticsDetails", [{ delayMs: 0 }, { status: 429, retryAfter: 1 }]); // page 2's first attempt
+    genesys.failNext("analyticsDetails", [{ delayMs: 0 }, { status: 429, retryAfter: 1 }]); // the second request's first attempt
 
     const report = await reconcile();
 
-    expect(report).toMatchObject({ window: { start: iso(WINDOW_START), end: iso(WINDOW_END) }, dryRun: false, expected: 250, archived: 249, missing: 1, backfilled: 1, missingAfterBackfill: 0, missingIds: [missing.conversationId] });
+    expect(report).toMatchObject({ status: "complete", invocations: 1, window: { start: iso(WINDOW_START), end: iso(WINDOW_END) }, dryRun: false, expected: 250, archived: 249, missing: 1, backfilled: 1, missingAfterBackfill: 0, outlasting: 0, missingIds: [missing.conversationId] });
     const calls = genesys.requestsOf("analyticsDetails");
-    expect(calls.map((c) => [c.status, (c.body as any).paging.pageNumber])).toEqual([[200, 1], [429, 2], [200, 2], [200, 3]]);
+    expect(report.analyticsRequests).toBe(calls.length);
+    // The 429 is waited out and the same request sent again.
+    expect(calls.map((c) => c.status).filter((status) => status !== 200)).toEqual([429]);
+    expect(calls[1]!.status).toBe(429);
+    expect(calls[2]!.body).toEqual(calls[1]!.body);
     expect(calls[2]!.at - calls[1]!.at).toBeGreaterThanOrEqual(1000);
+    // The search reaches back RECONCILE_MAX_CONVERSATION_DAYS (30) before the window's day, one UTC day per interval
+    // (an interval finds only conversations that started on a day it touches). First the oldest day's open conversations:
+    const common = { order: "asc", orderBy: "conversationStart", segmentFilters: [{ type: "and", predicates: [{ type: "dimension", dimension: "mediaType", operator: "matches", value: "message" }] }] };
+    const ended = { type: "dimension", dimension: "conversationEnd", operator: "exists" };
     expect(calls[0]!.body).toEqual({
-      // Reaching back RECONCILE_LOOKBACK_HOURS (24): the query finds only conversations that started on a day it touches.
-      interval: `${iso(WINDOW_START - 24 * 3_600_000)}/${iso(WINDOW_END)}`,
-      order: "asc",
-      orderBy: "conversationStart",
+      ...common,
+      interval: "2024-05-02T00:00:00.000Z/2024-05-03T00:00:00.000Z",
       paging: { pageSize: 100, pageNumber: 1 },
-      segmentFilters: [{ type: "and", predicates: [{ type: "dimension", dimension: "mediaType", operator: "matches", value: "message" }] }],
-      conversationFilters: [{ type: "and", predicates: [{ type: "dimension", dimension: "conversationEnd", operator: "exists" }] }],
+      conversationFilters: [{ type: "and", predicates: [{ type: "dimension", dimension: "conversationEnd", operator: "notExists" }] }],
     });
+    // then each day before the window, asking only for conversations that lasted at least until the window start,
+    const beforeWindow = Date.parse("2024-05-03T00:00:00Z");
+    expect(calls[1]!.body).toEqual({
+      ...common,
+      interval: "2024-05-02T00:00:00.000Z/2024-05-03T00:00:00.000Z",
+      paging: { pageSize: 100, pageNumber: 1 },
+      conversationFilters: [{ type: "and", predicates: [ended, { type: "metric", metric: "tConversationDuration", range: { gte: WINDOW_START - beforeWindow } }] }],
+    });
+    // and the window's own days, every ended conversation, paged.
+    const windowDay = calls.filter((c) => (c.body as any).interval === `${iso(WINDOW_START)}/2024-06-02T00:00:00.000Z`);
+    expect(windowDay.map((c) => (c.body as any).paging.pageNumber)).toEqual([1, 2, 3]);
+    expect((windowDay[0]!.body as any).conversationFilters).toEqual([{ type: "and", predicates: [ended] }]);
+    expect(new Set(calls.map((c) => JSON.stringify(c.body))).size).toBe(calls.length - 1); // nothing asked twice but the 429
     expect(emittedMetrics()).toEqual({
       ConversationsExpected: 250,
       ConversationsArchived: 249,
       ConversationsMissing: 1,
       MissingAfterBackfill: 0,
+      ConversationsOutlastingSearch: 0,
       ConversationsBackfilled: 1,
-      // The shared Genesys client counts the 429 and its retry in the same namespace.
+      // The shared Genesys client counts the 429, the reconciler its retry, in the same namespace.
       GenesysRateLimited: 1,
       GenesysRetries: 1,
     });
@@ -157,21 +189,26 @@ describe("vault reconciler", () => {
     const marker = `events/${missing.conversationEnd!.slice(0, 10).replace(/-/g, "/")}/${missing.conversationId}/reconciler-${missing.conversationId}.json`;
     expect(await vault.getBlockBlobClient(marker).exists()).toBe(true);
 
-    // The next run finds nothing missing and enqueues nothing more.
-    const again = await reconcile();
-    expect(again).toMatchObject({ expected: 250, archived: 250, missing: 0, backfilled: 0 });
+    // A repeated delivery of the same schedule does nothing: the run is complete.
+    genesys.clearRequests();
+    expect(await reconcile()).toMatchObject({ status: "skipped", expected: 250, backfilled: 1 });
+    expect(genesys.requestsOf("analyticsDetails")).toEqual([]);
+    // A new run of the window finds nothing missing and enqueues nothing more.
+    const again = await reconcile({ window: { start: iso(WINDOW_START), end: iso(WINDOW_END) } });
+    expect(again).toMatchObject({ status: "complete", expected: 250, archived: 250, missing: 0, backfilled: 0 });
     expect(queued()).toHaveLength(1);
     expect(emittedMetrics()).toMatchObject({ ConversationsMissing: 0, ConversationsBackfilled: 0 });
   });
 
-  test("an empty window makes one query, enqueues nothing and still reports zeros", async () => {
+  test("an empty window makes one query per day searched, enqueues nothing and still reports zeros", async () => {
     genesys.clearRequests();
     const sent = queued().length;
     const report = await reconcile({ window: { start: "2023-01-01T00:00:00Z", end: "2023-01-02T00:00:00Z" } });
-    expect(report).toMatchObject({ expected: 0, archived: 0, missing: 0, backfilled: 0, analyticsRequests: 1 });
-    expect(genesys.requestsOf("analyticsDetails")).toHaveLength(1);
+    // One query per day searched (the 30 days before the window and its own day) and one for the oldest day's open conversations.
+    expect(report).toMatchObject({ status: "complete", expected: 0, archived: 0, missing: 0, backfilled: 0, analyticsRequests: 32 });
+    expect(genesys.requestsOf("analyticsDetails")).toHaveLength(32);
     expect(queued()).toHaveLength(sent);
-    expect(emittedMetrics()).toEqual({ ConversationsExpected: 0, ConversationsArchived: 0, ConversationsMissing: 0, MissingAfterBackfill: 0, ConversationsBackfilled: 0 });
+    expect(emittedMetrics()).toEqual({ ConversationsExpected: 0, ConversationsArchived: 0, ConversationsMissing: 0, MissingAfterBackfill: 0, ConversationsOutlastingSearch: 0, ConversationsBackfilled: 0 });
   });
 
   test("dry run reports the missing conversations (also one opened the day before) and enqueues nothing", async () => {
@@ -219,20 +256,158 @@ describe("vault reconciler", () => {
     expect(await statusOf(lister.getBlockBlobClient(name).delete())).toBe(403);
   });
 
-  test("requests are paced to RECONCILE_REQUESTS_PER_MINUTE", async () => {
-    const start = Date.parse("2024-05-01T00:00:00Z");
-    genesys.addAnalyticsConversations(endedInWindow(5, start, start + 3 * 3_600_000));
-    const paced = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "120", RECONCILE_SLICE_MINUTES: "60" });
+  test("finds a conversation that lasted up to maxConversationDays, and counts and logs one that lasts longer", async () => {
+    const start = Date.parse("2025-03-10T00:30:00Z");
+    const end = start + 1_800_000;
+    const lasted = (hours: number): AnalyticsConversation => ({ conversationId: randomUUID(), conversationStart: iso(end - hours * 3_600_000), conversationEnd: iso(end), mediaType: "message" });
+    const longLived = [lasted(40), lasted(72), lasted(29 * 24), lasted(30 * 24)];
+    // Started on the oldest day searched (30 days before the window's day): still open, or ended after the window.
+    const stillOpen: AnalyticsConversation = { conversationId: randomUUID(), conversationStart: "2025-02-08T12:00:00.000Z", mediaType: "message" };
+    const endsLater: AnalyticsConversation = { conversationId: randomUUID(), conversationStart: "2025-02-08T13:00:00.000Z", conversationEnd: "2025-03-10T05:00:00.000Z", mediaType: "message" };
+    const endedBefore: AnalyticsConversation = { conversationId: randomUUID(), conversationStart: "2025-02-08T14:00:00.000Z", conversationEnd: "2025-03-01T00:00:00.000Z", mediaType: "message" };
+    genesys.addAnalyticsConversations([...longLived, stillOpen, endsLater, endedBefore]);
+    reconciler.takeLogs();
+    const before = reconciler.stderr().length;
+
+    const report = await reconcile({ window: { start: iso(start), end: iso(end + 1) }, dryRun: true });
+
+    expect(report).toMatchObject({ status: "complete", expected: 4, missing: 4, outlasting: 2 });
+    expect(report.missingIds.sort()).toEqual(longLived.map((c) => c.conversationId).sort());
+    expect(emittedMetrics()).toMatchObject({ ConversationsExpected: 4, ConversationsOutlastingSearch: 2 });
+    const output = reconciler.stderr().slice(before) + JSON.stringify(reconciler.logs);
+    expect(output).toContain(stillOpen.conversationId);
+    expect(output).toContain(endsLater.conversationId);
+    expect(output).not.toContain(endedBefore.conversationId);
+  });
+
+  test("no rolling window holds more requests than RECONCILE_REQUESTS_PER_MINUTE allows, retries after a 429 included", async () => {
+    const start = Date.parse("2026-03-01T00:00:00Z");
+    genesys.addAnalyticsConversations(endedInWindow(60, start, start + 3 * 3_600_000));
+    const paced = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "5" });
     try {
       genesys.clearRequests();
-      const invoked = Date.now();
+      genesys.failNext("analyticsDetails", [{ delayMs: 0 }, { status: 429, retryAfter: 1 }]);
       await paced.invoke({ window: { start: iso(start), end: iso(start + 3 * 3_600_000) }, dryRun: true }, { timeoutMs: 60_000 });
       const at = genesys.requestsOf("analyticsDetails").map((r) => r.at);
-      expect(at).toHaveLength(3); // one slice per hour
-      // 120 per minute: request starts are at least 500 ms apart, so the third cannot arrive before 1 s.
-      expect(at[2]! - invoked).toBeGreaterThanOrEqual(1000);
+      expect(at.length).toBeGreaterThan(10);
+      // 600 per minute is 10 per second: starts 100 ms apart (less arrival jitter on a busy machine), the 429 and
+      // its retry counted like any request, so the request after the retry does not follow it at once.
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(50);
+      const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 900).length));
+      expect(busiest).toBeLessThanOrEqual(10);
     } finally {
       await paced.close();
+    }
+  });
+
+  test("a 503 and a timeout are retried with backoff within the run", async () => {
+    const start = Date.parse("2025-06-01T00:00:00Z");
+    const conversations = endedInWindow(20, start, start + 3_600_000);
+    genesys.addAnalyticsConversations(conversations);
+    const impatient = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, GENESYS_REQUEST_TIMEOUT_MS: "1000" });
+    try {
+      genesys.clearRequests();
+      genesys.failNext("analyticsDetails", [{ status: 503 }, { hang: true }]);
+      const report = await impatient.invoke<ReconcileReport>({ window: { start: iso(start), end: iso(start + 3_600_000) }, dryRun: true }, { timeoutMs: 60_000 });
+      expect(report).toMatchObject({ status: "complete", expected: 20, missing: 20 });
+      const calls = genesys.requestsOf("analyticsDetails");
+      // The first request: 503, then no answer within the timeout, then answered; each retry waited for its backoff.
+      expect(calls[0]!.status).toBe(503);
+      expect(calls[1]!.body).toEqual(calls[0]!.body);
+      expect(calls[2]!.body).toEqual(calls[0]!.body);
+      expect(calls[2]!.status).toBe(200);
+      expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(500);
+      expect(report.analyticsRequests).toBe(calls.length);
+    } finally {
+      await impatient.close();
+    }
+  });
+
+  test("when SQS keeps refusing one backfill, every other is sent, the metrics are emitted, and the run fails naming it", async () => {
+    const start = Date.parse("2025-09-01T00:00:00Z");
+    const conversations = endedInWindow(25, start, start + 3_600_000);
+    genesys.addAnalyticsConversations(conversations);
+    const refused = conversations[4]!.conversationId;
+    archiverQueue.refuseEntries((body) => body.includes(refused));
+    const sent = queued().length;
+    reconciler.takeLogs();
+
+    await expect(reconcile({ window: { start: iso(start), end: iso(start + 3_600_000) } })).rejects.toThrow(refused);
+
+    const backfilled = queued()
+      .slice(sent)
+      .map((m) => JSON.parse(m.body).detail.eventBody.conversationId);
+    expect(backfilled.sort()).toEqual(conversations.map((c) => c.conversationId).filter((id) => id !== refused).sort());
+    expect(emittedMetrics()).toMatchObject({ ConversationsExpected: 25, ConversationsMissing: 25, ConversationsBackfilled: 24, BackfillsFailed: 1 });
+  });
+
+  test("a run that does not fit in one invocation checkpoints and continues; a duplicate continuation does nothing", async () => {
+    const start = Date.parse("2025-12-01T00:00:00Z");
+    const conversations = endedInWindow(150, start, start + 6 * 3_600_000);
+    genesys.addAnalyticsConversations(conversations);
+    const missing = conversations.filter((_, i) => i % 15 === 0);
+    await archived(conversations.filter((c) => !missing.includes(c)).map((c) => c.conversationId));
+    // Little time per invocation: about 15 paced requests (100 ms apart) before TIME_GUARD_MS is reached; the day takes 15 pages.
+    const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "10", TIME_GUARD_MS: "2000" });
+    const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 3_500, functionName: "gcv-test-vault-reconciler" });
+    try {
+      genesys.clearRequests();
+      const sent = queued().length;
+      const handed = lambda.invocations.length;
+      const event = { time: "2025-12-01T07:00:00Z" }; // window [00:00, 06:00) with the 60 min settle time
+      const reports = [await invoke(event)];
+      while (reports[reports.length - 1]!.status === "continued") {
+        const next = lambda.invocations[handed + reports.length - 1]!;
+        expect(next.functionName).toBe("gcv-test-vault-reconciler");
+        reports.push(await invoke(next.payload));
+      }
+      expect(reports.length).toBeGreaterThanOrEqual(3);
+      const last = reports[reports.length - 1]!;
+      expect(last).toMatchObject({ status: "complete", invocations: reports.length, expected: 150, archived: 140, missing: 10, backfilled: 10 });
+      expect(last.analyticsRequests).toBe(genesys.requestsOf("analyticsDetails").length);
+      // Each missing conversation enqueued exactly once, each page asked once, across the invocations.
+      const backfilled = queued().slice(sent).map((m) => JSON.parse(m.body).id);
+      expect(backfilled.sort()).toEqual(missing.map((c) => `reconciler-${c.conversationId}`).sort());
+      const bodies = genesys.requestsOf("analyticsDetails").map((c) => JSON.stringify(c.body));
+      expect(new Set(bodies).size).toBe(bodies.length);
+      // The pace holds across invocations.
+      const at = genesys.requestsOf("analyticsDetails").map((r) => r.at);
+      expect(Math.min(...at.slice(1).map((t, i) => t - at[i]!))).toBeGreaterThanOrEqual(50);
+
+      // Duplicate deliveries: every continuation again, and the schedule again: nothing is asked or sent.
+      genesys.clearRequests();
+      for (const delivery of lambda.invocations.slice(handed)) expect(await invoke(delivery.payload)).toMatchObject({ status: "skipped" });
+      expect(await invoke(event)).toMatchObject({ status: "skipped", expected: 150 });
+      expect(genesys.requestsOf("analyticsDetails")).toEqual([]);
+      expect(queued().length - sent).toBe(10);
+      expect(lambda.invocations.length - handed).toBe(reports.length - 1);
+    } finally {
+      await short.close();
+    }
+  });
+
+  test("a scheduled run whose continuation was lost is reported by the next scheduled run, which fails naming it", async () => {
+    const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", TIME_GUARD_MS: "2000" });
+    const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 3_500, functionName: "gcv-test-vault-reconciler" });
+    try {
+      // More intervals than one short invocation allows: it hands over, and the continuation is never delivered.
+      const first = await invoke({ time: "2026-06-01T07:00:00Z" });
+      expect(first).toMatchObject({ status: "continued", runId: "scheduled/2026-06-01T07:00:00Z" });
+      // Seven hours pass without a write (Lambda keeps an asynchronous event for at most six).
+      const key = { id: { S: "vault-reconciler#scheduled/2026-06-01T07:00:00Z" } };
+      const { Item } = await dynalite.client.send(new GetItemCommand({ TableName: "idempotency", Key: key }));
+      const state = JSON.parse(Item!.state!.S!);
+      await dynalite.client.send(new PutItemCommand({ TableName: "idempotency", Item: { ...Item!, state: { S: JSON.stringify({ ...state, savedAt: Date.now() - 7 * 3_600_000 }) } } }));
+
+      await expect(invoke({ time: "2026-06-02T07:00:00Z" })).rejects.toThrow(
+        /previous scheduled run scheduled\/2026-06-01T07:00:00Z did not finish.*"window":\{"start":"2026-05-31T06:00:00.000Z","end":"2026-06-01T06:00:00.000Z"\}/,
+      );
+      // Its own run went on all the same.
+      const next = lambda.invocations[lambda.invocations.length - 1]!.payload as { continuation: { runId: string } };
+      expect(next.continuation.runId).toBe("scheduled/2026-06-02T07:00:00Z");
+    } finally {
+      await short.close();
     }
   });
 });
