@@ -27,6 +27,9 @@ export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 export const VAULT_WRITER_DATA_ACTIONS = [
   "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
   "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+  // Blob index tags sent with Put Blob / Put Block List (`x-ms-tags`) need their own action; it
+  // allows setting tags, not reading them or the blob (storage-manage-find-blobs, "Setting blob index tags").
+  "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/write",
 ] as const;
 
 /**

@@ -185,6 +185,29 @@ describe("federated writer identity", () => {
     }
   });
 
+  test("every blob carries its index tags (ids, day, media type; no personal data), so compliance finds it by tag", async () => {
+    const { record, blobName, conversationId } = newEvent();
+    expect(failed(await invoke(archiver, [record]))).toEqual([]);
+
+    const { tags } = await vault.getBlockBlobClient(blobName).getTags();
+    expect(tags).toEqual({ conversationId, kind: "event", date: "2024-05-01" });
+    const found: string[] = [];
+    for await (const blob of vault.findBlobsByTags(`"conversationId" = '${conversationId}'`)) found.push(blob.name);
+    expect(found).toEqual([blobName]);
+  });
+
+  test("a writer role without blobs/tags/write cannot create tagged blobs: Azure's 403, and the record is not acked", async () => {
+    const noTags = { clientId: randomUUID(), objectId: randomUUID() };
+    entra.register({ ...noTags, federatedCredential: { issuer: sts.issuer, subject: ARCHIVER_ROLE, audiences: ["api://AzureADTokenExchange"] } });
+    proxy.grant(noTags.objectId, VAULT_WRITER_DATA_ACTIONS.filter((action) => !action.endsWith("/tags/write")));
+    const untagged = await startArchiver("AKIDARCHIVER", noTags);
+    const { record, conversationId } = newEvent();
+
+    expect(failed(await invoke(untagged, [record]))).toEqual([record.messageId]);
+    expect(await blobsOf(conversationId)).toEqual([]);
+    expect(proxy.requests.some((r) => r.objectId === noTags.objectId && r.decision === "denied")).toBe(true);
+  });
+
   test("create-only still holds under RBAC: a redelivery is 'already existed' and changes nothing", async () => {
     const { record, blobName } = newEvent();
     expect(failed(await invoke(archiver, [record]))).toEqual([]);
@@ -358,7 +381,7 @@ describe("list-only identities (role assignment condition: List Blobs only)", ()
     const access: ContainerAccess = { container: async () => client, describe: () => "the archiver's federated identity", remedy: () => "" };
     const archiverVault = new Vault({ secretArn: "unused", requestTimeoutMs: 5_000, maxTries: 1, access, lister: access });
     const base = `transcripts/${randomUUID()}`;
-    const written = await archiverVault.putBytes(`${base}/transcript.json`, Buffer.from("{}"), { conversationid: "c" });
+    const written = await archiverVault.putBytes(`${base}/transcript.json`, Buffer.from("{}"), { conversationid: "c" }, { conversationId: "c", kind: "transcript", date: "2026-12-01" });
 
     const listed = await archiverVault.list(`${base}/`);
 
