@@ -252,7 +252,12 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
     expect(role.permissions).toEqual([
       {
         actions: [],
-        data_actions: ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action", "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"],
+        data_actions: [
+          "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+          "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+          // x-ms-tags on Put Blob / Put Block List: blob index tags at creation.
+          "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/write",
+        ],
         not_actions: [],
         not_data_actions: [],
       },
