@@ -3,11 +3,12 @@ import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
-import { dependable, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, dependable, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/types";
-import { deriveNames } from "../config/validate";
+import { deriveNames, expectsAuditors } from "../config/validate";
 import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
+import { VaultComplianceAccess } from "../constructs/vault/vault-compliance-access";
 import { VaultContainer } from "../constructs/vault/vault-container";
 import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
 import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
@@ -50,6 +51,8 @@ export class AzureStack extends TerraformStack {
   public readonly listerRole?: VaultListerRole;
   /** `federated` mode with the reconciler: its own list-only Entra identity. */
   public readonly reconcilerIdentity?: VaultReconcilerIdentity;
+  /** With `azure.compliance`: the auditors' read-only role and the optional legal-hold role. */
+  public readonly compliance?: VaultComplianceAccess;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
@@ -87,7 +90,8 @@ export class AzureStack extends TerraformStack {
       resourceGroupName: rg.name,
       location: rg.location,
       replicationType: az.replicationType,
-      allowedIps: props.allowedIps,
+      // The auditors' networks sit next to the NAT IPs; the writer path is unchanged by them.
+      allowedIps: [...props.allowedIps, ...(az.compliance?.networks ?? [])],
       softDeleteRetentionDays: az.softDeleteRetentionDays,
       sharedKeyAccess: !federated,
       maxSasValidityDays: az.sasValidityDays,
@@ -154,6 +158,20 @@ export class AzureStack extends TerraformStack {
       // The credentials must not be issued before the container (and its WORM policy) exist.
       this.writerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
       this.listerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
+    }
+
+    if (az.compliance) {
+      this.compliance = new VaultComplianceAccess(this, "compliance", {
+        name: `${names.awsPrefix}-vault`,
+        roleDefinitionScope: rg.id,
+        containerResourceManagerId: this.vault.container.id,
+        readerGroupObjectIds: az.compliance.readerGroupObjectIds,
+        legalHoldGroupObjectIds: az.compliance.legalHoldGroupObjectIds,
+      });
+    } else if (expectsAuditors(env)) {
+      Annotations.of(this).addWarning(
+        `${env.name}: nobody may audit the vault: set azure.compliance.readerGroupObjectIds (and azure.compliance.networks) to give compliance officers read-only access (docs/security.md)`,
+      );
     }
 
     this.audit = new VaultAuditTrail(this, "audit", {
