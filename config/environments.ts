@@ -157,6 +157,12 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       sasValidityDays: 30,
       sasRotationDays: 14,
       auditLogRetentionDays: 90,
+      // Placeholders (documentation addresses, RFC 5737): set your compliance group's object id and
+      // its egress addresses before the first deploy; Azure refuses an assignment to an unknown group.
+      compliance: {
+        readerGroupObjectIds: ["6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"],
+        networks: ["203.0.113.0/28"],
+      },
     },
     tags: { ...common.tags, environment: "staging" },
     backends: sampleBackends("staging"),
@@ -203,6 +209,13 @@ export const sampleEnvironments: readonly EnvironmentInput[] = [
       sasValidityDays: 30,
       sasRotationDays: 14,
       auditLogRetentionDays: 365,
+      // Placeholders, as in staging: the compliance officers' group, the legal team's group (the
+      // only one that may place holds) and their egress addresses (RFC 5737 documentation ranges).
+      compliance: {
+        readerGroupObjectIds: ["6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"],
+        networks: ["203.0.113.0/28", "198.51.100.7"],
+        legalHoldGroupObjectIds: ["8e2d3c4b-5a6f-4071-9b8c-0d1e2f3a4b5c"],
+      },
     },
     tags: { ...common.tags, environment: "prod" },
     backends: sampleBackends("prod"),

@@ -123,6 +123,15 @@ export const ENVIRONMENT_SPEC = {
         writerAuth: str("How the archiver authenticates to the vault (default federated)", VAULT_WRITER_AUTH_MODES),
         sasExpiryWarningDays: int("sas mode: alarm when the writer SAS expires within this many days"),
         auditLogRetentionDays: int("Retention of the vault's audit trail (StorageRead/Write/Delete logs) in days (30-730)"),
+        compliance: {
+          type: "object",
+          description: "Auditor access to the vault: read-only groups, their networks, and who may place legal holds (docs/security.md)",
+          properties: {
+            readerGroupObjectIds: { type: "array", description: "Object ids of the Entra groups that may read the vault (no write, no delete)", items: str("Entra group object id (UUID)") },
+            networks: { type: "array", description: "Public IPv4 addresses or CIDRs the readers connect from (a single address bare, never /31 or /32)", items: str("Public IPv4 address or CIDR") },
+            legalHoldGroupObjectIds: { type: "array", description: "Object ids of the Entra groups that may set and clear legal holds on the vault container", items: str("Entra group object id (UUID)") },
+          },
+        },
       },
     },
     tags: { type: "map", description: "Tags on every taggable resource of both clouds" },

@@ -218,6 +218,34 @@ export interface AzureConfig {
    * sasRotationDays - 1, so a token rotated on time never alarms). @default 7
    */
   readonly sasExpiryWarningDays?: number;
+  /**
+   * Who may read the vault for compliance (find, verify, export) and from where, and who
+   * may place legal holds. Staging and prod without readers synthesize with a warning.
+   * @default nobody: only the archiver writes and only the lister identities list
+   */
+  readonly compliance?: AzureComplianceConfig;
+}
+
+/** Auditor access to the vault: read-only, from listed networks; legal holds by a separate list. */
+export interface AzureComplianceConfig {
+  /**
+   * Object ids (UUIDs) of the Entra groups whose members may read the vault container:
+   * blobs, their index tags, Find Blobs by Tags, and the container's immutability and legal
+   * hold state. No write, no delete.
+   */
+  readonly readerGroupObjectIds: readonly string[];
+  /**
+   * Public IPv4 addresses or CIDR ranges the readers reach the vault from; added to the
+   * storage firewall next to the NAT IPs. A single address is written bare (`203.0.113.7`),
+   * never as /31 or /32, and private (RFC 1918) ranges are refused: Azure rejects both.
+   */
+  readonly networks: readonly string[];
+  /**
+   * Object ids (UUIDs) of the Entra groups whose members may set and clear legal holds on
+   * the vault container (through Azure Resource Manager, so no network entry is needed).
+   * @default nobody
+   */
+  readonly legalHoldGroupObjectIds?: readonly string[];
 }
 
 /** A Process Automation trigger that starts the workflow calling the webhook data action. */

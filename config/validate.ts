@@ -86,6 +86,14 @@ function productionBecause(env: Pick<EnvironmentConfig, "name" | "production">):
   return env.production === true ? "production: true" : "its name starts with prod or stag";
 }
 
+/**
+ * Whether the environment holds production records, so that a vault nobody may audit is worth a
+ * warning at synth: every production environment ({@link isProduction}).
+ */
+export function expectsAuditors(env: Pick<EnvironmentConfig, "name" | "production">): boolean {
+  return isProduction(env);
+}
+
 type Check = (ok: boolean, field: string, message: string) => void;
 
 /** ` (got <value>)`, appended to every problem so the user sees what was read. */
@@ -266,6 +274,8 @@ function valueProblems(env: EnvironmentConfig): string[] {
     );
   }
 
+  if (az.compliance !== undefined) problems.push(...validateCompliance(az.compliance, aws.natGateways).map((p) => `${label}: ${p}`));
+
   check(
     env.tags !== null && typeof env.tags === "object" && Object.entries(env.tags).every(([k, v]) => typeof v === "string" && k.length > 0 && k.length <= 128 && v.length <= 256),
     "tags",
@@ -313,6 +323,76 @@ function validateLifecycleTiers(az: EnvironmentConfig["azure"]): string[] {
     problems.push(
       `azure.archiveAfterDays cannot be used with azure.replicationType "${replicationType}": Azure supports the archive tier only on ${ARCHIVE_TIER_REPLICATION_TYPES.join(", ")} accounts, so the rule would never archive; ${instead} (the cold tier supports every redundancy), or choose replication ${ARCHIVE_TIER_REPLICATION_TYPES.join(", ")}${got(archive)}`,
     );
+  }
+  return problems;
+}
+
+/**
+ * Non-public IPv4 ranges an auditor cannot connect from. Azure refuses the RFC 1918 ranges in
+ * ip_rules; the others (RFC 6890 special-purpose) are never the source of an internet request.
+ */
+const NON_PUBLIC_RANGES = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4", "240.0.0.0/4"].map(
+  (r) => parseCidr(r)!,
+);
+/** Widest auditor network accepted: a firewall entry names the auditors' egress, not a provider's whole block. */
+const WIDEST_AUDITOR_PREFIX = 16;
+/** IP network rules per storage account: the lower of the limits Microsoft has published (200, now 400; docs/security.md). */
+const MAX_STORAGE_IP_RULES = 200;
+
+type Range = { first: number; last: number };
+const rangeOf = (c: { base: number; prefix: number }): Range => ({ first: c.base, last: c.base + 2 ** (32 - c.prefix) - 1 });
+const overlaps = (a: Range, b: Range) => a.first <= b.last && b.first <= a.last;
+
+/** A storage firewall entry: a bare IPv4 address, or an IPv4 network in CIDR form from /0 to /30. */
+function parseIpRule(value: unknown): { range: Range; problem?: string } | { range?: undefined; problem: string } {
+  if (typeof value !== "string") return { problem: "must be a public IPv4 address or CIDR range" };
+  const bare = /^\d{1,3}(\.\d{1,3}){3}$/.test(value);
+  const cidr = parseCidr(bare ? `${value}/32` : value);
+  if (!cidr) return { problem: "must be a public IPv4 address (203.0.113.7) or network in CIDR form with no host bits set (203.0.113.0/24)" };
+  if (!bare && cidr.prefix > 30) return { problem: "must be written as a bare address (Azure refuses /31 and /32 ranges in ip_rules: list the addresses one by one)" };
+  const range = rangeOf(cidr);
+  if (NON_PUBLIC_RANGES.some((r) => overlaps(range, rangeOf(r)))) {
+    return { range, problem: "must be public: Azure refuses private (RFC 1918) ranges in ip_rules, and loopback, link-local, shared (100.64.0.0/10) and multicast addresses never reach it" };
+  }
+  if (cidr.prefix < WIDEST_AUDITOR_PREFIX) return { range, problem: `is wider than /${WIDEST_AUDITOR_PREFIX}: list the auditors' egress addresses, not a whole provider block` };
+  return { range };
+}
+
+/** `azure.compliance`: reader and legal-hold groups (UUIDs) and the readers' networks. */
+function validateCompliance(c: EnvironmentConfig["azure"]["compliance"], natGateways: number): string[] {
+  const problems: string[] = [];
+  const groups = (field: string, ids: unknown, required: boolean) => {
+    if (!Array.isArray(ids) || (required && ids.length === 0)) {
+      problems.push(`azure.compliance.${field} must list ${required ? "at least one" : "the"} Entra group object id${required ? "" : "s"} (UUIDs)${got(ids)}`);
+      return;
+    }
+    for (const id of ids) if (typeof id !== "string" || !UUID.test(id)) problems.push(`azure.compliance.${field} must hold Entra group object ids (UUIDs)${got(id)}`);
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (typeof id !== "string") continue;
+      if (seen.has(id.toLowerCase())) problems.push(`azure.compliance.${field} lists ${id} twice`);
+      seen.add(id.toLowerCase());
+    }
+  };
+  groups("readerGroupObjectIds", c?.readerGroupObjectIds, true);
+  if (c?.legalHoldGroupObjectIds !== undefined) groups("legalHoldGroupObjectIds", c.legalHoldGroupObjectIds, false);
+
+  const networks = c?.networks;
+  if (!Array.isArray(networks) || networks.length === 0) {
+    problems.push(`azure.compliance.networks must list at least one public IPv4 address or CIDR range the readers connect from (the vault's firewall admits nothing else)${got(networks)}`);
+    return problems;
+  }
+  if (Number.isInteger(natGateways) && networks.length + natGateways > MAX_STORAGE_IP_RULES) {
+    problems.push(`azure.compliance.networks has ${networks.length} entries: with the ${natGateways} NAT IPs that exceeds the ${MAX_STORAGE_IP_RULES} IP rules a storage account accepts`);
+  }
+  const parsed: { value: string; range: Range }[] = [];
+  for (const value of networks) {
+    const { range, problem } = parseIpRule(value);
+    if (problem) problems.push(`azure.compliance.networks entry ${problem}${got(value)}`);
+    if (!range || problem) continue;
+    const clash = parsed.find((p) => overlaps(p.range, range));
+    if (clash) problems.push(`azure.compliance.networks lists ${JSON.stringify(value)}, which ${clash.value === value ? "is a duplicate" : `overlaps ${JSON.stringify(clash.value)}`}: list each address once`);
+    else parsed.push({ value: value as string, range });
   }
   return problems;
 }

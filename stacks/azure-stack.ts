@@ -3,11 +3,12 @@ import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
-import { dependable, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, dependable, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, EnvironmentConfig } from "../config/types";
-import { deriveNames } from "../config/validate";
+import { deriveNames, expectsAuditors } from "../config/validate";
 import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
+import { VaultComplianceAccess } from "../constructs/vault/vault-compliance-access";
 import { VaultContainer } from "../constructs/vault/vault-container";
 import { VaultStorageAccount } from "../constructs/vault/vault-storage-account";
 import { VaultWriterCredential } from "../constructs/vault/vault-writer-credential";
@@ -50,6 +51,8 @@ export class AzureStack extends TerraformStack {
   public readonly listerRole?: VaultListerRole;
   /** `federated` mode with the reconciler: its own list-only Entra identity. */
   public readonly reconcilerIdentity?: VaultReconcilerIdentity;
+  /** With `azure.compliance`: the auditors' read-only role and the optional legal-hold role. */
+  public readonly compliance?: VaultComplianceAccess;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
@@ -87,7 +90,8 @@ export class AzureStack extends TerraformStack {
       resourceGroupName: rg.name,
       location: rg.location,
       replicationType: az.replicationType,
-      allowedIps: props.allowedIps,
+      // The auditors' networks sit next to the NAT IPs; the writer path is unchanged by them.
+      allowedIps: [...props.allowedIps, ...(az.compliance?.networks ?? [])],
       softDeleteRetentionDays: az.softDeleteRetentionDays,
       sharedKeyAccess: !federated,
       maxSasValidityDays: federated ? undefined : sasDays(az).validityDays,
@@ -102,6 +106,10 @@ export class AzureStack extends TerraformStack {
       coldAfterDays: az.coldAfterDays,
       archiveAfterDays: az.archiveAfterDays,
     });
+    // Fixed ids of the compliance roles, so the deployer's condition can name them before they exist.
+    const auditorRoleId = vaultRoleDefinitionId(az.storageAccountName, "auditor");
+    const legalHoldRoleId = vaultRoleDefinitionId(az.storageAccountName, "legal-hold");
+    const complianceRoleIds = az.compliance ? [auditorRoleId, ...(az.compliance.legalHoldGroupObjectIds?.length ? [legalHoldRoleId] : [])] : [];
     if (federated) {
       const writerRoleId = vaultRoleDefinitionId(az.storageAccountName, "writer");
       const listerRoleId = vaultRoleDefinitionId(az.storageAccountName, "lister");
@@ -144,8 +152,9 @@ export class AzureStack extends TerraformStack {
       // Control Administrator" assignment on the resource group (docs/security.md).
       new TerraformOutput(this, "deployer_role_assignment_condition", {
         // Literal ids (not references), so the condition can be read from synth before the first apply.
-        value: deployerAssignmentCondition([writerRoleId, listerRoleId]),
-        description: "Condition (version 2.0) for the deployer's Role Based Access Control Administrator assignment: only the vault's own roles, only to service principals",
+        value: deployerAssignmentCondition([writerRoleId, listerRoleId], complianceRoleIds),
+        description:
+          "Condition (version 2.0) for the deployer's Role Based Access Control Administrator assignment: only the vault's own roles, the writer's and lister's to service principals, the compliance roles to groups",
       });
     } else {
       this.writerCredential = new VaultWriterCredential(this, "writer", {
@@ -166,6 +175,22 @@ export class AzureStack extends TerraformStack {
       // The credentials must not be issued before the container (and its WORM policy) exist.
       this.writerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
       this.listerCredential.sas.dependsOn = [dependable(this.vault.immutabilityPolicy)];
+    }
+
+    if (az.compliance) {
+      this.compliance = new VaultComplianceAccess(this, "compliance", {
+        name: `${names.awsPrefix}-vault`,
+        roleDefinitionScope: rg.id,
+        containerResourceManagerId: this.vault.container.id,
+        auditorRoleDefinitionId: auditorRoleId,
+        legalHoldRoleDefinitionId: legalHoldRoleId,
+        readerGroupObjectIds: az.compliance.readerGroupObjectIds,
+        legalHoldGroupObjectIds: az.compliance.legalHoldGroupObjectIds,
+      });
+    } else if (expectsAuditors(env)) {
+      Annotations.of(this).addWarning(
+        `${env.name}: nobody may audit the vault: set azure.compliance.readerGroupObjectIds (and azure.compliance.networks) to give compliance officers read-only access (docs/security.md)`,
+      );
     }
 
     this.audit = new VaultAuditTrail(this, "audit", {

@@ -9,7 +9,8 @@ export interface VaultStorageAccountProps {
   readonly replicationType: AzureReplicationType;
   /**
    * The only source addresses admitted by the firewall: the AWS NAT Elastic
-   * IPs, as bare IPs (Azure rejects /31 and /32 in ip_rules).
+   * IPs and the auditors' networks, as bare IPs or public CIDRs up to /30
+   * (Azure rejects /31 and /32 in ip_rules).
    */
   readonly allowedIps: string[];
   /** Soft-delete retention for blobs and containers, in days. */
@@ -30,7 +31,7 @@ export interface VaultStorageAccountProps {
 /**
  * The vault's StorageV2 account. Every insecure or permissive provider default
  * is overridden on purpose (see each comment), and the firewall admits only the
- * NAT egress IPs of the same environment's AWS stack.
+ * NAT egress IPs of the same environment's AWS stack and the configured auditors' networks.
  */
 export class VaultStorageAccount extends Construct {
   public readonly account: StorageAccount;

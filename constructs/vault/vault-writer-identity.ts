@@ -28,6 +28,9 @@ export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 export const VAULT_WRITER_DATA_ACTIONS = [
   "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
   "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+  // Blob index tags sent with Put Blob / Put Block List (`x-ms-tags`) need their own action; it
+  // allows setting tags, not reading them or the blob (storage-manage-find-blobs, "Setting blob index tags").
+  "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/write",
 ] as const;
 
 /**
@@ -58,7 +61,7 @@ export const CONDITION_VERSION = "2.0";
  * ({@link deployerAssignmentCondition}) can name the roles before they exist. Formatted as
  * a name-based (version 5 style) UUID.
  */
-export function vaultRoleDefinitionId(storageAccountName: string, purpose: "writer" | "lister"): string {
+export function vaultRoleDefinitionId(storageAccountName: string, purpose: "writer" | "lister" | "auditor" | "legal-hold"): string {
   const h = createHash("sha1").update(`gcv-vault-role:${storageAccountName}:${purpose}`).digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
@@ -69,15 +72,22 @@ export function vaultRoleDefinitionId(storageAccountName: string, purpose: "writ
 /**
  * The condition (ABAC, version 2.0) for the deployer's "Role Based Access Control
  * Administrator" assignment on the vault's resource group: it may create and delete role
- * assignments only of the given role definitions (the vault's own custom roles) and only
- * for service principals. The two halves are Microsoft's "Constrain roles and principal
- * types" example: creation is checked on the request (`@Request`), deletion on the existing
+ * assignments only of the vault's own custom roles, each only for its kind of principal:
+ * the writer's and lister's roles for service principals, the compliance roles (auditor,
+ * legal hold) for groups. The halves are Microsoft's "Constrain roles and principal types"
+ * example: creation is checked on the request (`@Request`), deletion on the existing
  * assignment (`@Resource`).
  * https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples
  * https://learn.microsoft.com/azure/role-based-access-control/conditions-authorization-actions-attributes
  */
-export function deployerAssignmentCondition(roleDefinitionIds: readonly string[]): string {
-  const ids = [...roleDefinitionIds].sort().join(", ");
+export function deployerAssignmentCondition(servicePrincipalRoleIds: readonly string[], groupRoleIds: readonly string[] = []): string {
+  const allowed = (source: "Request" | "Resource", ids: readonly string[], principalType: string) => [
+    " (",
+    `  @${source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${[...ids].sort().join(", ")}}`,
+    "  AND",
+    `  @${source}[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'${principalType}'}`,
+    " )",
+  ];
   const half = (action: "write" | "delete", source: "Request" | "Resource") =>
     [
       "(",
@@ -85,11 +95,8 @@ export function deployerAssignmentCondition(roleDefinitionIds: readonly string[]
       `  !(ActionMatches{'Microsoft.Authorization/roleAssignments/${action}'})`,
       " )",
       " OR",
-      " (",
-      `  @${source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${ids}}`,
-      "  AND",
-      `  @${source}[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'}`,
-      " )",
+      ...allowed(source, servicePrincipalRoleIds, "ServicePrincipal"),
+      ...(groupRoleIds.length ? [" OR", ...allowed(source, groupRoleIds, "Group")] : []),
       ")",
     ].join("\n");
   return `${half("write", "Request")}\nAND\n${half("delete", "Resource")}`;

@@ -42,7 +42,7 @@ import { isSelfTestInvocation, type SelfTestRequest, type SelfTestResponse } fro
 import { answerSelfTest } from "../shared/self-test-checks";
 import { TimeGuard } from "../shared/time-guard";
 import { archiverChecks } from "./self-test";
-import { safeFileName, Vault, VaultIntegrityError, type ListedBlob, type WriteOutcome } from "./vault";
+import { safeFileName, Vault, VaultIntegrityError, type IndexTags, type ListedBlob, type WriteOutcome } from "./vault";
 
 /** Topic whose MESSAGE conversations get their transcript archived. */
 export const CUSTOMER_END_TOPIC = "v2.detail.events.conversation.{id}.customer.end";
@@ -145,7 +145,7 @@ async function archiveRecord(
   try {
     const meta = { conversationid: conversationId, topic: event.topicName, eventtime: event.eventTime.toISOString(), eventid: event.id };
     const body = Buffer.from(record.body, "utf8");
-    const { outcome } = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, body, meta);
+    const { outcome } = await vault.putBytes(`events/${datePath(event.eventTime)}/${conversationId}/${event.id}.json`, body, meta, indexTags(event, "event"));
     countArchived(outcome, BUSINESS_METRICS.eventsArchived, body.length);
     log.info("event archived", { outcome, topic: event.detailType });
     if (event.detailType === CUSTOMER_END_TOPIC && event.eventBody.mediaType === "MESSAGE") {
@@ -222,7 +222,7 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
   } else {
     const document = { conversationId, source: `GET /api/v2/conversations/${conversationId}/recordings`, recordings: archived };
     const transcript = Buffer.from(JSON.stringify(document, null, 2));
-    const written = await vault.putBytes(transcriptName, transcript, meta);
+    const written = await vault.putBytes(transcriptName, transcript, meta, indexTags(event, "transcript"));
     countArchived(written.outcome, BUSINESS_METRICS.transcriptsArchived, transcript.length);
     // A concurrent writer's transcript may differ harmlessly (e.g. media URL paths): list it as stored.
     entries.push(await entryOf(vault, transcriptName, written, undefined, base, false));
@@ -248,6 +248,7 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
       download.body,
       { ...meta, attachmentid: attachment.id ?? "" },
       download.contentType ?? attachment.mediaType ?? "application/octet-stream",
+      indexTags(event, "attachment"),
       { length: announced ?? download.contentLength, md5Base64: download.contentMd5, signal: guard.signal },
     );
     countArchived(written.outcome, BUSINESS_METRICS.attachmentsArchived, written.size);
@@ -256,7 +257,7 @@ async function archiveTranscript(conversationId: string, event: GenesysEvent, va
   }
 
   const manifest = { conversationId, blobs: entries, blobCount: entries.length, writtenAt: new Date().toISOString() };
-  const { outcome } = await vault.putBytes(manifestName, Buffer.from(JSON.stringify(manifest, null, 2)), meta);
+  const { outcome } = await vault.putBytes(manifestName, Buffer.from(JSON.stringify(manifest, null, 2)), meta, indexTags(event, "manifest"));
   log.info("manifest written", { manifestName, outcome, blobs: entries.length });
   return downloads.length;
 }
@@ -301,7 +302,7 @@ async function quarantine(record: SqsRecord, vault: Vault, reason: string): Prom
     body: record.body,
   };
   try {
-    const { outcome } = await vault.putBytes(name, Buffer.from(JSON.stringify(document)), { reason: reason.slice(0, 256), messageid: record.messageId });
+    const { outcome } = await vault.putBytes(name, Buffer.from(JSON.stringify(document)), { reason: reason.slice(0, 256), messageid: record.messageId }, { kind: "quarantine", date: isoDay(date) });
     if (outcome === "created") countMetric(BUSINESS_METRICS.recordsQuarantined);
     log.warn("malformed record quarantined", { reason, blobName: name, outcome });
   } catch (error) {
@@ -315,6 +316,29 @@ function countArchived(outcome: WriteOutcome, metric: BusinessMetricName, bytes:
   if (outcome !== "created") return;
   countMetric(metric);
   countMetric(BUSINESS_METRICS.bytesArchived, bytes, "Bytes");
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The index tags of a blob written for `event`: ids, the UTC day and the media type, never
+ * personal data. For transcript blobs the event is the conversation's customer.end, so the
+ * day is the conversation's end.
+ */
+function indexTags(event: GenesysEvent, kind: IndexTags["kind"]): IndexTags {
+  const body = event.eventBody as { mediaType?: unknown; queueId?: unknown };
+  return {
+    conversationId: event.conversationId,
+    kind,
+    date: isoDay(event.eventTime),
+    mediaType: typeof body.mediaType === "string" ? body.mediaType.toLowerCase() : undefined,
+    queueId: typeof body.queueId === "string" && UUID.test(body.queueId) ? body.queueId : undefined,
+  };
+}
+
+/** `yyyy-mm-dd` in UTC. */
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
 }
 
 /** `yyyy/mm/dd` in UTC. */

@@ -102,7 +102,8 @@ export function archiverChecks(deps: ArchiverSelfTestDeps): SelfTestCheck[] {
         const now = deps.now?.() ?? new Date();
         const name = canaryBlobName(deps.runId, now);
         const content = Buffer.from(JSON.stringify({ kind: "self-test canary", function: deps.functionName, runId: deps.runId, writtenAt: now.toISOString() }));
-        const { outcome } = await deps.vault().putBytes(name, content, { canary: "true", runid: deps.runId });
+        // With the index tags every archived blob carries: in federated mode this also proves blobs/tags/write.
+        const { outcome } = await deps.vault().putBytes(name, content, { canary: "true", runid: deps.runId }, { kind: "canary", date: now.toISOString().slice(0, 10) });
         logger.info("self-test canary written", { blobName: name, outcome, bytes: content.length });
       },
     },

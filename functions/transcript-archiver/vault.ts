@@ -26,6 +26,23 @@ export interface BlobMetadata {
   [key: string]: string | undefined;
 }
 
+/**
+ * Blob index tags written with a blob at creation, so compliance can find it (`npm run vault -- find`).
+ * Keys and values use the characters Azure allows (letters, digits, space and `+-.:=_/`), at most 10
+ * per blob; never personal data (no names, addresses, message text).
+ */
+export interface IndexTags {
+  conversationId?: string;
+  /** event, transcript, attachment, manifest or quarantine */
+  kind: string;
+  /** UTC day, `yyyy-mm-dd`: the conversation's end for transcript blobs, the event's day for events. */
+  date: string;
+  /** The conversation's media type in lower case (`message`, `voice`), when known. */
+  mediaType?: string;
+  /** The ACD queue, when the event names one. */
+  queueId?: string;
+}
+
 /** What a write did. */
 export type WriteOutcome = "created" | "already-existed";
 
@@ -61,6 +78,12 @@ export interface VaultOptions {
   access?: ContainerAccess;
   /** The lister credential. @default from `listerSecretArn` in the `auth` mode */
   lister?: ContainerAccess;
+  /**
+   * Send blob index tags with every write. Needs `blobs/tags/write` (federated role) or the SAS `t`
+   * permission, which the pinned azurerm container-SAS data source cannot grant (docs/compliance.md).
+   * @default true in `federated` mode, false in `sas` mode
+   */
+  indexTags?: boolean;
 }
 
 /** A vault operation failed: the message names the blob, the endpoint and the setting to check. */
@@ -95,14 +118,15 @@ export class Vault {
     this.lister = options.lister ?? (sameIdentity ? this.access : options.listerSecretArn ? containerAccess({ secretArn: options.listerSecretArn, ...settings }) : undefined);
   }
 
-  /** Writes a small blob (JSON, raw events) create-only, with its sha256 in metadata. */
-  async putBytes(name: string, content: Buffer, metadata: BlobMetadata, contentType = "application/json"): Promise<WrittenBlob> {
+  /** Writes a small blob (JSON, raw events) create-only, with its sha256 in metadata and its index tags. */
+  async putBytes(name: string, content: Buffer, metadata: BlobMetadata, tags: IndexTags, contentType = "application/json"): Promise<WrittenBlob> {
     const sha256 = createHash("sha256").update(content).digest("hex");
     const outcome = await this.createOnly(name, "upload", true, async (container) => {
       await container.getBlockBlobClient(name).upload(content, content.length, {
         abortSignal: this.timeout(),
         conditions: { ifNoneMatch: "*" },
         metadata: cleanMetadata({ ...metadata, sha256 }),
+        tags: this.tagsOf(tags),
         blobHTTPHeaders: { blobContentType: contentType },
       });
     });
@@ -121,6 +145,7 @@ export class Vault {
     body: ReadableStream<Uint8Array>,
     metadata: BlobMetadata,
     contentType: string,
+    tags: IndexTags,
     expected: { length?: number; md5Base64?: string; signal?: AbortSignal } = {},
   ): Promise<WrittenBlob> {
     let sha256 = "";
@@ -199,6 +224,7 @@ export class Vault {
         abortSignal: this.timeout(),
         conditions: { ifNoneMatch: "*" },
         metadata: cleanMetadata({ ...metadata, sha256, contentlength: String(total) }),
+        tags: this.tagsOf(tags),
         blobHTTPHeaders: { blobContentType: contentType },
       });
     });
@@ -219,6 +245,12 @@ export class Vault {
       }
       return blobs;
     });
+  }
+
+  /** The index tags to send (none where the credential cannot set them), with values Azure accepts. */
+  private tagsOf(tags: IndexTags): Record<string, string> | undefined {
+    if (!(this.options.indexTags ?? this.options.auth === "federated")) return undefined;
+    return cleanTags(tags);
   }
 
   /**
@@ -304,6 +336,15 @@ function cleanMetadata(metadata: BlobMetadata): Record<string, string> {
   for (const [key, value] of Object.entries(metadata)) {
     if (value === undefined) continue;
     out[key] = value.replace(/[^\x20-\x7e]/g, "?").slice(0, 1024);
+  }
+  return out;
+}
+
+/** Index tags as Azure accepts them: defined values only, characters outside `[A-Za-z0-9 +-.:=_/]` replaced, at most 256 long. */
+export function cleanTags(tags: IndexTags): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tags)) {
+    if (typeof value === "string" && value !== "") out[key] = value.replace(/[^A-Za-z0-9 +\-.:=_/]/g, "_").slice(0, 256);
   }
   return out;
 }

@@ -23,8 +23,15 @@ describe("every sample environment synthesizes its stacks", () => {
     expect(JSON.stringify(again)).toBe(JSON.stringify(stacks));
   });
 
-  test.each(sampleEnvironments.map((e) => e.name))("%s: Azure allowlist is exactly the AWS NAT EIPs, by cross-stack reference", (name) => {
-    assertAllowlistIsNatEips(stacks[`${name}-aws`], stacks[`${name}-azure`], `${name}-aws`);
+  test.each(sampleEnvironments.map((e) => e.name))("%s: Azure allowlist is exactly the AWS NAT EIPs, by cross-stack reference, and the configured auditor networks", (name) => {
+    const auditorNetworks = sampleEnvironments.find((e) => e.name === name)!.azure.compliance?.networks ?? [];
+    assertAllowlistIsNatEips(stacks[`${name}-aws`], stacks[`${name}-azure`], `${name}-aws`, auditorNetworks);
+  });
+
+  test("without auditors, the allowlist is the NAT EIPs alone", () => {
+    const prod = sampleEnv("prod");
+    const { stacks: bare } = synthEnvironments([{ ...prod, azure: { ...prod.azure, compliance: undefined } }]);
+    assertAllowlistIsNatEips(bare["prod-aws"], bare["prod-azure"], "prod-aws");
   });
 
   test("every DynamoDB table in every environment has point-in-time recovery on", () => {
@@ -46,12 +53,17 @@ describe("every sample environment synthesizes its stacks", () => {
   });
 });
 
-/** The Azure ip_rules must reference, one to one, AWS outputs whose values are the NAT EIPs' public_ip. */
-function assertAllowlistIsNatEips(aws: TfJson, azure: TfJson, awsStackName: string): void {
+/**
+ * The Azure ip_rules must reference, one to one, AWS outputs whose values are the NAT EIPs' public_ip,
+ * followed by exactly the auditor networks (literal addresses, never references).
+ */
+function assertAllowlistIsNatEips(aws: TfJson, azure: TfJson, awsStackName: string, auditorNetworks: readonly string[] = []): void {
   const account = Object.values(resourcesOf(azure, "azurerm_storage_account"))[0];
-  const ipRules: string[] = account.network_rules.default_action === "Deny" ? account.network_rules.ip_rules : [];
+  const allRules: string[] = account.network_rules.default_action === "Deny" ? account.network_rules.ip_rules : [];
   const eipIds = Object.keys(resourcesOf(aws, "aws_eip"));
-  expect(ipRules).toHaveLength(eipIds.length);
+  expect(allRules).toHaveLength(eipIds.length + auditorNetworks.length);
+  expect(allRules.slice(eipIds.length)).toEqual([...auditorNetworks]);
+  const ipRules = allRules.slice(0, eipIds.length);
   const referenced = ipRules.map((rule) => {
     const m = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-([\w-]+)\.outputs\.([\w-]+)\}$/.exec(rule);
     expect(m).not.toBeNull();
@@ -71,7 +83,7 @@ describe("NAT gateways drive the allowlist", () => {
     const aws = stacks["staging-aws"];
     expect(Object.keys(resourcesOf(aws, "aws_eip"))).toHaveLength(2);
     expect(Object.keys(resourcesOf(aws, "aws_nat_gateway"))).toHaveLength(2);
-    assertAllowlistIsNatEips(aws, stacks["staging-azure"], "staging-aws");
+    assertAllowlistIsNatEips(aws, stacks["staging-azure"], "staging-aws", env.azure.compliance?.networks);
   });
 
   test("every NAT gateway uses its own separately managed EIP, and 3 private subnets share 2 NATs round-robin", () => {

@@ -6,8 +6,9 @@
  * message) when the token's principal (`oid`) holds no granted action for it; allowed
  * requests are forwarded to Azurite unchanged. Data actions per operation:
  * https://learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes
- * (Put Blob / Put Block List of a new blob: blobs/add/action or blobs/write; Put Block:
- * blobs/write; reads: blobs/read; Delete Blob: blobs/delete).
+ * (Put Blob / Put Block List of a new blob: blobs/add/action or blobs/write, plus
+ * blobs/tags/write when it sets index tags; Put Block: blobs/write; reads: blobs/read;
+ * Delete Blob: blobs/delete; Find Blobs by Tags: blobs/filter/action).
  *
  * An assignment may carry the one ABAC condition this project deploys,
  * `LIST_ONLY_CONDITION` (constructs/vault/vault-writer-identity.ts): its `blobs/read`
@@ -40,9 +41,22 @@ function subOperation(method: string, url: URL): string | undefined {
   return method === "GET" && url.searchParams.get("restype") === "container" && url.searchParams.get("comp") === "list" ? "Blob.List" : undefined;
 }
 
+/**
+ * Blob index tags are a sub-resource with their own data actions: a Put Blob or Put Block List
+ * that sets them (`x-ms-tags`) also needs `blobs/tags/write`; Get Blob Tags needs `tags/read`,
+ * Find Blobs by Tags `blobs/filter/action` (storage-manage-find-blobs, "Permissions and authorization").
+ */
+function tagActions(method: string, url: URL, headers: Record<string, unknown>): string[] {
+  const comp = url.searchParams.get("comp");
+  if (method === "PUT" && (comp === null || comp === "blocklist") && headers["x-ms-tags"] !== undefined) return [`${DATA}/tags/write`];
+  return [];
+}
+
 /** The data actions any one of which authorizes the request. */
 function requiredActions(method: string, url: URL): string[] {
   const comp = url.searchParams.get("comp");
+  if (method === "GET" && url.searchParams.get("restype") === "container" && comp === "blobs") return [`${DATA}/filter/action`];
+  if (comp === "tags") return method === "GET" ? [`${DATA}/tags/read`] : [`${DATA}/tags/write`];
   if (method === "PUT" && comp === "block") return [`${DATA}/write`];
   if (method === "PUT" && (comp === null || comp === "blocklist")) return [`${DATA}/add/action`, `${DATA}/write`];
   if (method === "PUT") return [`${DATA}/write`];
@@ -54,7 +68,8 @@ function requiredActions(method: string, url: URL): string[] {
 export async function startRbacProxy(target: string, tls: TlsCertificate, tokenKey: KeyObject): Promise<RbacProxy> {
   /** Per principal, its assignments: the data actions and whether the list-only condition narrows them. */
   const grants = new Map<string, Array<{ actions: Set<string>; listOnly: boolean }>>();
-  const allows = (objectId: string, method: string, url: URL) =>
+  const allows = (objectId: string, method: string, url: URL, headers: Record<string, unknown>) =>
+    tagActions(method, url, headers).every((action) => (grants.get(objectId) ?? []).some(({ actions, listOnly }) => actions.has(action) && !listOnly)) &&
     (grants.get(objectId) ?? []).some(
       ({ actions, listOnly }) =>
         requiredActions(method, url).some((action) => actions.has(action)) &&
@@ -79,7 +94,7 @@ export async function startRbacProxy(target: string, tls: TlsCertificate, tokenK
         return deny(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.");
       }
       entry.objectId = claims.oid;
-      if (!allows(claims.oid, entry.method, url)) {
+      if (!allows(claims.oid, entry.method, url, req.headers)) {
         entry.decision = "denied";
         req.resume();
         return deny(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission.");

@@ -24,7 +24,9 @@ import type { SelfTestResponse } from "../../../functions/shared/self-test";
 import type { ReconcileReport } from "../../../functions/vault-reconciler/handler";
 import { startAzurite, type Azurite } from "../../support/azurite";
 import { startEntraFake, type EntraFake } from "../../support/entra-fake";
+import { idempotencyTable, startDynalite } from "../../support/dynalite";
 import { startGenesysFake, type GenesysFake } from "../../support/genesys-fake";
+import { startLambdaFake } from "../../support/lambda-fake";
 import { sqsBatch, sqsRecord, transcriptionEvent } from "../../support/events";
 import { startBundle, type BundleProcess, type LogLine } from "../../support/invoke-bundle";
 import { startRbacProxy, type RbacProxy } from "../../support/rbac-proxy";
@@ -186,6 +188,29 @@ describe("federated writer identity", () => {
       expect(request).toMatchObject({ scheme: "Bearer", objectId: writer.objectId, decision: "allowed" });
       expect(request.url).not.toMatch(/[?&]sig=/);
     }
+  });
+
+  test("every blob carries its index tags (ids, day, media type; no personal data), so compliance finds it by tag", async () => {
+    const { record, blobName, conversationId } = newEvent();
+    expect(failed(await invoke(archiver, [record]))).toEqual([]);
+
+    const { tags } = await vault.getBlockBlobClient(blobName).getTags();
+    expect(tags).toEqual({ conversationId, kind: "event", date: "2024-05-01" });
+    const found: string[] = [];
+    for await (const blob of vault.findBlobsByTags(`"conversationId" = '${conversationId}'`)) found.push(blob.name);
+    expect(found).toEqual([blobName]);
+  });
+
+  test("a writer role without blobs/tags/write cannot create tagged blobs: Azure's 403, and the record is not acked", async () => {
+    const noTags = { clientId: randomUUID(), objectId: randomUUID() };
+    entra.register({ ...noTags, federatedCredential: { issuer: sts.issuer, subject: ARCHIVER_ROLE, audiences: ["api://AzureADTokenExchange"] } });
+    proxy.grant(noTags.objectId, VAULT_WRITER_DATA_ACTIONS.filter((action) => !action.endsWith("/tags/write")));
+    const untagged = await startArchiver("AKIDARCHIVER", noTags);
+    const { record, conversationId } = newEvent();
+
+    expect(failed(await invoke(untagged, [record]))).toEqual([record.messageId]);
+    expect(await blobsOf(conversationId)).toEqual([]);
+    expect(proxy.requests.some((r) => r.objectId === noTags.objectId && r.decision === "denied")).toBe(true);
   });
 
   test("create-only still holds under RBAC: a redelivery is 'already existed' and changes nothing", async () => {
@@ -361,7 +386,7 @@ describe("list-only identities (role assignment condition: List Blobs only)", ()
     const access: ContainerAccess = { container: async () => client, describe: () => "the archiver's federated identity", remedy: () => "" };
     const archiverVault = new Vault({ secretArn: "unused", requestTimeoutMs: 5_000, maxTries: 1, access, lister: access });
     const base = `transcripts/${randomUUID()}`;
-    const written = await archiverVault.putBytes(`${base}/transcript.json`, Buffer.from("{}"), { conversationid: "c" });
+    const written = await archiverVault.putBytes(`${base}/transcript.json`, Buffer.from("{}"), { conversationid: "c" }, { conversationId: "c", kind: "transcript", date: "2026-12-01" });
 
     const listed = await archiverVault.list(`${base}/`);
 
@@ -386,8 +411,10 @@ describe("list-only identities (role assignment condition: List Blobs only)", ()
 
 describe("the bundled reconciler with its own list-only identity", () => {
   test("finds the conversation without a manifest through List Blobs only, and backfills it", async () => {
-    const [genesys, sqs] = await Promise.all([startGenesysFake(), startSqsLocal()]);
+    const [genesys, sqs, dynalite, lambda] = await Promise.all([startGenesysFake(), startSqsLocal(), startDynalite(), startLambdaFake()]);
     try {
+      // Its checkpoint table and its own continuation endpoint (unused: one day fits in one invocation).
+      await dynalite.createTable(idempotencyTable("idempotency"));
       const end = Date.parse("2024-06-01T12:00:00Z");
       const [done, missing] = [randomUUID(), randomUUID()];
       genesys.addAnalyticsConversations(
@@ -401,6 +428,9 @@ describe("the bundled reconciler with its own list-only identity", () => {
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
         AWS_ENDPOINT_URL_STS: sts.endpoint,
         AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
+        AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+        IDEMPOTENCY_TABLE_NAME: "idempotency",
         AWS_ACCESS_KEY_ID: "AKIDRECONCILER",
         AWS_SECRET_ACCESS_KEY: "test",
         AWS_REGION: "eu-west-1",
@@ -440,7 +470,7 @@ describe("the bundled reconciler with its own list-only identity", () => {
         expect(new URL(request.url, proxy.origin).searchParams.get("comp")).toBe("list");
       }
     } finally {
-      await Promise.all([genesys.close(), sqs.close()]);
+      await Promise.all([genesys.close(), sqs.close(), dynalite.stop(), lambda.close()]);
     }
   });
 });
