@@ -290,12 +290,14 @@ describe("vault reconciler", () => {
       await paced.invoke({ window: { start: iso(start), end: iso(start + 3 * 3_600_000) }, dryRun: true }, { timeoutMs: 60_000 });
       const at = genesys.requestsOf("analyticsDetails").map((r) => r.at);
       expect(at.length).toBeGreaterThan(10);
-      // 600 per minute is 10 per second: starts 100 ms apart (less arrival jitter on a busy machine), the 429 and
-      // its retry counted like any request, so the request after the retry does not follow it at once.
+      // 600 per minute is 10 per second: starts 100 ms apart, the 429 and its retry counted like any request, so
+      // the request after the retry does not follow it at once (without the fix it came 3 ms later). Arrival times
+      // carry the machine's scheduling jitter (tens of ms on a loaded 2-core CI machine), hence the margins; the
+      // exact rolling-minute property is checked on a virtual clock in analytics.test.ts.
       const gaps = at.slice(1).map((t, i) => t - at[i]!);
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(50);
-      const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 900).length));
-      expect(busiest).toBeLessThanOrEqual(10);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
+      const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length));
+      expect(busiest).toBeLessThanOrEqual(11);
     } finally {
       await paced.close();
     }
