@@ -64,7 +64,7 @@ beforeAll(async () => {
     GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
     GENESYS_SECRET_ARN: secrets.put("genesys-client", genesys.credentials),
     ARCHIVER_QUEUE_URL: archiverQueue.url,
-    RECONCILE_REQUESTS_PER_MINUTE: "600",
+    RECONCILE_REQUESTS_PER_MINUTE: "6000",
     RECONCILE_SLICE_MINUTES: "1440",
     POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
     POWERTOOLS_SERVICE_NAME: "vault-reconciler",
