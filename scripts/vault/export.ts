@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { constants, createWriteStream } from "node:fs";
-import { access, appendFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -26,6 +26,8 @@ export const JOURNAL_FILE = "export-journal.jsonl";
 export const EXPORT_MANIFEST_FILE = "export-manifest.json";
 /** Downloads at a time (each a stream). */
 const CONCURRENCY = 4;
+/** Files up to this size are downloaded into one buffer (at most CONCURRENCY of them in memory at once). */
+const SMALL_FILE_BYTES = 1024 * 1024;
 
 /** One exported, verified file (a journal line, and an entry of the export manifest). */
 export interface ExportedFile {
@@ -74,61 +76,25 @@ export async function exportRecords(ctx: VaultContext): Promise<number> {
     conversations = ids;
   }
 
-  // Each manifest is read once and exported at once (an interrupted run reads it back from the export).
   await mkdir(out, { recursive: true });
-  const journal = await readJournal(out);
-  const earlier = new Set(journal.keys());
-  const failures: Array<{ path: string; sourceBlob: string; reason: string }> = [];
-  const record = async (task: Task): Promise<boolean> => {
-    const result = await copyVerified(ctx, out, task);
-    if (!result.ok) {
-      failures.push({ path: task.path, sourceBlob: task.sourceBlob, reason: result.reason });
-      return false;
-    }
-    const line: ExportedFile = { path: task.path, size: task.size, sha256: task.sha256, sourceBlob: task.sourceBlob, exportedAt: ctx.now().toISOString() };
-    await appendFile(path.join(out, JOURNAL_FILE), `${JSON.stringify(line)}\n`);
-    journal.set(line.path, line);
-    return true;
-  };
-  const tasks: Task[] = [];
-  const manifests = new Map<string, string>();
-  for (const id of conversations) {
-    const read = await manifestOf(ctx, out, id, journal);
-    if (!read) {
-      skipped.push({ conversationId: id, reason: "no manifest.json: the archive of this conversation is incomplete" });
-      continue;
-    }
-    const manifestTask = { conversationId: id, path: `${id}/manifest.json`, sourceBlob: manifestBlobName(id), size: read.bytes.length, sha256: sha256(read.bytes), bytes: read.bytes };
-    if (!read.fromExport) await record(manifestTask);
-    manifests.set(id, manifestTask.sha256);
-    tasks.push(manifestTask);
-    for (const entry of read.manifest.blobs) {
-      tasks.push({ conversationId: id, path: `${id}/${entry.name.slice(conversationPrefix(id).length)}`, sourceBlob: entry.name, size: entry.size, sha256: entry.sha256 });
-    }
+  const run = new ExportRun(ctx, out, await readJournal(out));
+  let plan: Awaited<ReturnType<ExportRun["plan"]>>;
+  let progress: Awaited<ReturnType<ExportRun["download"]>>;
+  try {
+    plan = await run.plan(conversations);
+    progress = await run.download(plan.tasks);
+  } finally {
+    await run.close();
   }
+  const { tasks, manifests } = plan;
+  const { downloaded, already } = progress;
+  const { journal, failures } = run;
+  skipped.push(...plan.skipped);
 
-  const todo: Task[] = [];
-  for (const task of tasks) if (!(await completed(out, task, journal))) todo.push(task);
-  const totalBytes = todo.reduce((sum, t) => sum + t.size, 0);
-  const already = tasks.filter((t) => earlier.has(t.path) && !todo.includes(t)).length;
-  io.err(`exporting ${manifests.size} conversation(s) to ${out}: ${todo.length} file(s) (${mib(totalBytes)}) to download, ${already} already exported`);
-
-  let done = 0;
-  let downloaded = 0;
-  let bytesDone = 0;
-  await eachLimited(todo, CONCURRENCY, async (task) => {
-    const ok = await record(task);
-    done++;
-    if (ok) {
-      downloaded++;
-      bytesDone += task.size;
-      io.err(`[${done}/${todo.length}] ${task.path} ${mib(task.size)} verified (${mib(bytesDone)} of ${mib(totalBytes)})`);
-    } else {
-      io.err(`[${done}/${todo.length}] ${task.path} NOT EXPORTED: ${failures.at(-1)?.reason}`);
-    }
+  const files = tasks.flatMap((t) => {
+    const file = journal.get(t.path);
+    return file && file.sha256 === t.sha256 ? [file] : [];
   });
-
-  const files = tasks.map((t) => journal.get(t.path)).filter((f): f is ExportedFile => f !== undefined && f.sha256 === tasksSha(tasks, f.path));
   const exportManifest = {
     tool: { name: "npm run vault -- export", package: "genesys-vault-pipelines", version },
     environment: names.environment,
@@ -158,7 +124,99 @@ export async function exportRecords(ctx: VaultContext): Promise<number> {
   return ok ? 0 : 1;
 }
 
-const tasksSha = (tasks: readonly Task[], file: string) => tasks.find((t) => t.path === file)?.sha256;
+/** One export: the journal (completed files) and what failed; writes each verified file and its journal line. */
+class ExportRun {
+  readonly failures: Array<{ path: string; sourceBlob: string; reason: string }> = [];
+  /** Paths completed before this run started. */
+  private readonly earlier: Set<string>;
+  private readonly folders = new Set<string>();
+  private journalFile?: Promise<FileHandle>;
+
+  constructor(
+    private readonly ctx: VaultContext,
+    private readonly out: string,
+    readonly journal: Map<string, ExportedFile>,
+  ) {
+    this.earlier = new Set(journal.keys());
+  }
+
+  /**
+   * Reads each conversation's manifest once and exports it at once (an interrupted run reads it
+   * back from the export); returns every file to have, manifests first.
+   */
+  async plan(conversations: readonly string[]): Promise<{ tasks: Task[]; manifests: Map<string, string>; skipped: Array<{ conversationId: string; reason: string }> }> {
+    const reads = new Map<string, Awaited<ReturnType<typeof manifestOf>>>();
+    await eachLimited(conversations, CONCURRENCY, async (id) => {
+      const read = await manifestOf(this.ctx, this.out, id, this.journal);
+      reads.set(id, read);
+      if (read && !read.fromExport) await this.record(manifestTask(id, read.bytes));
+    });
+    const tasks: Task[] = [];
+    const manifests = new Map<string, string>();
+    const skipped: Array<{ conversationId: string; reason: string }> = [];
+    for (const id of conversations) {
+      const read = reads.get(id);
+      if (!read) {
+        skipped.push({ conversationId: id, reason: "no manifest.json: the archive of this conversation is incomplete" });
+        continue;
+      }
+      const task = manifestTask(id, read.bytes);
+      manifests.set(id, task.sha256);
+      tasks.push(task);
+      for (const entry of read.manifest.blobs) {
+        tasks.push({ conversationId: id, path: `${id}/${entry.name.slice(conversationPrefix(id).length)}`, sourceBlob: entry.name, size: entry.size, sha256: entry.sha256 });
+      }
+    }
+    return { tasks, manifests, skipped };
+  }
+
+  /** Downloads every task not completed yet, CONCURRENCY at a time, with progress on stderr. */
+  async download(tasks: readonly Task[]): Promise<{ downloaded: number; already: number }> {
+    const todo: Task[] = [];
+    for (const task of tasks) if (!(await completed(this.out, task, this.journal))) todo.push(task);
+    const pending = new Set(todo);
+    const already = tasks.filter((t) => this.earlier.has(t.path) && !pending.has(t)).length;
+    const totalBytes = todo.reduce((sum, t) => sum + t.size, 0);
+    const io = this.ctx.io;
+    io.err(`exporting to ${this.out}: ${todo.length} file(s) (${mib(totalBytes)}) to download, ${already} already exported`);
+    let done = 0;
+    let downloaded = 0;
+    let bytesDone = 0;
+    await eachLimited(todo, CONCURRENCY, async (task) => {
+      const ok = await this.record(task);
+      done++;
+      if (ok) {
+        downloaded++;
+        bytesDone += task.size;
+        io.err(`[${done}/${todo.length}] ${task.path} ${mib(task.size)} verified (${mib(bytesDone)} of ${mib(totalBytes)})`);
+      } else {
+        io.err(`[${done}/${todo.length}] ${task.path} NOT EXPORTED: ${this.failures.at(-1)?.reason}`);
+      }
+    });
+    return { downloaded, already };
+  }
+
+  /** Copies one file with its hash checked; on success appends its journal line. */
+  private async record(task: Task): Promise<boolean> {
+    const result = await copyVerified(this.ctx, this.out, task, this.folders);
+    if (!result.ok) {
+      this.failures.push({ path: task.path, sourceBlob: task.sourceBlob, reason: result.reason });
+      return false;
+    }
+    const line: ExportedFile = { path: task.path, size: task.size, sha256: task.sha256, sourceBlob: task.sourceBlob, exportedAt: this.ctx.now().toISOString() };
+    // One handle for the whole run: each line is one append (O_APPEND), no open and close per file.
+    this.journalFile ??= open(path.join(this.out, JOURNAL_FILE), "a");
+    await (await this.journalFile).write(`${JSON.stringify(line)}\n`);
+    this.journal.set(line.path, line);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await (await this.journalFile)?.close();
+  }
+}
+
+const manifestTask = (id: string, bytes: Buffer): Task => ({ conversationId: id, path: `${id}/manifest.json`, sourceBlob: manifestBlobName(id), size: bytes.length, sha256: sha256(bytes), bytes });
 
 function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -237,10 +295,14 @@ function localPath(out: string, file: string): string {
 }
 
 /** Streams one blob to `<file>.part` through a SHA-256; renames it only when hash and size match. */
-async function copyVerified(ctx: VaultContext, out: string, task: Task): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function copyVerified(ctx: VaultContext, out: string, task: Task, folders: Set<string>): Promise<{ ok: true } | { ok: false; reason: string }> {
   const target = localPath(out, task.path);
   const part = `${target}.part`;
-  await mkdir(path.dirname(target), { recursive: true });
+  const folder = path.dirname(target);
+  if (!folders.has(folder)) {
+    await mkdir(folder, { recursive: true });
+    folders.add(folder);
+  }
   const hash = createHash("sha256");
   let size = 0;
   try {
@@ -248,6 +310,18 @@ async function copyVerified(ctx: VaultContext, out: string, task: Task): Promise
       await writeFile(part, task.bytes);
       hash.update(task.bytes);
       size = task.bytes.length;
+    } else if (task.size <= SMALL_FILE_BYTES) {
+      // Most blobs are small JSON: one buffer and one write cost less than a stream pipeline.
+      // The stream is cut off past the expected size, so a blob grown since the manifest cannot inflate memory.
+      const response = await ctx.container.getBlobClient(task.sourceBlob).download(0, undefined, { maxRetryRequests: 5 });
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > SMALL_FILE_BYTES) break;
+        hash.update(chunk);
+        chunks.push(chunk);
+      }
+      if (size <= SMALL_FILE_BYTES) await writeFile(part, Buffer.concat(chunks, size));
     } else {
       const response = await ctx.container.getBlobClient(task.sourceBlob).download(0, undefined, { maxRetryRequests: 5 });
       const tap = new Transform({

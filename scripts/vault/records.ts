@@ -49,16 +49,20 @@ export async function listConversation(container: ContainerClient, id: string): 
 /** The conversation's manifest as stored (bytes, for export) and parsed; undefined when there is none. */
 export async function readManifest(container: ContainerClient, id: string): Promise<{ manifest: Manifest; bytes: Buffer } | undefined> {
   const name = manifestBlobName(id);
-  let bytes: Buffer;
+  const chunks: Buffer[] = [];
   try {
-    const blob = container.getBlobClient(name);
-    const properties = await blob.getProperties();
-    if ((properties.contentLength ?? 0) > MAX_MANIFEST_BYTES) throw new VaultCliError(`${name} is ${properties.contentLength} bytes: not a manifest the archiver writes`, 1);
-    bytes = await blob.downloadToBuffer();
+    const response = await container.getBlobClient(name).download(0, undefined, { maxRetryRequests: 5 });
+    const body = response.readableStreamBody as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+    if ((response.contentLength ?? 0) > MAX_MANIFEST_BYTES) {
+      (body as unknown as { destroy?: () => void }).destroy?.();
+      throw new VaultCliError(`${name} is ${response.contentLength} bytes: not a manifest the archiver writes`, 1);
+    }
+    for await (const chunk of body) chunks.push(chunk);
   } catch (error) {
     if (error instanceof RestError && error.statusCode === 404) return undefined;
     throw blobFailure(error, `reading ${name}`, "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read");
   }
+  const bytes = Buffer.concat(chunks);
   return { manifest: parseManifest(bytes, id), bytes };
 }
 

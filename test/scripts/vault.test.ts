@@ -62,7 +62,7 @@ interface Seeded {
  * (SHA-256 of each), every blob tagged. `tamper` stores different content than the manifest lists,
  * `omit` lists a blob that is not stored, `extra` stores one the manifest does not list.
  */
-async function seed(day: string, queueId: string | undefined, opts: { attachmentBytes?: number[]; tamper?: boolean; omit?: boolean; extra?: boolean; manifest?: boolean } = {}): Promise<Seeded> {
+async function seed(day: string, queueId: string | undefined, opts: { attachmentBytes?: number[]; tamper?: number[]; omit?: boolean; extra?: boolean; manifest?: boolean } = {}): Promise<Seeded> {
   const id = randomUUID();
   const base = `transcripts/${id}`;
   const tags = (kind: string) => ({ conversationId: id, kind, date: day, mediaType: "message", ...(queueId ? { queueId } : {}) });
@@ -79,7 +79,7 @@ async function seed(day: string, queueId: string | undefined, opts: { attachment
   for (const [i, size] of (opts.attachmentBytes ?? [2048]).entries()) {
     const name = `${base}/attachments/att${i}/photo-${i}.jpg`;
     const content = Buffer.alloc(size, i + 1);
-    if (opts.tamper && i === 0) {
+    if (opts.tamper?.includes(i)) {
       // Stored content differs from what the manifest proves (same size, one byte changed).
       const altered = Buffer.from(content);
       altered[0] = altered[0]! ^ 0xff;
@@ -126,7 +126,8 @@ beforeAll(async () => {
   march15 = await seed("2026-03-15", QUEUE_2);
   april2 = await seed("2026-04-02", QUEUE_1);
   marchNoManifest = await seed("2026-03-10", QUEUE_1, { manifest: false });
-  tampered = await seed("2026-06-01", undefined, { tamper: true, attachmentBytes: [4096, 1000] });
+  // One small and one large blob altered: the export buffers small files and streams large ones.
+  tampered = await seed("2026-06-01", undefined, { tamper: [0, 1], attachmentBytes: [4096, 1536 * 1024, 1000] });
   gaps = await seed("2026-06-02", undefined, { omit: true, extra: true });
   await seeder.getBlockBlobClient("quarantine/2026/03/02/m1.json").upload("{}", 2, { tags: { kind: "quarantine", date: "2026-03-02" } });
   arm.grant("auditor", [ARM_CONTAINER_READ]);
@@ -221,7 +222,8 @@ describe("verify", () => {
     expect(run.code).toBe(1);
     const name = `transcripts/${tampered.id}/attachments/att0/photo-0.jpg`;
     expect(run.out).toContain(`MISMATCH ${name}  manifest 4096 B sha256 ${sha(Buffer.alloc(4096, 1))}, vault 4096 B sha256 ${sha(tampered.blobs.get(name)!)}`);
-    expect(run.out).toMatch(/OK +transcripts\/.*photo-1\.jpg/);
+    expect(run.out).toMatch(/MISMATCH transcripts\/.*photo-1\.jpg  manifest 1572864 B/);
+    expect(run.out).toMatch(/OK +transcripts\/.*photo-2\.jpg/);
     expect(run.out).toContain("Verification FAILED");
   });
 
@@ -390,10 +392,12 @@ describe("export", () => {
     expect(run.out).toMatch(/FAILED +.*att0\/photo-0\.jpg: hash mismatch: the manifest says 4096 B sha256 [0-9a-f]{64}, the vault sent 4096 B sha256/);
     expect(existsSync(path.join(out, tampered.id, "attachments", "att0", "photo-0.jpg"))).toBe(false);
     expect(existsSync(path.join(out, tampered.id, "attachments", "att0", "photo-0.jpg.part"))).toBe(false);
-    expect(existsSync(path.join(out, tampered.id, "attachments", "att1", "photo-1.jpg"))).toBe(true);
+    expect(existsSync(path.join(out, tampered.id, "attachments", "att1", "photo-1.jpg"))).toBe(false);
+    expect(existsSync(path.join(out, tampered.id, "attachments", "att1", "photo-1.jpg.part"))).toBe(false);
+    expect(existsSync(path.join(out, tampered.id, "attachments", "att2", "photo-2.jpg"))).toBe(true);
     const exportManifest = JSON.parse(readFileSync(path.join(out, "export-manifest.json"), "utf8"));
     expect(exportManifest.files.map((f: { path: string }) => f.path)).not.toContain(`${tampered.id}/attachments/att0/photo-0.jpg`);
-    expect(exportManifest.failures).toHaveLength(1);
+    expect(exportManifest.failures.map((f: { path: string }) => f.path).sort()).toEqual([`${tampered.id}/attachments/att0/photo-0.jpg`, `${tampered.id}/attachments/att1/photo-1.jpg`]);
   });
 
   test("an unknown conversation or an unwritable folder: exit 2, nothing written", async () => {
@@ -415,7 +419,7 @@ describe("export", () => {
   test("killed mid-way and run again: completed files are not downloaded twice and the final export verifies", async () => {
     const day = "2026-05-01";
     const many: Seeded[] = [];
-    for (let i = 0; i < 24; i++) many.push(await seed(day, QUEUE_2, { attachmentBytes: [512 * 1024, 256 * 1024] }));
+    for (let i = 0; i < 24; i++) many.push(await seed(day, QUEUE_2, { attachmentBytes: [1536 * 1024, 256 * 1024] }));
     const out = path.join(work, "resumed");
     const args = ["export", "--from", day, "--to", day, "--out", out, "--env", "dev"];
     const childEnv = { ...process.env, GCV_VAULT_BLOB_ENDPOINT: `${proxy.origin}/${AZURITE_ACCOUNT}` };
