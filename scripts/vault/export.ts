@@ -26,6 +26,7 @@ export const JOURNAL_FILE = "export-journal.jsonl";
 export const EXPORT_MANIFEST_FILE = "export-manifest.json";
 /** Downloads at a time (each a stream). */
 const CONCURRENCY = 4;
+const PROGRESS_INTERVAL_MS = 500;
 /** Files up to this size are downloaded into one buffer (at most CONCURRENCY of them in memory at once). */
 const SMALL_FILE_BYTES = 1024 * 1024;
 
@@ -182,13 +183,18 @@ class ExportRun {
     let done = 0;
     let downloaded = 0;
     let bytesDone = 0;
+    let shown = 0;
     await eachLimited(todo, CONCURRENCY, async (task) => {
       const ok = await this.record(task);
       done++;
       if (ok) {
         downloaded++;
         bytesDone += task.size;
-        io.err(`[${done}/${todo.length}] ${task.path} ${mib(task.size)} verified (${mib(bytesDone)} of ${mib(totalBytes)})`);
+        // A line per file would be thousands of lines for small JSON: at most two a second, and the last.
+        if (performance.now() - shown >= PROGRESS_INTERVAL_MS || done === todo.length) {
+          shown = performance.now();
+          io.err(`[${done}/${todo.length}] ${task.path} ${mib(task.size)} verified (${mib(bytesDone)} of ${mib(totalBytes)})`);
+        }
       } else {
         io.err(`[${done}/${todo.length}] ${task.path} NOT EXPORTED: ${this.failures.at(-1)?.reason}`);
       }

@@ -222,7 +222,7 @@ describe("verify", () => {
     expect(run.code).toBe(1);
     const name = `transcripts/${tampered.id}/attachments/att0/photo-0.jpg`;
     expect(run.out).toContain(`MISMATCH ${name}  manifest 4096 B sha256 ${sha(Buffer.alloc(4096, 1))}, vault 4096 B sha256 ${sha(tampered.blobs.get(name)!)}`);
-    expect(run.out).toMatch(/MISMATCH transcripts\/.*photo-1\.jpg  manifest 1572864 B/);
+    expect(run.out).toMatch(/MISMATCH transcripts\/.*photo-1\.jpg {2}manifest 1572864 B/);
     expect(run.out).toMatch(/OK +transcripts\/.*photo-2\.jpg/);
     expect(run.out).toContain("Verification FAILED");
   });
@@ -362,7 +362,7 @@ describe("export", () => {
     expect(exportManifest.query).toEqual({ conversations: [march1.id, march15.id] });
     expect(exportManifest.source).toEqual({ storageAccount: "gcvaultdev7f3a", container: "vault", blobEndpoint: "https://gcvaultdev7f3a.blob.core.windows.net" });
     expect(exportManifest.files).toHaveLength(3 + 1 + 2 + 1);
-    expect(run.err).toMatch(/\[5\/5\] .* verified/);
+    expect(run.err).toMatch(/\[5\/5\] .* verified \(.* of .*\)/);
     expect(run.out).not.toContain(march1.blobs.get(`transcripts/${march1.id}/transcript.json`)!.toString());
 
     proxy.requests.length = 0;
@@ -425,14 +425,18 @@ describe("export", () => {
     const childEnv = { ...process.env, GCV_VAULT_BLOB_ENDPOINT: `${proxy.origin}/${AZURITE_ACCOUNT}` };
 
     // First run in its own process, killed (SIGKILL: no cleanup) once some files are done.
-    const child = spawn(process.execPath, ["--disable-warning=DEP0044", path.join(ROOT, "scripts/run-ts.mjs"), path.join(ROOT, "test/support/vault-cli-child.ts"), ...args], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
+    const child = spawn(process.execPath, ["--disable-warning=DEP0044", path.join(ROOT, "scripts/run-ts.mjs"), path.join(ROOT, "test/support/vault-cli-child.ts"), ...args], { env: childEnv, stdio: "ignore" });
+    const journalPath = path.join(out, "export-journal.jsonl");
+    const journalLines = () => (existsSync(journalPath) ? readFileSync(journalPath, "utf8").split("\n").filter(Boolean).length : 0);
     await new Promise<void>((resolve) => {
-      child.stderr.on("data", (d) => {
-        stderr += d;
-        if (/\[10\/\d+\]/.test(stderr)) child.kill("SIGKILL");
+      // Kill once the manifests and ten files are done.
+      const poll = setInterval(() => {
+        if (journalLines() >= many.length + 10) child.kill("SIGKILL");
+      }, 5);
+      child.on("exit", () => {
+        clearInterval(poll);
+        resolve();
       });
-      child.on("exit", () => resolve());
     });
     expect(child.signalCode).toBe("SIGKILL");
     expect(existsSync(path.join(out, "export-manifest.json"))).toBe(false);
