@@ -70,7 +70,7 @@ const OPTIONS = `Options:
   --env <env>           environment (names come from its configuration: no synth needed)
   --from, --to <day>    UTC days yyyy-mm-dd, inclusive
   --queue <id>          find/export: only conversations of this ACD queue (a UUID)
-  --conversation <id>   find: only this conversation; export: repeatable, instead of a date range
+  --conversation <id>   find: only this conversation; verify, export: repeatable (export: instead of days)
   --out <dir>           export: the output folder (created; resumable)
   --tag <case>          hold: a legal-hold tag (repeatable)
   --json                one JSON document on stdout (progress and errors stay on stderr)
