@@ -47,7 +47,8 @@ export interface LoadOptions {
 
 /** Variables that are not per environment. */
 // GCV_SYNTH_DIR is read by the ops CLI (where it finds the synthesized stacks), not by synth.
-export const GLOBAL_VARIABLES = ["GCV_CONFIG_FILE", "GCV_ENVIRONMENTS", "GCV_SYNTH_DIR"] as const;
+// GCV_VAULT_BLOB_ENDPOINT and GCV_VAULT_MANAGEMENT_ENDPOINT are read by the vault CLI (endpoint overrides).
+export const GLOBAL_VARIABLES = ["GCV_CONFIG_FILE", "GCV_ENVIRONMENTS", "GCV_SYNTH_DIR", "GCV_VAULT_BLOB_ENDPOINT", "GCV_VAULT_MANAGEMENT_ENDPOINT"] as const;
 
 /**
  * Every `GCV_*` variable that is neither global nor `GCV_<ENV>_<SUFFIX>` of a known

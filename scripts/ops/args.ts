@@ -1,5 +1,6 @@
 /** Command-line parsing of `npm run ops -- <command> ...`: typed, strict, with one usage text. */
 import { closestMatch } from "../../functions/shared/suggest";
+import { type CliGrammar, type CommandHelp, commandUsage as usageOf, helpAsked, overview, tokenize, unknownCommand } from "../cli-args";
 import { OpsError } from "./context";
 
 export type OpsCommand = "status" | "redrive" | "replay" | "failures list" | "failures retry";
@@ -22,13 +23,6 @@ export interface OpsArgs {
   readonly pipeline?: string;
   /** failures: the most messages to read. */
   readonly max: number;
-}
-
-/** One command's help: its synopsis line in the overview, and the text of `<command> --help`. */
-interface CommandHelp {
-  readonly synopsis: string;
-  readonly summary: string;
-  readonly details: string;
 }
 
 const COMMAND_HELP: Readonly<Record<OpsCommand, CommandHelp>> = {
@@ -71,31 +65,6 @@ after \`aws sso login --profile <profile>\`.
 
 Exit codes: 0 done, 1 failed, 2 bad input (nothing done), 3 access denied or no credentials (nothing done).`;
 
-const pad = (text: string) => text.padEnd(30);
-
-export const USAGE = `Usage: npm run ops -- <command> --env <env> [options]
-
-Commands:
-${Object.values(COMMAND_HELP)
-  .map((h) => (h.synopsis.length < 30 ? `  ${pad(h.synopsis)}${h.summary}` : `  ${h.synopsis}\n  ${pad("")}${h.summary}`))
-  .join("\n")}
-  help [<command>]              this text, or one command's
-
-${OPTIONS}`;
-
-/** The help of one command, for `<command> --help` and `help <command>`. */
-export function commandUsage(command: OpsCommand): string {
-  const h = COMMAND_HELP[command];
-  return `Usage: npm run ops -- ${h.synopsis} --env <env> [--dry-run] [--yes]
-
-${h.summary[0]!.toUpperCase()}${h.summary.slice(1)}.
-${h.details}
-
-${OPTIONS}`;
-}
-
-const COMMAND_WORDS = ["status", "redrive", "replay", "failures", "help"] as const;
-
 /** The command the words name, or undefined when they name none (e.g. `failures` alone). */
 function commandOf(words: readonly string[]): OpsCommand | undefined {
   const [command, sub] = words;
@@ -103,48 +72,32 @@ function commandOf(words: readonly string[]): OpsCommand | undefined {
   return command === "status" || command === "redrive" || command === "replay" ? command : undefined;
 }
 
-const VALUE_FLAGS = new Set(["--env", "--from", "--to", "--pipeline", "--max"]);
-const BOOLEAN_FLAGS = new Set(["--dry-run", "--yes", "--help", "-h"]);
+const GRAMMAR: CliGrammar<OpsCommand> = {
+  program: "ops",
+  help: COMMAND_HELP,
+  options: OPTIONS,
+  commonFlags: "--env <env> [--dry-run] [--yes]",
+  words: ["status", "redrive", "replay", "failures", "help"],
+  commandOf,
+  valueFlags: new Set(["--env", "--from", "--to", "--pipeline", "--max"]),
+  booleanFlags: new Set(["--dry-run", "--yes", "--help", "-h"]),
+  badInput: (message) => new OpsError(message, 2),
+};
 
-/** Exit 2 for a command that does not exist, with the likely intended one. */
-function unknownCommand(word: string): OpsError {
-  const match = closestMatch(word, COMMAND_WORDS);
-  return new OpsError(`unknown command ${JSON.stringify(word)}${match ? ` (did you mean "${match}"?)` : ""}\n\n${USAGE}`, 2);
-}
+export const USAGE = overview(GRAMMAR);
+
+/** The help of one command, for `<command> --help` and `help <command>`. */
+export const commandUsage = (command: OpsCommand): string => usageOf(GRAMMAR, command);
 
 /** Parses argv (without node and the script); throws {@link OpsError} (exit 2) with a precise reason. */
 export function parseArgs(argv: readonly string[]): OpsArgs {
-  const positional: string[] = [];
-  const values: Record<string, string> = {};
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    const [flag, inline] = raw.startsWith("--") && raw.includes("=") ? [raw.slice(0, raw.indexOf("=")), raw.slice(raw.indexOf("=") + 1)] : [raw, undefined];
-    if (VALUE_FLAGS.has(flag)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value.startsWith("--")) throw new OpsError(`${flag} needs a value\n\n${USAGE}`, 2);
-      values[flag] = value;
-    } else if (BOOLEAN_FLAGS.has(flag)) {
-      flags.add(flag === "-h" ? "--help" : flag);
-    } else if (raw.startsWith("-")) {
-      throw new OpsError(`unknown option ${raw}\n\n${USAGE}`, 2);
-    } else {
-      positional.push(raw);
-    }
-  }
+  const tokens = tokenize(GRAMMAR, argv);
+  const { positional, values, flags } = tokens;
   const max = values["--max"] === undefined ? 50 : Number(values["--max"]);
   if (!Number.isInteger(max) || max < 1 || max > 1000) throw new OpsError(`--max must be an integer from 1 to 1000 (got ${JSON.stringify(values["--max"])})`, 2);
   const base = { env: values["--env"], dryRun: flags.has("--dry-run"), yes: flags.has("--yes"), from: values["--from"], to: values["--to"], pipeline: values["--pipeline"], max };
-  if (positional[0] === "help") {
-    if (positional.length === 1) return { ...base, command: "help", helpText: USAGE };
-    const topic = commandOf(positional.slice(1));
-    if (!topic) throw unknownCommand(positional.slice(1).join(" "));
-    return { ...base, command: "help", helpText: commandUsage(topic) };
-  }
-  if (flags.has("--help") || positional.length === 0) {
-    const topic = commandOf(positional);
-    return { ...base, command: "help", helpText: topic ? commandUsage(topic) : USAGE };
-  }
+  const helpText = helpAsked(GRAMMAR, tokens);
+  if (helpText !== undefined) return { ...base, command: "help", helpText };
 
   const [command, sub, ...rest] = positional;
   const extra = (allowed: number, usage: string) => {
@@ -171,6 +124,6 @@ export function parseArgs(argv: readonly string[]): OpsArgs {
       return { ...base, command: `failures ${sub}` };
     }
     default:
-      throw unknownCommand(command ?? "");
+      throw unknownCommand(GRAMMAR, command ?? "");
   }
 }

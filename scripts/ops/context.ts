@@ -8,29 +8,16 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { OpsInventory } from "../../constructs/observability/ops-inventory";
+import { CliError, type CliIo } from "../cli-args";
 import type { OpsArgs } from "./args";
 
-/** A failure the operator must see, with the process exit code it maps to. */
-export class OpsError extends Error {
+/** An ops failure (exit 1: failed; 2: bad input; 3: no AWS credentials, or AWS refused). */
+export class OpsError extends CliError {
   override readonly name = "OpsError";
-  constructor(
-    message: string,
-    /** 1: the operation failed; 2: bad input (nothing was done); 3: no AWS credentials, or AWS refused (access denied). */
-    readonly exitCode: 1 | 2 | 3 = 1,
-  ) {
-    super(message);
-  }
 }
 
 /** Where a command writes, and how it asks. */
-export interface OpsIo {
-  out(line: string): void;
-  err(line: string): void;
-  /** Asks a yes/no question; resolves false on anything but yes. */
-  confirm(question: string): Promise<boolean>;
-  /** A person can answer `confirm` (stdin is a terminal). */
-  readonly interactive: boolean;
-}
+export type OpsIo = CliIo;
 
 export interface OpsClients {
   readonly sqs: SQSClient;

@@ -115,7 +115,7 @@ describe("GCV_* variables", () => {
 
   test("nothing close: the message lists what is known", () => {
     expect(loadProblems({ env: { GCV_TELEMETRY_ENDPOINT_OVERRIDE_URL: "x" } })[0]).toMatch(
-      /GCV_TELEMETRY_ENDPOINT_OVERRIDE_URL is not a known variable; known: GCV_CONFIG_FILE, GCV_ENVIRONMENTS, GCV_SYNTH_DIR and GCV_<ENV>_<FIELD> with <ENV> one of DEV, STAGING, PROD/,
+      /GCV_TELEMETRY_ENDPOINT_OVERRIDE_URL is not a known variable; known: GCV_CONFIG_FILE, GCV_ENVIRONMENTS, GCV_SYNTH_DIR, GCV_VAULT_BLOB_ENDPOINT, GCV_VAULT_MANAGEMENT_ENDPOINT and GCV_<ENV>_<FIELD> with <ENV> one of DEV, STAGING, PROD/,
     );
   });
 

@@ -39,6 +39,8 @@ export interface FaultProxy {
   clearFaults(): void;
   /** Requests that got a fault, in order. */
   readonly injected: Array<{ method: string; url: string; fault: "status" | "hang" }>;
+  /** Every request received (faulted or forwarded), in order: method + url with query. */
+  readonly requests: Array<{ method: string; url: string }>;
   close(): Promise<void>;
 }
 
@@ -48,11 +50,13 @@ export async function startFaultProxy(targetOrigin: string): Promise<FaultProxy>
   const rules = new Set<FaultRule>();
   const used = new Map<FaultRule, number>();
   const injected: FaultProxy["injected"] = [];
+  const requests: FaultProxy["requests"] = [];
   const hanging = new Set<http.ServerResponse>();
   const agent = new http.Agent({ keepAlive: true });
 
   const server = http.createServer((req, res) => {
     const request = { method: req.method ?? "GET", url: req.url ?? "/" };
+    requests.push(request);
     const rule = [...rules].find((r) => r.match(request) && (r.times === undefined || (used.get(r) ?? 0) < r.times));
     if (rule) {
       used.set(rule, (used.get(rule) ?? 0) + 1);
@@ -84,6 +88,7 @@ export async function startFaultProxy(targetOrigin: string): Promise<FaultProxy>
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     injected,
+    requests,
     addFault(rule) {
       rules.add(rule);
       return rule;

@@ -139,6 +139,30 @@ async function startArchiver(accessKeyId: string, app: { clientId: string }, env
   return archiver;
 }
 
+/** The reconciler's environment in federated mode, with its own Entra application, as <env>-aws and <env>-azure configure it. */
+function federatedReconcilerEnv(): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_STS: sts.endpoint,
+    AWS_ACCESS_KEY_ID: "AKIDRECONCILER",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_REGION: "eu-west-1",
+    AZURE_VAULT_AUTH: "federated",
+    AZURE_AUTHORITY_HOST: entra.authorityHost,
+    // What <env>-azure delivers into <prefix>/azure-vault-lister in federated mode.
+    AZURE_VAULT_LISTER_SECRET_ARN: secrets.put(`reconciler-coordinates-${randomUUID()}`, {
+      blobEndpoint: `${proxy.origin}/devstoreaccount1`,
+      containerName: CONTAINER,
+      tenantId: entra.tenantId,
+      clientId: reconciler.clientId,
+    }),
+    NODE_EXTRA_CA_CERTS: tls.certPath,
+    GENESYS_REGION_DOMAIN: "mypurecloud.com",
+    POWERTOOLS_SERVICE_NAME: "vault-reconciler",
+    LOG_LEVEL: "INFO",
+  };
+}
+
 function newEvent() {
   const conversationId = randomUUID();
   const event = transcriptionEvent({ conversationId });
@@ -425,34 +449,17 @@ describe("the bundled reconciler with its own list-only identity", () => {
       const queue = sqs.createQueue("transcript-vault");
       const queueUrl = queue.url;
       const bundle = await startBundle(bundleFunction("vault-reconciler").entry, {
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-        AWS_ENDPOINT_URL_STS: sts.endpoint,
+        ...federatedReconcilerEnv(),
         AWS_ENDPOINT_URL_SQS: sqs.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
         AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
         IDEMPOTENCY_TABLE_NAME: "idempotency",
-        AWS_ACCESS_KEY_ID: "AKIDRECONCILER",
-        AWS_SECRET_ACCESS_KEY: "test",
-        AWS_REGION: "eu-west-1",
-        AZURE_VAULT_AUTH: "federated",
-        AZURE_AUTHORITY_HOST: entra.authorityHost,
-        // What <env>-azure delivers into <prefix>/azure-vault-lister in federated mode.
-        AZURE_VAULT_LISTER_SECRET_ARN: secrets.put(`reconciler-coordinates-${randomUUID()}`, {
-          blobEndpoint: `${proxy.origin}/devstoreaccount1`,
-          containerName: CONTAINER,
-          tenantId: entra.tenantId,
-          clientId: reconciler.clientId,
-        }),
-        NODE_EXTRA_CA_CERTS: tls.certPath,
-        GENESYS_REGION_DOMAIN: "mypurecloud.com",
         GENESYS_API_BASE_URL: genesys.baseUrl,
         GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
         GENESYS_SECRET_ARN: secrets.put(`genesys-${randomUUID()}`, genesys.credentials),
         ARCHIVER_QUEUE_URL: queueUrl,
         RECONCILE_REQUESTS_PER_MINUTE: "600",
         RECONCILE_SLICE_MINUTES: "1440",
-        POWERTOOLS_SERVICE_NAME: "vault-reconciler",
-        LOG_LEVEL: "INFO",
       });
       running.push(bundle);
       const stsBefore = sts.calls.length;
@@ -570,24 +577,8 @@ describe("self-test (federated mode)", () => {
     await selfTest(await startArchiver("AKIDARCHIVER", writer, genesysEnv), runId);
     const reconcilerFn = await startBundle(bundleFunction("vault-reconciler").entry, {
       ...genesysEnv,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      AWS_ENDPOINT_URL_STS: sts.endpoint,
-      AWS_ACCESS_KEY_ID: "AKIDRECONCILER",
-      AWS_SECRET_ACCESS_KEY: "test",
-      AWS_REGION: "eu-west-1",
-      AZURE_VAULT_AUTH: "federated",
-      AZURE_AUTHORITY_HOST: entra.authorityHost,
-      AZURE_VAULT_LISTER_SECRET_ARN: secrets.put(`reconciler-coordinates-${randomUUID()}`, {
-        blobEndpoint: `${proxy.origin}/devstoreaccount1`,
-        containerName: CONTAINER,
-        tenantId: entra.tenantId,
-        clientId: reconciler.clientId,
-      }),
-      NODE_EXTRA_CA_CERTS: tls.certPath,
-      GENESYS_REGION_DOMAIN: "mypurecloud.com",
+      ...federatedReconcilerEnv(),
       ARCHIVER_QUEUE_URL: "http://127.0.0.1:1/unused",
-      POWERTOOLS_SERVICE_NAME: "vault-reconciler",
-      LOG_LEVEL: "INFO",
     });
     running.push(reconcilerFn);
     const proxyBefore = proxy.requests.length;
