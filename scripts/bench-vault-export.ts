@@ -13,7 +13,7 @@
  * Targets: export throughput >= 0.8 x the raw download; export peak memory <= 256 MiB.
  * Run alone: BENCH_ONLY=vault-export npm run bench
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -128,12 +128,18 @@ export async function benchVaultExport(): Promise<Record<string, string>> {
     const drained: number[] = [];
     const exported: Array<{ runMs: number; maxRssKb: number; files: number }> = [];
     const rawToFiles = () => rawDownload(container, names, mkdtempSync(path.join(tmpdir(), "bench-vault-raw-")));
+    // Both write about 1 GiB of files: each measurement starts with the previous one's dirty pages
+    // written back (sync), or the kernel's writeback of one run would be charged to the next.
+    const settled = <T>(measure: () => Promise<T>) => {
+      execFileSync("sync");
+      return measure();
+    };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first, so that a position effect (caches, background load) hits both alike.
-      if (round % 2 === 0) raw.push(await rawToFiles());
-      exported.push(await exportOnce(azurite.blobEndpoint));
-      if (round % 2 === 1) raw.push(await rawToFiles());
-      drained.push(await rawDownload(container, names));
+      if (round % 2 === 0) raw.push(await settled(rawToFiles));
+      exported.push(await settled(() => exportOnce(azurite.blobEndpoint)));
+      if (round % 2 === 1) raw.push(await settled(rawToFiles));
+      drained.push(await settled(() => rawDownload(container, names)));
     }
     if (exported.some((e) => e.files !== names.length)) throw new Error(`the export wrote ${exported.map((e) => e.files).join("/")} files, expected ${names.length}`);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
