@@ -46,7 +46,7 @@ describe("deploy workflow", () => {
     expect(apply.env?.STACKS).toBe("${{ join(matrix.stacks, ' ') }}");
     expect(apply.run).toContain("sha256sum -c SHA256SUMS");
     expect(apply.run).toContain('terraform -chdir="$dir" apply -input=false -no-color tfplan');
-    expect((apply as { "working-directory"?: string })["working-directory"]).toBe("plans");
+    expect(apply["working-directory"]).toBe("plans");
     // Nothing in the apply job synthesizes, plans or approves by itself: the reviewed plan or nothing.
     // It checks out main (trusted: deploy runs from main only) for the read-only Genesys preflight.
     const applyStep = JSON.stringify(apply);

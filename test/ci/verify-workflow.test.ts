@@ -76,6 +76,8 @@ describe("deploy workflow: live verification after each environment's apply", ()
     expect(apply).toBeGreaterThanOrEqual(0);
     expect(apply < role && role < verify).toBe(true);
     expect(job.steps[role]!.with).toEqual({ "role-to-assume": "${{ vars.AWS_VERIFY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" });
+    // Only where the run applied <env>-aws (its stack names what to verify): not after the weekly SAS rotation of <env>-azure alone.
+    for (const step of [job.steps[role]!, job.steps[verify]!]) expect(step.if).toBe("contains(matrix.stacks, format('{0}-aws', matrix.environment))");
     expect(job.steps[verify]!.run).toMatch(/^set -o pipefail\n(#.*\n)?npm run --silent verify -- --env "\$ENVIRONMENT" \| tee verify\.txt/);
     expect(job.steps[verify]!.env).toMatchObject({ ENVIRONMENT: "${{ matrix.environment }}", GCV_SYNTH_DIR: "plans", GENESYS_VERIFY_CLIENT_ID: "${{ secrets.GENESYS_VERIFY_CLIENT_ID }}" });
     expect(job.steps[verify]).not.toHaveProperty("continue-on-error");

@@ -10,6 +10,8 @@ export interface Step {
   uses?: string;
   run?: string;
   name?: string;
+  if?: string;
+  "working-directory"?: string;
   with?: Record<string, string>;
   env?: Record<string, string>;
 }
