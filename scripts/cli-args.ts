@@ -139,3 +139,27 @@ export function helpAsked<C extends string>(g: CliGrammar<C>, { positional, flag
   }
   return undefined;
 }
+
+/**
+ * Runs one command line: parses it, prints the help asked for, or runs the command; a
+ * {@link CliError} becomes one `<program>: <message>` line on stderr and its exit code.
+ */
+export async function runCommandLine<A extends { readonly command: string; readonly helpText?: string }>(
+  program: string,
+  io: CliIo,
+  parse: () => A,
+  run: (args: A & { readonly command: Exclude<A["command"], "help"> }) => Promise<number>,
+): Promise<number> {
+  try {
+    const args = parse();
+    if (args.command === "help") {
+      io.out(args.helpText ?? "");
+      return 0;
+    }
+    return await run(args as A & { readonly command: Exclude<A["command"], "help"> });
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    io.err(`${program}: ${error.message}`);
+    return error.exitCode;
+  }
+}

@@ -1,7 +1,8 @@
 /** `npm run ops -- <command>`: the operations CLI, callable in-process (tests) or from main.ts. */
 import path from "node:path";
-import { parseArgs, USAGE } from "./args";
-import { clientsFor, OpsError, type OpsClients, type OpsIo } from "./context";
+import { runCommandLine } from "../cli-args";
+import { parseArgs } from "./args";
+import { clientsFor, type OpsClients, type OpsIo } from "./context";
 import { failuresList, failuresRetry } from "./failures";
 import { loadInventory } from "./inventory";
 import { redrive } from "./redrive";
@@ -24,20 +25,11 @@ const COMMANDS = { status, redrive, replay, "failures list": failuresList, "fail
 /** Runs one command; returns the exit code. Every failure is printed as one clear message. */
 export async function runOps(argv: readonly string[], opts: RunOptions): Promise<number> {
   const env = opts.env ?? process.env;
-  try {
-    const args = parseArgs(argv);
-    if (args.command === "help") {
-      opts.io.out(args.helpText ?? USAGE);
-      return 0;
-    }
+  return runCommandLine("ops", opts.io, () => parseArgs(argv), async (args) => {
     const synthDir = opts.synthDir ?? env.GCV_SYNTH_DIR ?? path.resolve(__dirname, "..", "..", "..", "cdktf.out");
     const inventory = loadInventory(args.env, synthDir, env);
     const ctx = { args, inventory, aws: opts.clients ?? clientsFor(inventory.region), io: opts.io, pollIntervalMs: opts.pollIntervalMs ?? 5000, now: opts.now ?? (() => new Date()) };
     if (args.dryRun) opts.io.out("(dry run: nothing will be changed)");
-    return await COMMANDS[args.command](ctx);
-  } catch (error) {
-    if (!(error instanceof OpsError)) throw error;
-    opts.io.err(`ops: ${error.message}`);
-    return error.exitCode;
-  }
+    return COMMANDS[args.command](ctx);
+  });
 }

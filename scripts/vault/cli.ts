@@ -4,6 +4,7 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { loadEnvironments } from "../../config/load";
 import { deriveNames } from "../../config/validate";
 import { closestMatch } from "../../functions/shared/suggest";
+import { runCommandLine } from "../cli-args";
 import { parseArgs, USAGE, type VaultCommand } from "./args";
 import { containerClientFor, operatorCredential, VaultCliError, type VaultContext, type VaultIo, type VaultNames } from "./context";
 import { exportRecords } from "./export";
@@ -30,14 +31,10 @@ const COMMANDS: Readonly<Record<VaultCommand, (ctx: VaultContext) => Promise<num
   "hold clear": (ctx) => hold(ctx, "clear"),
 };
 
-/** Variables of this CLI, not of the configuration (which rejects unknown GCV_* names). */
-const CLI_VARIABLES = ["GCV_VAULT_BLOB_ENDPOINT", "GCV_VAULT_MANAGEMENT_ENDPOINT"];
-
 /** The environment's vault names from its validated configuration (no synth needed). */
 export function vaultNames(environment: string | undefined, env: NodeJS.ProcessEnv): VaultNames {
   if (!environment) throw new VaultCliError(`--env is required: the environment whose vault to read\n\n${USAGE}`, 2);
-  const configEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !CLI_VARIABLES.includes(key)));
-  const all = loadEnvironments({ env: { ...configEnv, GCV_ENVIRONMENTS: "" }, onWarning: () => undefined });
+  const all = loadEnvironments({ env: { ...env, GCV_ENVIRONMENTS: "" }, onWarning: () => undefined });
   const config = all.find((e) => e.name === environment);
   if (!config) {
     const match = closestMatch(environment, all.map((e) => e.name));
@@ -59,12 +56,7 @@ export function vaultNames(environment: string | undefined, env: NodeJS.ProcessE
 /** Runs one command; returns the exit code. Every failure is printed as one clear message. */
 export async function runVault(argv: readonly string[], opts: RunOptions): Promise<number> {
   const env = opts.env ?? process.env;
-  try {
-    const args = parseArgs(argv);
-    if (args.command === "help") {
-      opts.io.out(args.helpText ?? USAGE);
-      return 0;
-    }
+  return runCommandLine("vault", opts.io, () => parseArgs(argv), async (args) => {
     let names: VaultNames;
     try {
       names = vaultNames(args.env, env);
@@ -74,10 +66,6 @@ export async function runVault(argv: readonly string[], opts: RunOptions): Promi
     }
     const credential = opts.credential ?? operatorCredential();
     const container = opts.container ?? containerClientFor(names, credential);
-    return await COMMANDS[args.command]({ args, names, credential, container, io: opts.io, now: opts.now ?? (() => new Date()) });
-  } catch (error) {
-    if (!(error instanceof VaultCliError)) throw error;
-    opts.io.err(`vault: ${error.message}`);
-    return error.exitCode;
-  }
+    return COMMANDS[args.command]({ args, names, credential, container, io: opts.io, now: opts.now ?? (() => new Date()) });
+  });
 }

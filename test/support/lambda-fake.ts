@@ -58,14 +58,13 @@ export async function startLambdaFake(accountId = "333333333333", region = "eu-w
       } catch {
         return error(400, "InvalidRequestContentException", "Could not parse request body into json");
       }
+      if (failures > 0) {
+        failures--;
+        return error(500, "ServiceException", "scripted failure");
+      }
       invocations.push({ functionName: name, payload });
       if (denied.has(name)) {
         return error(403, "AccessDeniedException", `User: arn:aws:sts::${accountId}:assumed-role/verify/cli is not authorized to perform: lambda:InvokeFunction on resource: ${arn} because no identity-based policy allows the lambda:InvokeFunction action`);
-      }
-      if (failures > 0) {
-        failures--;
-        invocations.pop();
-        return error(500, "ServiceException", "scripted failure");
       }
       if (req.headers["x-amz-invocation-type"] === "Event") {
         res.writeHead(202, { "x-amzn-requestid": randomUUID() }).end();
