@@ -86,14 +86,6 @@ function productionBecause(env: Pick<EnvironmentConfig, "name" | "production">):
   return env.production === true ? "production: true" : "its name starts with prod or stag";
 }
 
-/**
- * Whether the environment holds production records, so that a vault nobody may audit is worth a
- * warning at synth: every production environment ({@link isProduction}).
- */
-export function expectsAuditors(env: Pick<EnvironmentConfig, "name" | "production">): boolean {
-  return isProduction(env);
-}
-
 type Check = (ok: boolean, field: string, message: string) => void;
 
 /** ` (got <value>)`, appended to every problem so the user sees what was read. */

@@ -6,7 +6,7 @@ import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { Annotations, dependable, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { AzureConfig, EnvironmentConfig } from "../config/types";
-import { deriveNames, expectsAuditors } from "../config/validate";
+import { deriveNames, isProduction } from "../config/validate";
 import { VaultAuditTrail } from "../constructs/vault/vault-audit-trail";
 import { VaultComplianceAccess } from "../constructs/vault/vault-compliance-access";
 import { VaultContainer } from "../constructs/vault/vault-container";
@@ -187,7 +187,8 @@ export class AzureStack extends TerraformStack {
         readerGroupObjectIds: az.compliance.readerGroupObjectIds,
         legalHoldGroupObjectIds: az.compliance.legalHoldGroupObjectIds,
       });
-    } else if (expectsAuditors(env)) {
+    } else if (isProduction(env)) {
+      // A production vault nobody may audit: worth a warning at synth.
       Annotations.of(this).addWarning(
         `${env.name}: nobody may audit the vault: set azure.compliance.readerGroupObjectIds (and azure.compliance.networks) to give compliance officers read-only access (docs/security.md)`,
       );
