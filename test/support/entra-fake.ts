@@ -105,6 +105,8 @@ export async function startEntraFake(issuerKeys: Record<string, KeyObject>): Pro
         iat: now,
         nbf: now,
         exp: now + lifetime,
+        // Entra's unique token identifier: two tokens issued in the same second still differ.
+        uti: randomUUID(),
       });
       issued.push(token);
       exchange.outcome = "issued";
