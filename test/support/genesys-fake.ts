@@ -667,13 +667,17 @@ export class GenesysFake {
     const limit = abortAfter ?? content.length;
     let offset = 0;
     const CHUNK = 64 * 1024;
+    // A client that went away (a function's time guard gave up on a slow download) stops the stream.
+    let paced: NodeJS.Timeout | undefined;
+    res.once("close", () => clearTimeout(paced));
     const writeMore = (): void => {
+      if (res.destroyed) return;
       while (offset < limit) {
         const end = Math.min(offset + CHUNK, limit);
         const ok = res.write(content.subarray(offset, end));
         offset = end;
         if (fault?.bytesPerSecond && offset < limit) {
-          setTimeout(writeMore, (CHUNK / fault.bytesPerSecond) * 1000);
+          paced = setTimeout(writeMore, (CHUNK / fault.bytesPerSecond) * 1000);
           return;
         }
         if (!ok) {
