@@ -40,7 +40,7 @@ export async function benchArchiver(): Promise<Record<string, number | string>> 
   const results: Record<string, number | string> = {};
   const { entry } = bundleFunction("transcript-archiver");
 
-  const azurite = await startAzurite({ inMemory: true });
+  const azurite = await startAzurite({ inMemory: true, compactHeap: false });
   const secrets = await startSecretsFake();
   try {
     const service = azurite.serviceClient();
@@ -80,7 +80,7 @@ export async function benchArchiver(): Promise<Record<string, number | string>> 
       );
 
     const inProcess = await importHandler(entry, { ...env, AZURE_VAULT_SECRET_ARN: vaultSecret("vault") });
-    const harness = await startBundle(entry, { ...env, AZURE_VAULT_SECRET_ARN: vaultSecret("vault-harness") }, "handler", { sourceMaps: false, compactHeap: false });
+    const harness = await startBundle(entry, { ...env, AZURE_VAULT_SECRET_ARN: vaultSecret("vault-harness") }, "handler", { sourceMaps: false, compactHeap: false, isolation: "process" });
     try {
       // Warm every path (connections, secret, module init) outside the timing.
       const warmUp = () => batchOf([JSON.stringify(transcriptionEvent({ conversationId: "warm-up" }))]);

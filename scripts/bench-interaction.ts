@@ -53,6 +53,8 @@ async function run(label: string, count: number, arrival: "burst" | "steady"): P
   const scaledMs = (seconds: number) => Math.max(1, Math.round(seconds * 1000 * scale));
   const policy = DEFAULT_INTERACTION_RETRY_POLICY;
   const pipeline = await startInteractionPipeline({
+    // Each function in its own process, as Lambda runs it.
+    isolation: "process",
     genesys: { rateLimitPerMinute: RATE_LIMIT_PER_MINUTE, minuteMs: MINUTE_MS, rateLimitScope: "client" },
     processorConcurrency: PROCESSOR_CONCURRENCY,
     maxRunningExecutions: PROCESSOR_CONCURRENCY,

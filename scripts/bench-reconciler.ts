@@ -38,7 +38,7 @@ const INVOCATION_BUDGET_S = 870;
 export async function benchReconciler(): Promise<Record<string, number | string>> {
   const results: Record<string, number | string> = {};
   const { entry } = bundleFunction("vault-reconciler");
-  const [azurite, genesys, secrets, sqs, dynalite, lambda] = await Promise.all([startAzurite({ inMemory: true }), startGenesysFake(), startSecretsFake(), startSqsLocal(), startDynalite(), startLambdaFake()]);
+  const [azurite, genesys, secrets, sqs, dynalite, lambda] = await Promise.all([startAzurite({ inMemory: true, compactHeap: false }), startGenesysFake(), startSecretsFake(), startSqsLocal(), startDynalite(), startLambdaFake()]);
   try {
     await dynalite.createTable(idempotencyTable("idempotency"));
     const container = azurite.serviceClient().getContainerClient("vault");
@@ -92,7 +92,7 @@ export async function benchReconciler(): Promise<Record<string, number | string>
         LOG_LEVEL: "WARN",
       },
       "handler",
-      { sourceMaps: false, compactHeap: false },
+      { sourceMaps: false, compactHeap: false, isolation: "process" },
     );
     try {
       const rssBeforeKb = statusKb(reconciler.pid, "VmRSS");

@@ -119,7 +119,7 @@ async function exportOnce(blobEndpoint: string): Promise<{ runMs: number; maxRss
 }
 
 export async function benchVaultExport(): Promise<Record<string, string>> {
-  const azurite = await startAzurite({ inMemory: true });
+  const azurite = await startAzurite({ inMemory: true, compactHeap: false });
   try {
     const container = azurite.serviceClient().getContainerClient("vault");
     await container.create();

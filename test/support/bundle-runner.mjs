@@ -1,10 +1,20 @@
-// Child-process side of invoke-bundle.ts: loads a bundled handler once (like a warm
-// Lambda container) and runs it for each request line on stdin. Each result is
+// Container side of invoke-bundle.ts (a worker thread or a child process): loads a
+// bundled handler once (like a warm Lambda container) and runs it for each request line on stdin. Each result is
 // written to stdout as a marker line after the handler's own log lines, so the
 // parent can attribute logs to invocations. Plain JS on purpose: runs under bare node.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import tls from "node:tls";
 import { pathToFileURL } from "node:url";
+import { isMainThread, workerData } from "node:worker_threads";
+
+// In a worker thread (the default container, see invoke-bundle.ts) Node does not read
+// NODE_EXTRA_CA_CERTS, which it reads once at process start: a container given its own
+// (a test's self-signed certificate) trusts it here, as a process would at start.
+if (!isMainThread && workerData?.extraCaCerts) {
+  tls.setDefaultCACertificates([...tls.getCACertificates("default"), readFileSync(workerData.extraCaCerts, "utf8")]);
+}
 
 const MARK = "\u001eRESULT ";
 const STDERR_END = "\u001eEND ";

@@ -1,8 +1,12 @@
 /**
- * Runs a bundled handler (dist/functions/<name>/index.mjs) unchanged, in a child
- * `node` process: jest's CommonJS runtime cannot import the ESM bundle, and a
- * separate process also gives each function its own environment variables and a
- * module scope that persists across invocations, like a warm Lambda container.
+ * Runs a bundled handler (dist/functions/<name>/index.mjs) unchanged, outside jest's CommonJS
+ * runtime (which cannot import the ESM bundle), as a warm Lambda container: its own environment
+ * variables and a module scope that persists across invocations.
+ *
+ * Each container is a worker thread by default: its own V8 isolate (module state, globals) and its
+ * own copy of `process.env`, in about a third of the memory of a process (23-29 MiB once loaded),
+ * so a test can hold a dozen warm functions at once. Benchmarks that read a function's memory from /proc, or time it
+ * as Lambda runs it, ask for a child `node` process instead (`isolation: "process"`).
  *
  * @example
  * const fn = await startBundle(bundleFunction("transcript-archiver").entry, { AZURE_VAULT_SECRET_ARN: arn, ... });
@@ -10,9 +14,11 @@
  * expect(fn.takeLogs().every((line) => !JSON.stringify(line).includes(secret))).toBe(true);
  * await fn.close();
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { Worker } from "node:worker_threads";
 
 const MARK = "\u001eRESULT ";
 /** Written by the runner to stderr after each invocation: `<STDERR_END><id>`. */
@@ -58,30 +64,92 @@ export interface BundleProcess {
   stderr(): string;
   /** Time the child took to import the bundle, ms. */
   loadMs: number;
-  /** Process id of the child (benchmarks read its memory from /proc). */
+  /** Process id of the child with `isolation: "process"` (benchmarks read its memory from /proc); this process's with threads. */
   pid: number;
   close(): Promise<void>;
 }
 
-/**
- * Starts a child process that imports `entry` and waits for invocations.
- * @param env added to the parent's environment for the child (e.g. endpoints, secret ARNs)
- * @param opts.sourceMaps run with --enable-source-maps. @default true
- * @param opts.compactHeap a 2 MiB young generation instead of Node's 16 MiB, so a test can hold a
- *   dozen warm functions at once in little memory; benchmarks turn it off to time the default. @default true
- */
-export async function startBundle(
-  entry: string,
-  env: Record<string, string> = {},
-  handlerName = "handler",
-  opts: { sourceMaps?: boolean; compactHeap?: boolean } = {},
-): Promise<BundleProcess> {
-  // Source-mapped stack traces help debugging but cost time whenever a stack is read: benchmarks turn them off.
-  const nodeArgs = [...(opts.compactHeap === false ? [] : ["--max-semi-space-size=2"]), ...(opts.sourceMaps === false ? [] : ["--enable-source-maps"])];
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [...nodeArgs, RUNNER, entry, handlerName], {
+/** Options of {@link startBundle}. */
+export interface BundleOptions {
+  /** Source-mapped stack traces. @default true */
+  sourceMaps?: boolean;
+  /**
+   * A 2 MiB young generation instead of Node's 16 MiB, so a test can hold many warm functions in
+   * little memory; benchmarks turn it off to time the default. @default true
+   */
+  compactHeap?: boolean;
+  /** A worker thread (tests) or a child process (benchmarks: own pid, own CPU accounting). @default "thread" */
+  isolation?: "thread" | "process";
+}
+
+/** The container's streams and lifecycle, whichever the isolation. */
+interface Container {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  pid: number;
+  /** Calls back once with how it ended. */
+  onExit(listener: (how: string) => void): void;
+  exited(): boolean;
+  stop(): void;
+}
+
+function startContainer(entry: string, env: Record<string, string>, handlerName: string, opts: BundleOptions): Container {
+  const sourceMaps = opts.sourceMaps !== false;
+  const compactHeap = opts.compactHeap !== false;
+  if (opts.isolation === "process") {
+    const nodeArgs = [...(compactHeap ? ["--max-semi-space-size=2"] : []), ...(sourceMaps ? ["--enable-source-maps"] : [])];
+    const child = spawn(process.execPath, [...nodeArgs, RUNNER, entry, handlerName], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    return {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      pid: child.pid!,
+      onExit: (listener) => child.once("exit", (code, signal) => listener(`code ${code}, signal ${signal}`)),
+      exited: () => child.exitCode !== null || child.signalCode !== null,
+      stop: () => {
+        child.stdin.end();
+        child.kill();
+      },
+    };
+  }
+  const extraCaCerts = env.NODE_EXTRA_CA_CERTS !== process.env.NODE_EXTRA_CA_CERTS ? env.NODE_EXTRA_CA_CERTS : undefined;
+  const worker = new Worker(RUNNER, {
+    argv: [entry, handlerName],
+    workerData: { extraCaCerts },
     env: { ...process.env, ...env },
-    stdio: ["pipe", "pipe", "pipe"],
+    stdin: true,
+    stdout: true,
+    stderr: true,
+    execArgv: sourceMaps ? ["--enable-source-maps"] : [],
+    // A young generation of about three 2 MiB semi-spaces, as --max-semi-space-size=2 gives a process.
+    resourceLimits: compactHeap ? { maxYoungGenerationSizeMb: 6 } : undefined,
   });
+  let exited = false;
+  let failure = "";
+  // An uncaught error ends the thread as it would end the process; the exit error names it.
+  worker.on("error", (error) => (failure = `${error.stack ?? error}`));
+  return {
+    stdin: worker.stdin!,
+    stdout: worker.stdout,
+    stderr: worker.stderr,
+    pid: process.pid,
+    onExit: (listener) =>
+      worker.once("exit", (code) => {
+        exited = true;
+        listener(`code ${code}${failure ? `, error ${failure}` : ""}`);
+      }),
+    exited: () => exited,
+    stop: () => void worker.terminate(),
+  };
+}
+
+/**
+ * Starts a container that imports `entry` and waits for invocations.
+ * @param env added to the parent's environment for the container (e.g. endpoints, secret ARNs)
+ */
+export async function startBundle(entry: string, env: Record<string, string> = {}, handlerName = "handler", opts: BundleOptions = {}): Promise<BundleProcess> {
+  const child = startContainer(entry, env, handlerName, opts);
   const logs: LogLine[] = [];
   let stderr = "";
   let buffered = "";
@@ -142,9 +210,9 @@ export async function startBundle(
       }
     }
   });
-  child.on("exit", (code, signal) => {
+  child.onExit((how) => {
     stderr += stderrBuffered;
-    const error = new Error(`bundle process exited (code ${code}, signal ${signal}); stderr:\n${stderr}`);
+    const error = new Error(`bundle container exited (${how}); stderr:\n${stderr}`);
     ready.reject(error);
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
@@ -155,7 +223,7 @@ export async function startBundle(
   const loadMs = await readyPromise;
   return {
     loadMs,
-    pid: child.pid!,
+    pid: child.pid,
     logs,
     takeLogs: () => logs.splice(0, logs.length),
     stderr: () => stderr,
@@ -168,10 +236,9 @@ export async function startBundle(
     },
     close: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.stdin.end();
-        child.kill();
+        if (child.exited()) return resolve();
+        child.onExit(() => resolve());
+        child.stop();
       }),
   };
 }
