@@ -52,6 +52,8 @@ export interface InteractionPipelineOptions {
   dispatcherConcurrency?: number;
   /** Extra environment of the processor. */
   processorEnv?: Record<string, string>;
+  /** How each function container runs (see startBundle). @default "thread" */
+  isolation?: "thread" | "process";
   /** Extra environment of the dispatcher. */
   dispatcherEnv?: Record<string, string>;
   /**
@@ -86,6 +88,8 @@ export interface InteractionPipeline {
   processorThrottles(): number;
   /** The next `count` slot releases by the workflow fail with a DynamoDB fault. */
   failNextReleases(count: number): void;
+  /** Retry waits of the processor task for executions started from now on (as {@link InteractionPipelineOptions.retryIntervalsMs}). */
+  setRetryIntervalsMs(ms: number | number[]): void;
   close(): Promise<void>;
 }
 
@@ -128,7 +132,7 @@ export async function startInteractionPipeline(options: InteractionPipelineOptio
         AWS_ENDPOINT_URL_DYNAMODB: processorDynamo.origin,
         IDEMPOTENCY_TABLE_NAME: "interaction-idempotency",
         ...options.processorEnv,
-      }),
+      }, "handler", { isolation: options.isolation }),
     ),
   );
   // Reserved concurrency: an invocation finding every container busy is throttled, as Lambda does.
@@ -197,7 +201,7 @@ export async function startInteractionPipeline(options: InteractionPipelineOptio
     ...options.dispatcherEnv,
   };
   const dispatchers = await Promise.all(
-    Array.from({ length: options.dispatcherConcurrency ?? 2 }, () => startBundle(dispatcherBundle.entry, dispatcherEnv)),
+    Array.from({ length: options.dispatcherConcurrency ?? 2 }, () => startBundle(dispatcherBundle.entry, dispatcherEnv, "handler", { isolation: options.isolation })),
   );
   const eventSource = startEventSourceMapping(
     intake,
@@ -231,6 +235,9 @@ export async function startInteractionPipeline(options: InteractionPipelineOptio
     processorThrottles: () => throttles,
     failNextReleases(count) {
       releaseFaults = count;
+    },
+    setRetryIntervalsMs(ms) {
+      overrides.retryIntervalOverrides![S.apply] = ms;
     },
     async close() {
       await eventSource.stop();

@@ -32,7 +32,7 @@ import {
 } from "../../../constructs/interaction/state-machine-definition";
 import { conversationEvent } from "../../support/conversation-events";
 import { PROCESSOR_ARN, SLOTS_TABLE, startInteractionPipeline, type InteractionPipeline } from "../../support/interaction-pipeline";
-import { onlyResource, sampleEnv, synthEnvironments } from "../../support/synth-app";
+import { onlyResource, sampleEnv, synthStacks } from "../../support/synth-app";
 
 type FailureMessage = { event: { id: string; detail: { eventBody: { conversationId: string } } } | null; error: string; cause: string; executionId: string };
 
@@ -164,9 +164,11 @@ describe("definition", () => {
 describe("execution", () => {
   let pipeline: InteractionPipeline;
 
+  // Retry waits: throttled 0 ms, transient 300 ms (outlasts an overlapping invocation), crashed 0, Lambda service 0.
+  const RETRY_INTERVALS_MS = [0, 300, 0, 0];
+
   beforeAll(async () => {
-    // Retry waits: throttled 0 ms, transient 300 ms (outlasts an overlapping invocation), crashed 0, Lambda service 0.
-    pipeline = await startInteractionPipeline({ processorConcurrency: 2, retryIntervalsMs: [0, 300, 0, 0] });
+    pipeline = await startInteractionPipeline({ processorConcurrency: 2, retryIntervalsMs: RETRY_INTERVALS_MS });
   });
 
   afterAll(async () => {
@@ -177,6 +179,7 @@ describe("execution", () => {
     pipeline.genesys.clearFaults();
     pipeline.failureQueue.failNextSends(0);
     pipeline.failNextReleases(0);
+    pipeline.setRetryIntervalsMs(RETRY_INTERVALS_MS);
   });
 
   async function run(...events: Array<Record<string, unknown>>): Promise<void> {
@@ -277,6 +280,7 @@ describe("execution", () => {
     const conversationId = conversationOf(event);
     const attempts = DEFAULT_INTERACTION_RETRY_POLICY.transient.maxAttempts + 1;
     pipeline.genesys.failNext("participantAttributes", Array.from({ length: attempts }, () => ({ status: 503 })));
+    pipeline.setRetryIntervalsMs(0); // no invocation overlaps here: the count of attempts is the subject
     await run(event);
 
     expect(executionFor(conversationId).status).toBe("FAILED");
@@ -401,9 +405,11 @@ describe("failures retry (npm run ops -- failures retry), end to end", () => {
 
   beforeAll(async () => {
     // The workflow exactly as synthesized into the dev stack, its Terraform references bound to the stand-ins.
-    const synthesized: string = onlyResource(synthEnvironments([sampleEnv("dev")]).stacks["dev-aws"]!, "aws_sfn_state_machine").definition;
+    const synthesized: string = onlyResource(synthStacks([sampleEnv("dev")])["dev-aws"]!, "aws_sfn_state_machine").definition;
     pipeline = await startInteractionPipeline({
       processorConcurrency: SLOTS,
+      // A queue second lasts 100 ms: records the dispatcher hands back while every slot is taken return sooner.
+      secondMs: 100,
       definition: (local) => {
         const bound = synthesized
           .replace(/\$\{aws_lambda_function\.[^}]+\.arn\}/g, local.processorFunctionArn)
@@ -528,17 +534,18 @@ describe("failures retry (npm run ops -- failures retry), end to end", () => {
 });
 
 describe("burst", () => {
-  test("300 events at once, 5 slots, fast clock: every event applied once, none failed, never more than 5 running, no throttles", async () => {
+  // Three slots and containers against two competing dispatchers: the same races as five, in less memory.
+  test("150 events at once, 3 slots, fast clock: every event applied once, none failed, never more than 3 running, no throttles", async () => {
     const pipeline = await startInteractionPipeline({
-      processorConcurrency: 5,
-      maxRunningExecutions: 5,
+      processorConcurrency: 3,
+      maxRunningExecutions: 3,
       genesys: { rateLimitPerMinute: 300, minuteMs: 1000, rateLimitScope: "client" },
       genesysRequestsPerMinute: 300,
       secondMs: 20,
       retryIntervalsMs: [50, 0, 0, 0],
     });
     try {
-      const events = Array.from({ length: 300 }, (_, i) => conversationEvent({ eventTime: 1_760_000_000_000 + i }));
+      const events = Array.from({ length: 150 }, (_, i) => conversationEvent({ eventTime: 1_760_000_000_000 + i }));
       pipeline.send(events);
       await pipeline.drained();
 
@@ -549,7 +556,7 @@ describe("burst", () => {
       expect(events.filter((e) => applied.get(conversationOf(e)) !== 1)).toEqual([]);
       expect(pipeline.failureQueue.sent).toEqual([]);
       expect(pipeline.deadLetters.sent).toEqual([]);
-      expect(pipeline.stepFunctions.peakRunning()).toBeLessThanOrEqual(5);
+      expect(pipeline.stepFunctions.peakRunning()).toBeLessThanOrEqual(3);
       expect(pipeline.processorThrottles()).toBe(0);
     } finally {
       await pipeline.close();

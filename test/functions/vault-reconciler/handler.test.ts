@@ -64,7 +64,8 @@ beforeAll(async () => {
     GENESYS_LOGIN_BASE_URL: genesys.baseUrl,
     GENESYS_SECRET_ARN: secrets.put("genesys-client", genesys.credentials),
     ARCHIVER_QUEUE_URL: archiverQueue.url,
-    RECONCILE_REQUESTS_PER_MINUTE: "6000",
+    // 1 ms apart: the pace is the subject of its own tests, which set theirs.
+    RECONCILE_REQUESTS_PER_MINUTE: "60000",
     RECONCILE_SLICE_MINUTES: "1440",
     POWERTOOLS_METRICS_NAMESPACE: "GenesysVault/test",
     POWERTOOLS_SERVICE_NAME: "vault-reconciler",
@@ -283,7 +284,8 @@ describe("vault reconciler", () => {
   test("no rolling window holds more requests than RECONCILE_REQUESTS_PER_MINUTE allows, retries after a 429 included", async () => {
     const start = Date.parse("2026-03-01T00:00:00Z");
     genesys.addAnalyticsConversations(endedInWindow(60, start, start + 3 * 3_600_000));
-    const paced = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "5" });
+    // One day searched back (not 30): 12 pages and 2 day queries are enough requests to measure the pace.
+    const paced = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "5", RECONCILE_MAX_CONVERSATION_DAYS: "1" });
     try {
       genesys.clearRequests();
       genesys.failNext("analyticsDetails", [{ delayMs: 0 }, { status: 429, retryAfter: 1 }]);
@@ -307,7 +309,7 @@ describe("vault reconciler", () => {
     const start = Date.parse("2025-06-01T00:00:00Z");
     const conversations = endedInWindow(20, start, start + 3_600_000);
     genesys.addAnalyticsConversations(conversations);
-    const impatient = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, GENESYS_REQUEST_TIMEOUT_MS: "1000" });
+    const impatient = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, GENESYS_REQUEST_TIMEOUT_MS: "300", RECONCILE_MAX_CONVERSATION_DAYS: "1" });
     try {
       genesys.clearRequests();
       genesys.failNext("analyticsDetails", [{ status: 503 }, { hang: true }]);
@@ -350,9 +352,10 @@ describe("vault reconciler", () => {
     genesys.addAnalyticsConversations(conversations);
     const missing = conversations.filter((_, i) => i % 15 === 0);
     await archived(conversations.filter((c) => !missing.includes(c)).map((c) => c.conversationId));
-    // Little time per invocation: about 15 paced requests (100 ms apart) before TIME_GUARD_MS is reached; the day takes 15 pages.
-    const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "10", TIME_GUARD_MS: "2000" });
-    const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 3_500, functionName: "gcv-test-vault-reconciler" });
+    // Little time per invocation: about 6 paced requests (100 ms apart) before TIME_GUARD_MS is reached; the run
+    // takes 17 (15 pages of the window's day, 2 day queries one day back).
+    const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", RECONCILE_PAGE_SIZE: "10", TIME_GUARD_MS: "2000", RECONCILE_MAX_CONVERSATION_DAYS: "1" });
+    const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 2_600, functionName: "gcv-test-vault-reconciler" });
     try {
       genesys.clearRequests();
       const sent = queued().length;
@@ -391,7 +394,7 @@ describe("vault reconciler", () => {
 
   test("a scheduled run whose continuation was lost is reported by the next scheduled run, which fails naming it", async () => {
     const short = await startBundle(bundleFunction("vault-reconciler").entry, { ...env, RECONCILE_REQUESTS_PER_MINUTE: "600", TIME_GUARD_MS: "2000" });
-    const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 3_500, functionName: "gcv-test-vault-reconciler" });
+    const invoke = (event: unknown) => short.invoke<ReconcileReport>(event, { timeoutMs: 2_600, functionName: "gcv-test-vault-reconciler" });
     try {
       // More intervals than one short invocation allows: it hands over, and the continuation is never delivered.
       const first = await invoke({ time: "2026-06-01T07:00:00Z" });
