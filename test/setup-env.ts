@@ -5,13 +5,6 @@ process.env.AWS_ACCESS_KEY_ID ??= "test";
 process.env.AWS_SECRET_ACCESS_KEY ??= "test";
 process.env.AWS_REGION ??= "us-east-1";
 
-// esbuild's buildSync runs a long-lived esbuild service on a worker thread, one per
-// loaded copy of the esbuild module, until the process exits. jest loads modules afresh
-// for every test file, so each file that bundles or synthesizes left a ~100 MiB esbuild
-// process in its jest worker: about 1.6 GiB of the suite's 3.3 GiB peak. Without worker
-// threads, buildSync runs one short-lived esbuild process per build instead.
-process.env.ESBUILD_WORKER_THREADS = "0";
-
 // aws-local-stepfunctions relies on Promise.withResolvers (Node >= 22); without
 // it, retries are silently skipped. Polyfill for anyone running jest on Node 20.
 if (typeof (Promise as any).withResolvers !== "function") {

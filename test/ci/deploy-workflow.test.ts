@@ -4,7 +4,7 @@ import { sampleEnvironments } from "../../config/environments";
 import { ConfigError } from "../../config/validate";
 import { environmentMatrix } from "../../scripts/ci-environments";
 import { deploymentOrder } from "../../stacks/environment";
-import { synthEnvironments } from "../support/synth-app";
+import { synthStacks } from "../support/synth-app";
 import { allUses, PINNED_ACTIONS, readWorkflow, withoutGenesysClientSecrets, type Job } from "../support/workflow";
 
 const { source, workflow } = readWorkflow(".github/workflows/deploy.yml");
@@ -107,7 +107,7 @@ describe("environment list for the workflows (scripts/ci-environments.ts)", () =
   });
 
   test("the listed stacks are exactly the stacks synth creates for the environment", () => {
-    const { stacks } = synthEnvironments([envs[0]!]);
+    const stacks = synthStacks([envs[0]!]);
     expect(Object.keys(stacks).sort()).toEqual([...deploymentOrder(envs[0]!)].sort());
   });
 

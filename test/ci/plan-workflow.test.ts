@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
-import { sampleEnv, synthEnvironments } from "../support/synth-app";
+import { sampleEnv, synthStacks } from "../support/synth-app";
 import { allUses, PINNED_ACTIONS, readWorkflow, ROOT_DIR, withoutGenesysClientSecrets, type Job } from "../support/workflow";
 
 const { source, workflow } = readWorkflow(".github/workflows/plan.yml");
@@ -70,7 +70,7 @@ describe("pull-request plan workflow", () => {
   test("the plan job accepts exactly the providers the stacks declare, at their pinned versions", () => {
     const check = planJob.steps.find((s) => s.name?.startsWith("Check that the synthesized stacks"))!;
     const allowed = JSON.parse(check.env!.ALLOWED_PROVIDERS!) as Array<{ source: string; version: string }>;
-    const { stacks } = synthEnvironments([sampleEnv("dev"), sampleEnv("dev", { name: "devsas", azure: { writerAuth: "sas", storageAccountName: "gcvaultdevsas1" } } as never)]);
+    const stacks = synthStacks([sampleEnv("dev"), sampleEnv("dev", { name: "devsas", azure: { writerAuth: "sas", storageAccountName: "gcvaultdevsas1" } } as never)]);
     const declared = new Map<string, { source: string; version: string }>();
     for (const stack of Object.values(stacks)) {
       for (const p of Object.values(stack.terraform.required_providers) as Array<{ source: string; version: string }>) {

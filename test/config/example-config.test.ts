@@ -4,7 +4,7 @@ import path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { loadEnvironments } from "../../config/load";
 import { configFileJsonSchema } from "../../config/schema";
-import { synthEnvironments } from "../support/synth-app";
+import { synthStacks } from "../support/synth-app";
 
 const EXAMPLE = path.join(__dirname, "../../config/examples/new-environment.json");
 const validateFile = new Ajv2020({ allErrors: true, strict: true }).compile(configFileJsonSchema());
@@ -21,7 +21,7 @@ describe("config/examples/new-environment.json", () => {
   });
 
   test("synthesizes both stacks", () => {
-    const { stacks } = synthEnvironments(load());
+    const stacks = synthStacks(load());
     expect(Object.keys(stacks).sort()).toEqual(["qa-aws", "qa-azure"]);
   });
 
@@ -68,7 +68,7 @@ describe("adding an environment by copying the example and renaming its key", ()
     expect(loadRenamed("uat").env.azure.sasValidityDays).toBeUndefined();
     expect(() => loadRenamed("uat", (e) => (e.azure.writerAuth = "sas"))).toThrow(/azure\.sasRotationDays must be an integer from 1 to 365 \(required when azure\.writerAuth is "sas"\)/);
     const sas = loadRenamed("uat", (e) => Object.assign(e.azure, { writerAuth: "sas", sasValidityDays: 30, sasRotationDays: 14 }));
-    expect(synthEnvironments([sas.env]).stacks["uat-azure"]!.resource?.azurerm_storage_account).toBeDefined();
+    expect(synthStacks([sas.env])["uat-azure"]!.resource?.azurerm_storage_account).toBeDefined();
   });
 
   test("a name declared new is not taken for a misspelled sample; an undeclared one is", () => {

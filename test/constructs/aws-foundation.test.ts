@@ -13,7 +13,7 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { Testing } from "cdktf";
 import { planSubnets } from "../../constructs/network/subnet-plan";
 import { grants, refTo, statementsOfRole } from "../support/iam";
-import { onlyResource, resourcesOf, sampleEnv, synthEnvironments } from "../support/synth-app";
+import { onlyResource, resourcesOf, sampleEnv, synthEnvironments, synthStacks } from "../support/synth-app";
 
 const dev = sampleEnv("dev");
 const { stacks, built } = synthEnvironments([dev]);
@@ -106,7 +106,7 @@ describe("network", () => {
   });
 
   test("interface endpoints are optional and admit only the Lambda security group", () => {
-    const withEndpoints = synthEnvironments([sampleEnv("dev", { aws: { interfaceEndpoints: ["secretsmanager", "states"] } })]).stacks["dev-aws"];
+    const withEndpoints = synthStacks([sampleEnv("dev", { aws: { interfaceEndpoints: ["secretsmanager", "states"] } })])["dev-aws"];
     const interfaces = Object.values(resourcesOf(withEndpoints, "aws_vpc_endpoint")).filter((e: any) => e.vpc_endpoint_type === "Interface");
     expect(interfaces.map((e: any) => e.service_name).sort()).toEqual(["com.amazonaws.eu-west-1.secretsmanager", "com.amazonaws.eu-west-1.states"]);
     const sg = Object.values(resourcesOf(withEndpoints, "aws_security_group")).find((s: any) => s.name === "gcv-dev-vpc-endpoints") as any;
@@ -146,7 +146,7 @@ describe("idempotency table", () => {
   });
 
   test("prod protects it from deletion", () => {
-    const prod = synthEnvironments([sampleEnv("prod")]).stacks["prod-aws"];
+    const prod = synthStacks([sampleEnv("prod")])["prod-aws"];
     const tables = Object.values(resourcesOf(prod, "aws_dynamodb_table")) as any[];
     expect(tables.map((t) => t.name).sort()).toEqual(["gcv-prod-config-sync-audit", "gcv-prod-idempotency", "gcv-prod-interaction-slots", "gcv-prod-webhook-state"]);
     for (const t of tables) expect(t.deletion_protection_enabled).toBe(true);
@@ -172,7 +172,7 @@ describe("secrets", () => {
 
 describe("the list-only credential's secret exists only where something reads it", () => {
   const listerOf = (overrides: Parameters<typeof sampleEnv>[1]) => {
-    const { stacks } = synthEnvironments([sampleEnv("dev", overrides)]);
+    const stacks = synthStacks([sampleEnv("dev", overrides)]);
     const devAws = stacks["dev-aws"]!;
     const lister = Object.values(resourcesOf(devAws, "aws_secretsmanager_secret")).filter((s: any) => s.name === "gcv-dev/azure-vault-lister");
     const archiver = Object.values(resourcesOf(devAws, "aws_lambda_function")).find((f: any) => f.function_name === "gcv-dev-transcript-archiver") as any;

@@ -4,14 +4,14 @@ import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainerImmutabilityPolicy } from "@cdktf/provider-azurerm/lib/storage-container-immutability-policy";
 import { Testing } from "cdktf";
 import { LIST_ONLY_CONDITION } from "../../constructs/vault/vault-writer-identity";
-import { onlyResource, sampleEnv, synthEnvironments } from "../support/synth-app";
+import { onlyResource, sampleEnv, synthEnvironments, synthStacks } from "../support/synth-app";
 
 const { stacks, built } = synthEnvironments([sampleEnv("dev"), sampleEnv("prod")]);
 const devAzure = Testing.synth(built[0].azure);
 const dev = stacks["dev-azure"];
 const prod = stacks["prod-azure"];
 // The fallback mode, for accounts that cannot enable outbound identity federation.
-const sasDev = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]).stacks["dev-azure"];
+const sasDev = synthStacks([sampleEnv("dev", { azure: { writerAuth: "sas" } })])["dev-azure"];
 
 describe("vault storage account", () => {
   test("overrides every insecure default", () => {
@@ -160,7 +160,7 @@ describe("backends", () => {
         azure: { resourceGroupName: "rg-tfstate", storageAccountName: "acmetfstate", containerName: "tfstate" },
       },
     });
-    const s = synthEnvironments([env]).stacks;
+    const s = synthStacks([env]);
     expect(s["prod-aws"].terraform.backend.s3).toMatchObject({ bucket: "acme-tf-state", key: "prod/aws.tfstate", region: "eu-west-1", encrypt: true, use_lockfile: true });
     expect(s["prod-azure"].terraform.backend.azurerm).toMatchObject({ storage_account_name: "acmetfstate", key: "prod/azure.tfstate", use_azuread_auth: true });
     expect(Object.values(s["prod-azure"].data!.terraform_remote_state)[0]).toMatchObject({ backend: "s3", config: expect.objectContaining({ bucket: "acme-tf-state" }) });
@@ -372,7 +372,7 @@ describe.each(["dev", "prod"])("%s in federated mode (the default)", (name) => {
 
 describe("federated mode without the reconciler", () => {
   test("has no reconciler identity; the archiver keeps its list-only assignment", () => {
-    const s = synthEnvironments([sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any)]).stacks;
+    const s = synthStacks([sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any)]);
     const paths = Object.values(s["dev-azure"]!.resource?.azurerm_role_assignment ?? {}).map((a: any) => a["//"].metadata.path.split("/").slice(-2).join("/"));
     expect(paths.sort()).toEqual(["writer-identity/assignment", "writer-identity/list-assignment"]);
     expect(Object.keys(s["dev-azure"]!.resource!.azuread_application!)).toEqual([expect.stringMatching(/^writer-identity_application_/)]);
@@ -386,7 +386,7 @@ describe("sas mode", () => {
   });
 
   test("grants no web identity tokens to the archiver", () => {
-    const s = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]).stacks;
+    const s = synthStacks([sampleEnv("dev", { azure: { writerAuth: "sas" } })]);
     expect(JSON.stringify(s["dev-aws"]!.resource?.aws_iam_role_policy)).not.toContain("sts:GetWebIdentityToken");
     expect(s["dev-azure"]!.resource?.azuread_application).toBeUndefined();
   });

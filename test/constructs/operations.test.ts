@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { BUSINESS_METRICS, metricsNamespace } from "../../functions/shared/metric-names";
-import { onlyResource, resourcesOf, sampleEnv, synthEnvironments } from "../support/synth-app";
+import { onlyResource, resourcesOf, sampleEnv, synthEnvironments, synthStacks } from "../support/synth-app";
 
 const dev = sampleEnv("dev");
 const prod = sampleEnv("prod");
@@ -9,7 +9,7 @@ const { stacks, built } = synthEnvironments([dev, prod]);
 const devAws = stacks["dev-aws"]!;
 const prodAws = stacks["prod-aws"]!;
 // The samples' vault writer is federated (nothing expires); the expiry monitor exists only in `sas` mode.
-const sasProdAws = synthEnvironments([sampleEnv("prod", { azure: { writerAuth: "sas" } })]).stacks["prod-aws"]!;
+const sasProdAws = synthStacks([sampleEnv("prod", { azure: { writerAuth: "sas" } })])["prod-aws"]!;
 const alarms = (stack: typeof devAws) => Object.values(resourcesOf(stack, "aws_cloudwatch_metric_alarm")) as any[];
 const alarmNamed = (stack: typeof devAws, name: string) => alarms(stack).find((a) => a.alarm_name === name);
 
@@ -191,7 +191,7 @@ describe("vault credential expiry (sas mode)", () => {
   });
 
   test("the warning threshold follows azure.sasExpiryWarningDays", () => {
-    const { stacks: s } = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas", sasExpiryWarningDays: 10 } })]);
+    const s = synthStacks([sampleEnv("dev", { azure: { writerAuth: "sas", sasExpiryWarningDays: 10 } })]);
     expect(alarmNamed(s["dev-aws"]!, "gcv-dev-vault-credential-expiring").threshold).toBe(10);
   });
 });
@@ -208,7 +208,7 @@ describe("runbook (docs/operations.md)", () => {
   });
 
   test("names the real addresses of the vault credentials' rotation resources (writer and lister SAS)", () => {
-    const { stacks: s } = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]);
+    const s = synthStacks([sampleEnv("dev", { azure: { writerAuth: "sas" } })]);
     const addresses = Object.keys(s["dev-azure"]!.resource!.time_rotating!);
     expect(addresses).toHaveLength(2);
     for (const address of addresses) expect(runbook).toContain(`-replace=time_rotating.${address}`);

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DATA_READS, planRolePolicy, REFRESH_READS, STATE_STATEMENTS, VAULT_COORDINATES_SECRETS } from "../../lib/plan-role";
-import { sampleEnv, synthEnvironments, type TfJson } from "../support/synth-app";
+import { sampleEnv, synthStacks, type TfJson } from "../support/synth-app";
 
 // Every shape the stacks take: the samples, and sas mode with every interface endpoint.
-const { stacks } = synthEnvironments([
+const stacks = synthStacks([
   sampleEnv("dev"),
   sampleEnv("staging"),
   sampleEnv("prod"),

@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { sampleEnvironments } from "../../config/environments";
-import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../support/synth-app";
+import { resourcesOf, sampleEnv, synthEnvironments, synthStacks, type TfJson } from "../support/synth-app";
 
 const ROOT = path.resolve(__dirname, "../..");
 
 describe("every sample environment synthesizes its stacks", () => {
-  const { stacks } = synthEnvironments();
+  const stacks = synthStacks();
 
   test("stack names are <env>-aws and <env>-azure, plus <env>-genesys and <env>-genesys-actions where opted in (dev)", () => {
     expect(Object.keys(stacks).sort()).toEqual(["dev-aws", "dev-azure", "dev-genesys", "dev-genesys-actions", "prod-aws", "prod-azure", "staging-aws", "staging-azure"]);
@@ -30,7 +30,7 @@ describe("every sample environment synthesizes its stacks", () => {
 
   test("without auditors, the allowlist is the NAT EIPs alone", () => {
     const prod = sampleEnv("prod");
-    const { stacks: bare } = synthEnvironments([{ ...prod, azure: { ...prod.azure, compliance: undefined } }]);
+    const bare = synthStacks([{ ...prod, azure: { ...prod.azure, compliance: undefined } }]);
     assertAllowlistIsNatEips(bare["prod-aws"], bare["prod-azure"], "prod-aws");
   });
 
@@ -79,7 +79,7 @@ function assertAllowlistIsNatEips(aws: TfJson, azure: TfJson, awsStackName: stri
 describe("NAT gateways drive the allowlist", () => {
   test("2 NAT gateways put exactly those 2 EIPs into the Azure allowlist", () => {
     const env = sampleEnv("staging", { aws: { azCount: 3, natGateways: 2 } });
-    const { stacks } = synthEnvironments([env]);
+    const stacks = synthStacks([env]);
     const aws = stacks["staging-aws"];
     expect(Object.keys(resourcesOf(aws, "aws_eip"))).toHaveLength(2);
     expect(Object.keys(resourcesOf(aws, "aws_nat_gateway"))).toHaveLength(2);
@@ -88,7 +88,7 @@ describe("NAT gateways drive the allowlist", () => {
 
   test("every NAT gateway uses its own separately managed EIP, and 3 private subnets share 2 NATs round-robin", () => {
     const env = sampleEnv("staging", { aws: { azCount: 3, natGateways: 2 } });
-    const aws = synthEnvironments([env]).stacks["staging-aws"];
+    const aws = synthStacks([env])["staging-aws"];
     const allocations = Object.values(resourcesOf(aws, "aws_nat_gateway")).map((n: any) => n.allocation_id);
     expect(new Set(allocations).size).toBe(2);
     for (const a of allocations) expect(a).toMatch(/^\$\{aws_eip\.[\w-]+\.allocation_id\}$/);

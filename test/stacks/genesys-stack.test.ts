@@ -6,7 +6,7 @@ import type { EnvironmentConfig } from "../../config/types";
 import { addEnvironment } from "../../stacks/environment";
 import { QUEUE_FIELD_RULE } from "../support/sync-events";
 import { checkStackAgainstSchema } from "../support/genesys-schema";
-import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../support/synth-app";
+import { resourcesOf, sampleEnv, synthEnvironments, synthStacks, type TfJson } from "../support/synth-app";
 
 const dev = sampleEnv("dev");
 /** The environment without its webhook trigger (overrides cannot remove a key). */
@@ -41,7 +41,7 @@ describe("<env>-genesys: the EventBridge integration", () => {
 
   test("a topic added to a pipeline reaches both the AWS rule and the integration filter", () => {
     const env = sampleEnv("dev", { pipelines: { transcriptVault: { topics: ["v2.conversations.{id}.transcription", "v2.detail.events.conversation.{id}.acw"] } } } as any);
-    const s = synthEnvironments([env]).stacks;
+    const s = synthStacks([env]);
     expect(integrationProperties(s["dev-genesys"]).eventFilter).toEqual(partnerBusRuleTopics(s["dev-aws"]));
     expect(integrationProperties(s["dev-genesys"]).eventFilter).toContain("v2.detail.events.conversation.{id}.acw");
     expect(eventBridgeTopics(env)).toEqual(integrationProperties(s["dev-genesys"]).eventFilter);
@@ -69,7 +69,7 @@ describe("<env>-genesys: one least-privilege role and OAuth client per pipeline"
     const lifetimes = (g: TfJson) => Object.values(resourcesOf(g, "genesyscloud_oauth_client")).map((c: any) => c.access_token_validity_seconds);
     expect(lifetimes(genesys)).toEqual([3600, 3600, 3600]);
     const env = sampleEnv("dev", { genesysStack: { accessTokenValiditySeconds: 900 } } as any);
-    expect(lifetimes(synthEnvironments([env]).stacks["dev-genesys"])).toEqual([900, 900, 900]);
+    expect(lifetimes(synthStacks([env])["dev-genesys"])).toEqual([900, 900, 900]);
   });
 
   test("the transcript vault role can only view recordings and, for the reconciler, conversation details; config sync's only manage utilization (its sample targets)", () => {
@@ -92,7 +92,7 @@ describe("<env>-genesys: one least-privilege role and OAuth client per pipeline"
       genesysStack: { additionalPermissions: { interaction: ["conversation:communication:view"] } },
       pipelines: { configSync: { rules: [QUEUE_FIELD_RULE] } },
     } as any);
-    const g = synthEnvironments([env]).stacks["dev-genesys"];
+    const g = synthStacks([env])["dev-genesys"];
     const perms = (name: string) => permissionsOf(Object.values(resourcesOf(g, "genesyscloud_auth_role")).find((r: any) => r.name === name));
     expect(perms("gcv-dev-config-sync")).toEqual(["routing:queue:edit", "routing:queue:view"]);
     expect(perms("gcv-dev-interaction")).toEqual(["conversation:communication:view"]);
@@ -101,14 +101,14 @@ describe("<env>-genesys: one least-privilege role and OAuth client per pipeline"
 
   test("without the reconciler the transcript vault role cannot query analytics", () => {
     const env = sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any);
-    const g = synthEnvironments([env]).stacks["dev-genesys"];
+    const g = synthStacks([env])["dev-genesys"];
     const role = Object.values(resourcesOf(g, "genesyscloud_auth_role")).find((r: any) => r.name === "gcv-dev-transcript-vault");
     expect(permissionsOf(role)).toEqual(["recording:recording:view"]);
   });
 
   test("without sync rules there is no config-sync client (nor its AWS secret)", () => {
     const env = sampleEnv("dev", { pipelines: { configSync: { rules: [] } } } as any);
-    const s = synthEnvironments([env]).stacks;
+    const s = synthStacks([env]);
     expect(Object.values(resourcesOf(s["dev-genesys"], "genesyscloud_oauth_client")).map((c: any) => c.name).sort()).toEqual(["gcv-dev-interaction", "gcv-dev-transcript-vault"]);
     expect(Object.values(resourcesOf(s["dev-aws"], "aws_secretsmanager_secret")).map((x: any) => x.name)).not.toContain("gcv-dev/genesys-config-sync");
   });
@@ -171,12 +171,12 @@ describe("<env>-genesys-actions: the webhook data action", () => {
         event_ttl_seconds: 60,
       }),
     ]);
-    expect(resourcesOf(synthEnvironments([withoutTrigger(dev)]).stacks["dev-genesys-actions"], "genesyscloud_processautomation_trigger")).toEqual({});
+    expect(resourcesOf(synthStacks([withoutTrigger(dev)])["dev-genesys-actions"], "genesyscloud_processautomation_trigger")).toEqual({});
   });
 
   test("a delayed trigger with a data format writes delay_by_seconds and the target's workflow_target_settings, and no TTL", () => {
     const trigger = { ...dev.genesysStack.webhookTrigger!, eventTtlSeconds: undefined, delayBySeconds: 120, dataFormat: "Json" as const };
-    const s = synthEnvironments([{ ...dev, genesysStack: { ...dev.genesysStack, webhookTrigger: trigger } }]).stacks["dev-genesys-actions"];
+    const s = synthStacks([{ ...dev, genesysStack: { ...dev.genesysStack, webhookTrigger: trigger } }])["dev-genesys-actions"];
     const t = Object.values(resourcesOf(s, "genesyscloud_processautomation_trigger"))[0] as any;
     expect(t.delay_by_seconds).toBe(120);
     expect(t).not.toHaveProperty("event_ttl_seconds");
@@ -216,7 +216,7 @@ describe("stack order without cycles", () => {
 
 describe("opt-in per environment", () => {
   test("an environment without genesysStack.enabled synthesizes only its AWS and Azure stacks", () => {
-    const s = synthEnvironments([sampleEnv("staging")]).stacks;
+    const s = synthStacks([sampleEnv("staging")]);
     expect(Object.keys(s).sort()).toEqual(["staging-aws", "staging-azure"]);
   });
 

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type App, Testing } from "cdktf";
 import { sampleEnvironments } from "../../config/environments";
@@ -7,6 +8,7 @@ import { deepMerge } from "../../config/merge";
 import type { DeepPartial, EnvironmentConfig } from "../../config/types";
 import { assertValidEnvironments } from "../../config/validate";
 import { addEnvironment, type EnvironmentStacks } from "../../stacks/environment";
+import { SYNTH_CACHE_ENV } from "./synth-cache-dir";
 
 /** A synthesized Terraform JSON document (cdk.tf.json). */
 export type TfJson = {
@@ -35,6 +37,26 @@ export function synthEnvironments(envs: readonly EnvironmentConfig[] = sampleEnv
   const stacks: Record<string, TfJson> = {};
   for (const name of readdirSync(dir)) stacks[name] = JSON.parse(readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8"));
   return { stacks, built, app };
+}
+
+/**
+ * The stacks' JSON of synthesizing `envs`, as {@link synthEnvironments} gives them, shared by
+ * the test files of one run: the first file asking for a configuration synthesizes it and stores
+ * the JSON in the run's cache directory, the others read it (a sample environment is asked for
+ * by a dozen files). Each call returns a fresh copy, so a test may change what it gets. Tests
+ * that need the app or the constructs call {@link synthEnvironments}.
+ */
+export function synthStacks(envs: readonly EnvironmentConfig[] = sampleEnvironments.map(applyDefaults)): Record<string, TfJson> {
+  const dir = process.env[SYNTH_CACHE_ENV];
+  if (!dir) return synthEnvironments(envs).stacks;
+  const file = path.join(dir, `${createHash("sha256").update(JSON.stringify(envs)).digest("hex")}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  const { stacks } = synthEnvironments(envs);
+  // Written whole and renamed: a file synthesizing the same configuration at once reads all or nothing.
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, JSON.stringify(stacks));
+  renameSync(partial, file);
+  return stacks;
 }
 
 /** All resources of one type in a stack, keyed by logical id. */

@@ -1,7 +1,7 @@
 import { type App, TerraformStack, Testing } from "cdktf";
 import { GenesysAuthRole, GenesysIntegration, GenesysOAuthClient, GenesysProvider, GENESYS_PROVIDER_VERSION, matchCriteriaJson } from "../../../constructs/genesys/bindings";
 import { GENESYS_PROVIDER_REGIONS, GENESYS_REGION_DOMAINS } from "../../../config/types";
-import { sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
+import { sampleEnv, synthStacks, type TfJson } from "../../support/synth-app";
 import { QUEUE_FIELD_RULE } from "../../support/sync-events";
 import { checkBlock, checkStackAgainstSchema, GENESYS_SCHEMA } from "../../support/genesys-schema";
 
@@ -14,7 +14,7 @@ const variants = [
   }),
 ];
 const stacks: Record<string, TfJson> = {};
-for (const env of variants) Object.assign(stacks, synthEnvironments([env]).stacks);
+for (const env of variants) Object.assign(stacks, synthStacks([env]));
 const genesysStacks = Object.entries(stacks).filter(([name]) => name.includes("-genesys"));
 
 describe("typed genesyscloud bindings", () => {
@@ -53,7 +53,7 @@ describe("typed genesyscloud bindings", () => {
     ["mxc1.pure.cloud", "mx-central-1"],
     ["apse1.pure.cloud", "ap-southeast-1"],
   ])("an org in %s gets its Genesys stacks, with provider aws_region %s", (regionDomain, region) => {
-    const s = synthEnvironments([sampleEnv("dev", { genesys: { regionDomain } } as any)]).stacks;
+    const s = synthStacks([sampleEnv("dev", { genesys: { regionDomain } } as any)]);
     for (const name of ["dev-genesys", "dev-genesys-actions"]) {
       expect(s[name].provider!.genesyscloud[0].aws_region).toBe(region);
       expect(checkStackAgainstSchema(s[name])).toEqual([]);

@@ -1,5 +1,5 @@
 import { planSubnets } from "../../../constructs/network/subnet-plan";
-import { sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
+import { sampleEnv, synthStacks, type TfJson } from "../../support/synth-app";
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -26,8 +26,8 @@ function takeList(resource: any, path: string[]): string[] | undefined {
 }
 
 describe("adding availability zones keeps every existing subnet", () => {
-  const two = synthEnvironments([sampleEnv("dev", { aws: { azCount: 2, natGateways: 1 } })]).stacks["dev-aws"]!;
-  const three = synthEnvironments([sampleEnv("dev", { aws: { azCount: 3, natGateways: 1 } })]).stacks["dev-aws"]!;
+  const two = synthStacks([sampleEnv("dev", { aws: { azCount: 2, natGateways: 1 } })])["dev-aws"]!;
+  const three = synthStacks([sampleEnv("dev", { aws: { azCount: 3, natGateways: 1 } })])["dev-aws"]!;
   const diff = diffStacks(two, three);
 
   test("nothing is removed or replaced: subnets, NAT gateways, EIPs and route tables are unchanged", () => {

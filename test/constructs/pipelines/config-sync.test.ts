@@ -1,6 +1,6 @@
 import { messageGroupIdOf } from "../../../functions/shared/sync-rules";
 import { grants, refTo, statementsOfRole } from "../../support/iam";
-import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
+import { resourcesOf, sampleEnv, synthStacks, type TfJson } from "../../support/synth-app";
 
 const twoTargets = sampleEnv("dev", {
   pipelines: {
@@ -13,7 +13,7 @@ const twoTargets = sampleEnv("dev", {
     },
   },
 });
-const { stacks } = synthEnvironments([twoTargets]);
+const stacks = synthStacks([twoTargets]);
 const aws: TfJson = stacks["dev-aws"];
 const rules = Object.values(resourcesOf(aws, "aws_cloudwatch_event_rule")).filter((r: any) => r.name.startsWith("gcv-dev-sync-")) as any[];
 const targets = Object.values(resourcesOf(aws, "aws_cloudwatch_event_target")) as any[];
@@ -111,7 +111,7 @@ describe("configuration sync pipeline", () => {
   });
 
   test("an environment without sync rules deploys no sync pipeline", () => {
-    const none = synthEnvironments([sampleEnv("dev", { pipelines: { configSync: { rules: [] } } })]).stacks["dev-aws"];
+    const none = synthStacks([sampleEnv("dev", { pipelines: { configSync: { rules: [] } } })])["dev-aws"];
     expect(Object.values(resourcesOf(none, "aws_lambda_function")).map((f: any) => f.function_name)).not.toContain("gcv-dev-config-sync");
   });
 });

@@ -2,9 +2,9 @@ import { interactionMaxReceiveCount } from "../../../functions/shared/interactio
 import { interactionStateMachineDefinition } from "../../../constructs/interaction/state-machine-definition";
 import { validateAsl } from "../../support/asl";
 import { grants, refTo, statementsOfRole } from "../../support/iam";
-import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
+import { resourcesOf, sampleEnv, synthStacks, type TfJson } from "../../support/synth-app";
 
-const { stacks } = synthEnvironments([sampleEnv("dev")]);
+const stacks = synthStacks([sampleEnv("dev")]);
 const aws: TfJson = stacks["dev-aws"];
 const byName = (type: string, name: string) => Object.values(resourcesOf(aws, type)).find((r: any) => r.name === name || r.function_name === name || r.alarm_name === name) as any;
 const key = refTo(aws, "aws_kms_key", () => true, "arn");

@@ -1,7 +1,7 @@
-import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
+import { resourcesOf, sampleEnv, synthStacks, type TfJson } from "../../support/synth-app";
 import { grants, refTo, statementsOfRole } from "../../support/iam";
 
-const { stacks } = synthEnvironments([sampleEnv("dev")]);
+const stacks = synthStacks([sampleEnv("dev")]);
 const aws: TfJson = stacks["dev-aws"];
 const byName = (type: string, name: string) => Object.values(resourcesOf(aws, type)).find((r: any) => r.name === name || r.function_name === name || r.alarm_name === name) as any;
 const key = refTo(aws, "aws_kms_key", () => true, "arn");
@@ -117,7 +117,7 @@ describe("transcript vault pipeline", () => {
   });
 
   test("in sas mode the archiver lists with the list-only SAS it shares with the reconciler, and mints no web identity token", () => {
-    const sasAws = synthEnvironments([sampleEnv("dev", { azure: { writerAuth: "sas" } })]).stacks["dev-aws"];
+    const sasAws = synthStacks([sampleEnv("dev", { azure: { writerAuth: "sas" } })])["dev-aws"];
     const archiver = Object.values(resourcesOf(sasAws, "aws_lambda_function")).find((f: any) => f.function_name === "gcv-dev-transcript-archiver") as any;
     const lister = refTo(sasAws, "aws_secretsmanager_secret", (s) => s.name === "gcv-dev/azure-vault-lister", "arn");
     expect(archiver.environment.variables).toMatchObject({ AZURE_VAULT_AUTH: "sas", AZURE_VAULT_LISTER_SECRET_ARN: lister });
@@ -225,7 +225,7 @@ describe("vault reconciler", () => {
   });
 
   test("is left out when disabled", () => {
-    const off = synthEnvironments([sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any)]).stacks["dev-aws"];
+    const off = synthStacks([sampleEnv("dev", { pipelines: { transcriptVault: { reconciler: { enabled: false } } } } as any)])["dev-aws"];
     expect(Object.values(resourcesOf(off, "aws_lambda_function")).map((f: any) => f.function_name)).not.toContain("gcv-dev-vault-reconciler");
   });
 });

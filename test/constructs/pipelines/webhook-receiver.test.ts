@@ -1,7 +1,7 @@
 import { grants, refTo, statementsOfRole } from "../../support/iam";
-import { resourcesOf, sampleEnv, synthEnvironments, type TfJson } from "../../support/synth-app";
+import { resourcesOf, sampleEnv, synthStacks, type TfJson } from "../../support/synth-app";
 
-const { stacks } = synthEnvironments([sampleEnv("dev")]);
+const stacks = synthStacks([sampleEnv("dev")]);
 const aws: TfJson = stacks["dev-aws"];
 const only = (type: string) => {
   const all = Object.values(resourcesOf(aws, type)) as any[];

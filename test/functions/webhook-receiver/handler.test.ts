@@ -26,7 +26,7 @@ import { startApplicationAutoScalingFake, type ApplicationAutoScalingFake } from
 import { startDynalite, startIamGate, type Dynalite, type IamGate } from "../../support/dynalite";
 import { startCloudWatchFake, type CloudWatchFake } from "../../support/cloudwatch-fake";
 import { resolveTableArns, statementsOfRole, type IamScope, type Statement } from "../../support/iam";
-import { sampleEnv, synthEnvironments } from "../../support/synth-app";
+import { sampleEnv, synthStacks } from "../../support/synth-app";
 import { startBundle, type BundleProcess } from "../../support/invoke-bundle";
 import { startSecretsFake, type SecretsFake } from "../../support/secrets-fake";
 import { checkOf, failedChecks, selfTestRequest } from "../../support/self-test";
@@ -95,7 +95,7 @@ let receiverEnv: Record<string, string>;
 function synthesizedReceiverPolicy(): Statement[] {
   const tables = [...new Set(ACTIONS.filter((a) => a.name !== "unregistered").map((a) => a.tableName))];
   const deployed = tables.map((tableName, i) => ({ name: `t${i}`, type: "adjustTableCapacity" as const, tableName, readCapacity: { perSignal: 1, min: 1, max: 1 } }));
-  const { stacks } = synthEnvironments([sampleEnv("dev", { pipelines: { webhook: { actions: deployed } } })]);
+  const stacks = synthStacks([sampleEnv("dev", { pipelines: { webhook: { actions: deployed } } })]);
   return resolveTableArns(stacks["dev-aws"], statementsOfRole(stacks["dev-aws"], RECEIVER_ROLE), SCOPE);
 }
 
