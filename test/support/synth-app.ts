@@ -42,8 +42,8 @@ export function synthEnvironments(envs: readonly EnvironmentConfig[] = sampleEnv
 /**
  * The stacks' JSON of synthesizing `envs`, as {@link synthEnvironments} gives them, shared by
  * the test files of one run: the first file asking for a configuration synthesizes it and stores
- * the JSON in the run's cache directory, the others read it (a sample environment is asked for
- * by a dozen files). Each call returns a fresh copy, so a test may change what it gets. Tests
+ * the JSON in the run's cache directory, the others read it (the dev sample is asked for by
+ * several files). Each call returns a fresh copy, so a test may change what it gets. Tests
  * that need the app or the constructs call {@link synthEnvironments}.
  */
 export function synthStacks(envs: readonly EnvironmentConfig[] = sampleEnvironments.map(applyDefaults)): Record<string, TfJson> {
