@@ -1,7 +1,8 @@
 // Container side of invoke-bundle.ts (a worker thread or a child process): loads a
-// bundled handler once (like a warm Lambda container) and runs it for each request line on stdin. Each result is
-// written to stdout as a marker line after the handler's own log lines, so the
-// parent can attribute logs to invocations. Plain JS on purpose: runs under bare node.
+// bundled handler once (like a warm Lambda container) and runs it for each request
+// line on stdin. Each result is written to stdout as a marker line after the
+// handler's own log lines, so the parent can attribute logs to invocations.
+// Plain JS on purpose: runs under bare node.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";

@@ -2,8 +2,8 @@
  * The interaction pipeline assembled from local stand-ins: the SQS stand-in (intake queue with
  * its redrive policy and DLQ, failure queue) feeding the bundled dispatcher through an event
  * source mapping, the workflow definition run by aws-local-stepfunctions behind a
- * StartExecution endpoint, the bundled processor (child processes, like warm Lambda containers,
- * throttled like reserved concurrency), the Genesys fake, dynalite for the idempotency and slot
+ * StartExecution endpoint, the bundled processor (warm containers: worker threads in the tests,
+ * processes in the benchmark; throttled like reserved concurrency), the Genesys fake, dynalite for the idempotency and slot
  * tables, and a Secrets Manager fake. Executions that end FAILED / TIMED_OUT / ABORTED come
  * back into the intake queue as EventBridge status-change events, as the deployed rule does.
  * Shared by the workflow tests and the interaction benchmark.
